@@ -1,0 +1,29 @@
+"""TracIn on California housing: data -> training per seed -> TracInCP -> notebooks -> report.
+
+Run everything with `snakemake --cores 4`; `config/config.yaml` is the paper-faithful default.
+"""
+
+from pathlib import Path
+
+from tracin_study.config import validate_config
+
+
+configfile: Path(workflow.basedir) / "config/config.yaml"
+
+
+validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+
+SEEDS = config["seeds"]
+
+
+wildcard_constraints:
+    seed=r"\d+",
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/training.smk"
+
+
+rule all:
+    input:
+        expand("results/seed_{seed}/metrics.json", seed=SEEDS),

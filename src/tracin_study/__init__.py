@@ -1,0 +1,1 @@
+"""TracIn (Pruthi et al., 2020) reproduced on the California housing data."""

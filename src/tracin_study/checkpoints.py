@@ -1,0 +1,168 @@
+"""Checkpoints as `state_dict` files, listed in a `manifest.json` with their checksums.
+
+Manifest layout (file paths are relative to the manifest's folder)::
+
+    {"format": 1, "seed": 0, "model": {"n_features": 8, "hidden": [512, 256, 128]},
+     "checkpoints": [{"epoch": 0, "step": 0, "learning_rate": 0.001,
+                      "file": "epoch_0000.pt", "sha256": "..."}, ...]}
+
+Later stages read checkpoints only through `read_manifest` and `load_checkpoint`, which
+verify the checksum and the architecture before any weight is used.
+"""
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from tracin_study.model import build_mlp
+
+MANIFEST_FORMAT = 1
+_ENTRY_KEYS = ("epoch", "step", "learning_rate", "file", "sha256")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or manifest that cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One saved model state: after `epoch` epochs and `step` optimizer steps."""
+
+    epoch: int
+    step: int
+    learning_rate: float
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """All checkpoints of one training run, in training order."""
+
+    path: Path
+    seed: int
+    model: dict
+    checkpoints: tuple[Checkpoint, ...]
+
+    def build_model(self) -> nn.Module:
+        """A freshly initialised model of the architecture the checkpoints were saved from."""
+        return build_mlp(**self.model)
+
+    def select(self, epochs: Iterable[int]) -> list[Checkpoint]:
+        """The checkpoints saved after the given epochs, in the order given."""
+        by_epoch = {c.epoch: c for c in self.checkpoints}
+        epochs = list(epochs)
+        missing = [e for e in epochs if e not in by_epoch]
+        if missing:
+            raise CheckpointError(
+                f"{self.path}: no checkpoint for epoch(s) {missing}; saved epochs are "
+                f"{sorted(by_epoch)}. Choose influence epochs among them, or save "
+                f"checkpoints more often (training.checkpoint_every)."
+            )
+        return [by_epoch[e] for e in epochs]
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_checkpoint(model: nn.Module, path: Path, epoch: int, step: int, learning_rate: float):
+    """Save `model.state_dict()` to `path`; returns its manifest entry as a `Checkpoint`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path)
+    return Checkpoint(epoch, step, float(learning_rate), path, sha256_file(path))
+
+
+def write_manifest(path: Path, seed: int, model: dict, checkpoints: Iterable[Checkpoint]) -> None:
+    """Write the manifest; checkpoint files must sit in the manifest's folder or below it."""
+    path = Path(path)
+    entries = [
+        {
+            "epoch": c.epoch,
+            "step": c.step,
+            "learning_rate": c.learning_rate,
+            "file": Path(c.path).resolve().relative_to(path.parent.resolve()).as_posix(),
+            "sha256": c.sha256,
+        }
+        for c in checkpoints
+    ]
+    doc = {"format": MANIFEST_FORMAT, "seed": seed, "model": model, "checkpoints": entries}
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Parse and check a manifest: every entry needs all keys and a finite learning rate."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint manifest {path} does not exist; run the training stage")
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"checkpoint manifest {path} is not valid JSON: {err}") from err
+    for key in ("seed", "model", "checkpoints"):
+        if key not in doc:
+            raise CheckpointError(f"checkpoint manifest {path} lacks the key '{key}'")
+    checkpoints = []
+    for i, entry in enumerate(doc["checkpoints"]):
+        missing = [k for k in _ENTRY_KEYS if entry.get(k) is None]
+        if missing:
+            raise CheckpointError(
+                f"checkpoint manifest {path}, entry {i}: missing {missing}. A learning rate is "
+                f"never assumed; rewrite the manifest by re-running training."
+            )
+        lr = float(entry["learning_rate"])
+        if not math.isfinite(lr) or lr <= 0:
+            raise CheckpointError(
+                f"checkpoint manifest {path}, entry {i}: learning_rate={entry['learning_rate']!r} "
+                f"must be a positive finite number"
+            )
+        checkpoints.append(
+            Checkpoint(
+                int(entry["epoch"]),
+                int(entry["step"]),
+                lr,
+                path.parent / entry["file"],
+                str(entry["sha256"]),
+            )
+        )
+    return Manifest(path, int(doc["seed"]), dict(doc["model"]), tuple(checkpoints))
+
+
+def load_checkpoint(checkpoint: Checkpoint, model: nn.Module) -> nn.Module:
+    """Load a verified checkpoint into `model` (in place) and return it in eval mode.
+
+    Raises `CheckpointError` naming the file when it is missing, its sha256 differs from the
+    manifest, it cannot be read, or its tensors do not fit `model`'s architecture.
+    """
+    path = Path(checkpoint.path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file {path} listed in the manifest does not exist")
+    actual = sha256_file(path)
+    if actual != checkpoint.sha256:
+        raise CheckpointError(
+            f"checkpoint file {path} has sha256 {actual}, but the manifest says "
+            f"{checkpoint.sha256}: the file changed after training. Re-run training."
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise CheckpointError(f"checkpoint file {path} cannot be read: {err}") from err
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise CheckpointError(
+            f"checkpoint file {path} does not match the model architecture: {err}"
+        ) from err
+    return model.eval()

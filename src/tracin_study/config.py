@@ -1,0 +1,47 @@
+"""Validation of the study's configuration against its JSON schema and cross-key rules."""
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from tracin_study.training import TrainingConfig
+
+
+class ConfigError(ValueError):
+    """A configuration that the study refuses to run."""
+
+
+def training_config(config: dict) -> TrainingConfig:
+    """The `TrainingConfig` described by a validated config."""
+    t = config["training"]
+    return TrainingConfig(
+        hidden=tuple(config["model"]["hidden"]),
+        epochs=t["epochs"],
+        batch_size=t["batch_size"],
+        learning_rate=t["learning_rate"],
+        checkpoint_every=t["checkpoint_every"],
+    )
+
+
+def validate_config(config: dict, schema_path: Path) -> None:
+    """Raise `ConfigError` naming the first offending key (as a dotted path) and the fix."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        key = ".".join(str(p) for p in err.absolute_path) or "<top level>"
+        raise ConfigError(
+            f"invalid config at '{key}': {err.message}. See {schema_path} for what each key "
+            f"accepts."
+        )
+    saved = set(training_config(config).checkpoint_epochs())
+    unsaved = sorted(set(config["influence"]["epochs"]) - saved)
+    if unsaved:
+        raise ConfigError(
+            f"invalid config at 'influence.epochs': epochs {unsaved} have no checkpoint; "
+            f"training saves epochs {sorted(saved)} (training.checkpoint_every="
+            f"{config['training']['checkpoint_every']}, training.epochs="
+            f"{config['training']['epochs']})."
+        )

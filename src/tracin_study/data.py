@@ -1,0 +1,196 @@
+"""The California housing table: fetch, verify, split 8:2 and standardise.
+
+`train_index` and `test_index` are positions within the training and test split (the row of
+the model's input matrix); `row` is the row of the original 20,640-row table.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+log = logging.getLogger(__name__)
+
+FEATURES = [
+    "MedInc",
+    "HouseAge",
+    "AveRooms",
+    "AveBedrms",
+    "Population",
+    "AveOccup",
+    "Latitude",
+    "Longitude",
+]
+TARGET = "MedHouseVal"
+COLUMNS = FEATURES + [TARGET]
+N_ROWS = 20_640
+# sha256 of np.ascontiguousarray(table[COLUMNS].to_numpy(np.float64)).tobytes()
+CONTENT_SHA256 = "dfc7196b549ceb93965f28d3f7ccebe691dd64f824df83055fad5dd58e1c15cd"
+SNAPSHOT = "california_housing.csv.gz"
+SOURCES = ("auto", "sklearn", "snapshot")
+
+
+class DataError(RuntimeError):
+    """The housing table cannot be obtained or is not the expected one."""
+
+
+def content_sha256(table: pd.DataFrame) -> str:
+    """sha256 of the 9 columns as a C-ordered float64 array, as in the snapshot's README."""
+    values = np.ascontiguousarray(table[COLUMNS].to_numpy(np.float64))
+    return hashlib.sha256(values.tobytes()).hexdigest()
+
+
+def verify_table(table: pd.DataFrame, origin: str) -> None:
+    """Raise `DataError` unless `table` holds exactly the expected columns and values."""
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"{origin}: columns {missing} are missing; expected {COLUMNS}")
+    digest = content_sha256(table)
+    if digest != CONTENT_SHA256:
+        raise DataError(
+            f"{origin}: content sha256 is {digest}, expected {CONTENT_SHA256}. The table is "
+            f"corrupted or not the California housing data; delete it and re-run, or restore "
+            f"the snapshot from src/tracin_study/resources/{SNAPSHOT}."
+        )
+
+
+def read_snapshot(path: Path | None = None) -> pd.DataFrame:
+    """The checksummed CSV snapshot shipped with the package (or the one at `path`)."""
+    if path is None:
+        with resources.as_file(resources.files("tracin_study.resources") / SNAPSHOT) as p:
+            return pd.read_csv(p)
+    if not Path(path).is_file():
+        raise DataError(f"data snapshot {path} does not exist")
+    return pd.read_csv(path)
+
+
+def fetch_sklearn(data_home: Path) -> pd.DataFrame:
+    """The table from `sklearn.datasets.fetch_california_housing` (downloads once to data_home)."""
+    from sklearn.datasets import fetch_california_housing
+
+    bunch = fetch_california_housing(data_home=str(data_home), as_frame=True, n_retries=1)
+    return bunch.frame
+
+
+def load_table(source: str, data_home: Path) -> tuple[pd.DataFrame, str]:
+    """The verified table and the name of the source it came from ("sklearn" or "snapshot").
+
+    `source="auto"` tries scikit-learn first and falls back to the snapshot when the fetch
+    fails (offline); "sklearn" or "snapshot" insist on one of them.
+    """
+    if source not in SOURCES:
+        raise DataError(f"data.source={source!r} is not one of {SOURCES}")
+    if source in ("auto", "sklearn"):
+        try:
+            table = fetch_sklearn(data_home)
+        except Exception as err:
+            if source == "sklearn":
+                raise DataError(
+                    f"fetch_california_housing failed ({err}). Connect to the internet, or set "
+                    f"data.source to 'snapshot' or 'auto' to use the shipped copy."
+                ) from err
+            log.warning("scikit-learn fetch failed (%s); using the shipped snapshot", err)
+        else:
+            verify_table(table, f"fetch_california_housing(data_home={data_home})")
+            return table[COLUMNS], "sklearn"
+    table = read_snapshot()
+    verify_table(table, f"snapshot {SNAPSHOT}")
+    return table[COLUMNS], "snapshot"
+
+
+def split_rows(n_rows: int, test_fraction: float, split_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted train and test row numbers of a random split with round(n * test_fraction) tests."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction={test_fraction} must lie strictly between 0 and 1")
+    order = np.random.default_rng(split_seed).permutation(n_rows)
+    n_test = round(n_rows * test_fraction)
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def split_tables(
+    table: pd.DataFrame, test_fraction: float, split_seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Raw train and test tables (with `train_index`/`test_index` and `row`) and the scaler.
+
+    The scaler (feature means and standard deviations, ddof=0) is fitted on the training
+    rows only; it is returned as a JSON-ready dict.
+    """
+    train_rows, test_rows = split_rows(len(table), test_fraction, split_seed)
+    train = table.iloc[train_rows].reset_index(drop=True)
+    test = table.iloc[test_rows].reset_index(drop=True)
+    train.insert(0, "row", train_rows)
+    test.insert(0, "row", test_rows)
+    train.insert(0, "train_index", np.arange(len(train)))
+    test.insert(0, "test_index", np.arange(len(test)))
+    scaler = StandardScaler().fit(train[FEATURES].to_numpy(np.float64))
+    scaler_doc = {
+        "features": FEATURES,
+        "mean": scaler.mean_.tolist(),
+        "scale": scaler.scale_.tolist(),
+        "n_train": len(train),
+    }
+    return train, test, scaler_doc
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Model inputs (standardised, float32) and the raw tables they came from."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def features(self, table: pd.DataFrame) -> np.ndarray:
+        """Standardised features of `table`, shape (n, 8), float32."""
+        return ((table[FEATURES].to_numpy(np.float64) - self.mean) / self.scale).astype(np.float32)
+
+    @property
+    def X_train(self) -> np.ndarray:
+        return self.features(self.train)
+
+    @property
+    def X_test(self) -> np.ndarray:
+        return self.features(self.test)
+
+    @property
+    def y_train(self) -> np.ndarray:
+        """Prices of the training houses in $100,000, shape (n,), float32."""
+        return self.train[TARGET].to_numpy(np.float32)
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.test[TARGET].to_numpy(np.float32)
+
+
+def write_prepared(directory: Path, train, test, scaler: dict, provenance: dict) -> None:
+    """Write train.parquet, test.parquet, scaler.json and source.json to `directory`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    train.to_parquet(directory / "train.parquet", index=False)
+    test.to_parquet(directory / "test.parquet", index=False)
+    (directory / "scaler.json").write_text(json.dumps(scaler, indent=2) + "\n")
+    (directory / "source.json").write_text(json.dumps(provenance, indent=2) + "\n")
+
+
+def load_prepared(directory: Path) -> PreparedData:
+    """Read what `write_prepared` wrote; raises `DataError` naming a missing file."""
+    directory = Path(directory)
+    for name in ("train.parquet", "test.parquet", "scaler.json"):
+        if not (directory / name).is_file():
+            raise DataError(f"{directory / name} does not exist; run the prepare_data stage")
+    scaler = json.loads((directory / "scaler.json").read_text())
+    if scaler["features"] != FEATURES:
+        raise DataError(f"{directory / 'scaler.json'} lists features {scaler['features']}")
+    return PreparedData(
+        pd.read_parquet(directory / "train.parquet"),
+        pd.read_parquet(directory / "test.parquet"),
+        np.asarray(scaler["mean"], np.float64),
+        np.asarray(scaler["scale"], np.float64),
+    )
