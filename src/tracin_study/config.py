@@ -1,11 +1,26 @@
 """Validation of the study's configuration against its JSON schema and cross-key rules."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from tracin_study.training import TrainingConfig
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The training recipe: Adam at a constant `learning_rate`, mean squared error."""
+
+    hidden: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    checkpoint_every: int
+
+    def checkpoint_epochs(self) -> list[int]:
+        """Epochs after which a checkpoint is saved: 0 (the initial model), every
+        `checkpoint_every`, and the last."""
+        return sorted({0, self.epochs, *range(0, self.epochs + 1, self.checkpoint_every)})
 
 
 class ConfigError(ValueError):

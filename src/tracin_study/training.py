@@ -2,7 +2,6 @@
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,25 +10,10 @@ import torch
 from sklearn.metrics import explained_variance_score, mean_absolute_error, mean_squared_error
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
+from tracin_study.config import TrainingConfig
 from tracin_study.model import build_mlp
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """The training recipe: Adam at a constant `learning_rate`, mean squared error."""
-
-    hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    checkpoint_every: int
-
-    def checkpoint_epochs(self) -> list[int]:
-        """Epochs after which a checkpoint is saved: 0 (the initial model), every
-        `checkpoint_every`, and the last."""
-        return sorted({0, self.epochs, *range(0, self.epochs + 1, self.checkpoint_every)})
 
 
 def _as_tensor(a) -> torch.Tensor:

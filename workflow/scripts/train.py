@@ -44,5 +44,8 @@ metrics = {
 }
 Path(sm.output.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
 curve.to_csv(sm.output.curve, index=False)
-log.info("explained variance: train %.3f, test %.3f", metrics["train"]["explained_variance"],
-         metrics["test"]["explained_variance"])
+log.info(
+    "explained variance: train %.3f, test %.3f",
+    metrics["train"]["explained_variance"],
+    metrics["test"]["explained_variance"],
+)

@@ -1,0 +1,88 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from tracin_study import data
+
+
+def test_snapshot_matches_the_published_column_means(table):
+    assert table.shape == (data.N_ROWS, 9)
+    assert table["MedInc"].mean() == pytest.approx(3.870671, abs=1e-6)
+    assert table["MedHouseVal"].mean() == pytest.approx(2.068558, abs=1e-6)
+
+
+def test_checksum_check_fails_on_a_corrupted_table(table):
+    corrupted = table.copy()
+    corrupted.loc[123, "AveRooms"] += 1e-9
+    with pytest.raises(data.DataError, match="content sha256 is .* expected dfc7196b"):
+        data.verify_table(corrupted, "corrupted copy")
+
+
+def test_checksum_check_names_missing_columns(table):
+    with pytest.raises(data.DataError, match=r"\['MedHouseVal'\] are missing"):
+        data.verify_table(table.drop(columns="MedHouseVal"), "cut copy")
+
+
+def test_split_is_8_to_2_disjoint_complete_and_fixed_by_the_split_seed(table, split):
+    train, test, _ = split
+    assert (len(train), len(test)) == (16_512, 4_128)
+    rows = np.concatenate([train["row"], test["row"]])
+    assert np.array_equal(np.sort(rows), np.arange(data.N_ROWS))
+    again, _, _ = data.split_tables(table, 0.2, 2020)
+    other, _, _ = data.split_tables(table, 0.2, 2021)
+    assert train["row"].equals(again["row"])
+    assert not train["row"].equals(other["row"])
+    assert np.array_equal(train["train_index"], np.arange(len(train)))
+
+
+def test_raw_values_are_kept_with_their_original_rows(table, split):
+    train, test, _ = split
+    for part in (train, test):
+        original = table.iloc[part["row"]][data.COLUMNS].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part[data.COLUMNS], original)
+
+
+def test_scaler_is_fitted_on_the_training_split_only(split):
+    train, test, scaler = split
+    raw = train[data.FEATURES].to_numpy(np.float64)
+    np.testing.assert_allclose(scaler["mean"], raw.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(scaler["scale"], raw.std(0), rtol=1e-12)
+    prepared = data.PreparedData(train, test, np.array(scaler["mean"]), np.array(scaler["scale"]))
+    np.testing.assert_allclose(prepared.X_train.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(prepared.X_train.std(0), 1, atol=1e-5)
+    assert np.abs(prepared.X_test.mean(0)).max() > 1e-3  # the test split was not used
+
+
+def test_prepared_files_round_trip(tmp_path, split):
+    train, test, scaler = split
+    data.write_prepared(tmp_path, train, test, scaler, {"source": "snapshot"})
+    prepared = data.load_prepared(tmp_path)
+    pd.testing.assert_frame_equal(prepared.train, train)
+    assert prepared.X_test.shape == (4_128, 8) and prepared.y_test.dtype == np.float32
+
+
+def test_load_prepared_names_the_missing_file(tmp_path):
+    with pytest.raises(data.DataError, match="train.parquet does not exist; run the prepare"):
+        data.load_prepared(tmp_path)
+
+
+def test_offline_auto_falls_back_to_the_snapshot(monkeypatch, tmp_path):
+    def offline(_):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(data, "fetch_sklearn", offline)
+    table, source = data.load_table("auto", tmp_path)
+    assert source == "snapshot" and len(table) == data.N_ROWS
+    with pytest.raises(data.DataError, match="set data.source to 'snapshot'"):
+        data.load_table("sklearn", tmp_path)
+
+
+def test_a_fetched_table_with_other_content_is_refused(monkeypatch, tmp_path, table):
+    monkeypatch.setattr(data, "fetch_sklearn", lambda _: table.iloc[:-1])
+    with pytest.raises(data.DataError, match="fetch_california_housing"):
+        data.load_table("auto", tmp_path)
+
+
+def test_unknown_source_is_named():
+    with pytest.raises(data.DataError, match="'web' is not one of"):
+        data.load_table("web", None)
