@@ -22,8 +22,10 @@ wildcard_constraints:
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/influence.smk"
 
 
 rule all:
     input:
         expand("results/seed_{seed}/metrics.json", seed=SEEDS),
+        expand("results/seed_{seed}/proponents.parquet", seed=SEEDS),

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -63,12 +64,34 @@ def test_smoke_run_trains_every_seed_with_verified_checkpoints(smoke_run):
     assert source["source"] == "snapshot" and source["n_train"] == 16_512
 
 
+def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
+    houses = pd.read_csv(smoke_run / "results/palo_alto_test_points.csv")
+    assert len(houses) == 11 and houses["distance_km"].is_monotonic_increasing
+    for seed in (0, 1):
+        folder = smoke_run / f"results/seed_{seed}"
+        table = pd.read_parquet(folder / "self_influence.parquet")
+        assert len(table) == 16_512 and (table["self_influence"] >= 0).all()
+        assert {"train_index", "self_influence_last_layer", "Latitude", "MedHouseVal"} <= set(
+            table.columns
+        )
+        ranked = pd.read_parquet(folder / "proponents.parquet")
+        assert list(ranked.columns) == ["test_index", "train_index", "influence", "rank", "kind"]
+        assert set(ranked["test_index"]) == set(houses["test_index"]) | {-1}
+        assert (ranked.groupby(["test_index", "kind"]).size() <= 5).all()
+        per_checkpoint = np.load(folder / "self_influence_per_checkpoint.npz")
+        assert list(per_checkpoint["epochs"]) == [2, 4]
+        np.testing.assert_allclose(per_checkpoint["all_layers"].sum(0), table["self_influence"])
+
+
 def test_smoke_run_is_complete_and_a_training_change_reruns_only_training_onwards(smoke_run):
     assert planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(SMOKE))) == {}
     changed = smoke_run / "changed.yaml"
     changed.write_text(SMOKE.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
-    assert jobs.get("train") == 2 and "prepare_data" not in jobs
+    assert jobs.get("train") == 2 and jobs.get("influence") == 2 and "prepare_data" not in jobs
+    changed.write_text(SMOKE.read_text().replace("epochs: [2, 4]", "epochs: [4]"))
+    jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
+    assert jobs.get("influence") == 2 and "train" not in jobs
 
 
 def test_default_config_plans_a_training_job_per_seed(tmp_path):

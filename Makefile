@@ -1,0 +1,33 @@
+# Two commands: `make reproduce` runs the whole study, `make test` runs the test suite.
+# Each creates (or reuses) the virtual environment .venv with the pinned dependencies.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= 4
+SHELL := bash
+
+.PHONY: reproduce test lint format clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+reproduce: $(BIN)/activate
+	export PATH="$(CURDIR)/$(BIN):$$PATH" && time snakemake --cores $(CORES)
+
+test: $(BIN)/activate
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest
+
+lint: $(BIN)/activate
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+format: $(BIN)/activate
+	$(BIN)/ruff format src tests workflow/scripts benchmarks
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+clean:
+	rm -rf results .snakemake

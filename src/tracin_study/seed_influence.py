@@ -1,0 +1,86 @@
+"""TracInCP of one trained seed: self-influence of every training house and the proponents
+and opponents of the Palo Alto test houses, as tables and per-checkpoint arrays."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tracin_study.checkpoints import Manifest
+from tracin_study.data import COLUMNS, PreparedData
+from tracin_study.influence import TracInCP, top_k
+
+
+@dataclass(frozen=True)
+class SeedInfluence:
+    """Per-checkpoint contributions (learning rate included) and the tables built from them.
+
+    self_all, self_last: (K, N) self-influence over all layers / the last layer only.
+    influence: (K, M, N) influence of the N training houses on the M test houses.
+    """
+
+    epochs: np.ndarray
+    learning_rates: np.ndarray
+    test_index: np.ndarray
+    self_all: np.ndarray
+    self_last: np.ndarray
+    influence: np.ndarray
+
+    def self_influence_table(self, prepared: PreparedData) -> pd.DataFrame:
+        """One row per training house: `train_index`, `row`, `self_influence`,
+        `self_influence_last_layer`, then the raw features and price (MedHouseVal)."""
+        table = prepared.train[["train_index", "row"]].copy()
+        table["self_influence"] = self.self_all.sum(0)
+        table["self_influence_last_layer"] = self.self_last.sum(0)
+        return pd.concat([table, prepared.train[COLUMNS]], axis=1)
+
+    def proponents_table(self, k: int) -> pd.DataFrame:
+        """Top-k proponents and opponents of each test house and of their sum (test_index -1)."""
+        return top_k(self.influence.sum(0), k, test_ids=self.test_index)
+
+    def save_arrays(self, self_path: Path, influence_path: Path) -> None:
+        """Per-checkpoint contributions as .npz: `epochs` (K,), `learning_rates` (K,),
+        `all_layers` and `last_layer` (K, N) in the first; `test_index` (M,) and
+        `all_layers` (K, M, N) in the second."""
+        np.savez_compressed(
+            self_path,
+            epochs=self.epochs,
+            learning_rates=self.learning_rates,
+            all_layers=self.self_all,
+            last_layer=self.self_last,
+        )
+        np.savez_compressed(
+            influence_path,
+            epochs=self.epochs,
+            learning_rates=self.learning_rates,
+            test_index=self.test_index,
+            all_layers=self.influence,
+        )
+
+
+def compute_seed_influence(
+    manifest: Manifest,
+    prepared: PreparedData,
+    test_index: np.ndarray,
+    epochs: list[int],
+    batch_size: int,
+) -> SeedInfluence:
+    """TracInCP over the checkpoints of `epochs` for all training houses and the test houses
+    at positions `test_index` of the test split."""
+    checkpoints = manifest.select(epochs)
+    model = manifest.build_model()
+    X, y = prepared.X_train, prepared.y_train
+    X_test, y_test = prepared.X_test[test_index], prepared.y_test[test_index]
+    full = TracInCP(model, checkpoints, layers="all", batch_size=batch_size).compute(
+        X, y, X_test, y_test
+    )
+    last = TracInCP(model, checkpoints, layers="last", batch_size=batch_size).compute(X, y)
+    return SeedInfluence(
+        epochs=np.asarray(full.epochs),
+        learning_rates=full.learning_rates,
+        test_index=np.asarray(test_index),
+        self_all=full.self_influence,
+        self_last=last.self_influence,
+        influence=full.influence,
+    )
