@@ -23,9 +23,10 @@ wildcard_constraints:
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/influence.smk"
+include: "workflow/rules/notebooks.smk"
 
 
 rule all:
     input:
         expand("results/seed_{seed}/metrics.json", seed=SEEDS),
-        expand("results/seed_{seed}/proponents.parquet", seed=SEEDS),
+        expand("results/seed_{seed}/analysis.ipynb", seed=SEEDS),

@@ -1,0 +1,31 @@
+"""Executing the papermill notebook templates and exporting the report to HTML."""
+
+from pathlib import Path
+
+KERNEL = "python3"  # ipykernel's own kernel spec: always the running interpreter
+
+
+def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
+    """Run `template` with `parameters` injected after its `parameters` cell, in `cwd`, and
+    save the executed copy to `output`; a failing cell raises papermill's execution error."""
+    import papermill
+
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(template),
+        str(output),
+        parameters=parameters,
+        kernel_name=KERNEL,
+        cwd=str(cwd),
+        log_output=True,
+        progress_bar=False,
+    )
+
+
+def to_html(notebook: Path, html: Path) -> None:
+    """Write the executed `notebook` as a self-contained HTML page (inputs shown)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    Path(html).write_text(body, encoding="utf-8")
