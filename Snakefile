@@ -28,5 +28,4 @@ include: "workflow/rules/notebooks.smk"
 
 rule all:
     input:
-        expand("results/seed_{seed}/metrics.json", seed=SEEDS),
-        expand("results/seed_{seed}/analysis.ipynb", seed=SEEDS),
+        "report/report.html",

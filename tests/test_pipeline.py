@@ -83,6 +83,44 @@ def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
         np.testing.assert_allclose(per_checkpoint["all_layers"].sum(0), table["self_influence"])
 
 
+def _error_outputs(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return [
+        output.get("ename", "")
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
+
+
+def test_smoke_run_executes_every_notebook_without_errors(smoke_run):
+    notebooks = [smoke_run / f"results/seed_{s}/analysis.ipynb" for s in (0, 1)]
+    notebooks.append(smoke_run / "report/report.ipynb")
+    for notebook in notebooks:
+        assert _error_outputs(notebook) == [], notebook
+    assert (smoke_run / "results/seed_0/figures/self_influence_map.png").stat().st_size > 10_000
+    figures = {p.name for p in (smoke_run / "report/figures").glob("*.png")}
+    assert {"explained_variance.png", "self_influence_map.png", "palo_alto_map.png"} <= figures
+    assert "TracInIdeal" in (smoke_run / "report/report.html").read_text()
+
+
+def test_report_summary_holds_the_headline_numbers_with_their_seeds(smoke_run):
+    summary = json.loads((smoke_run / "report/summary.json").read_text())
+    assert summary["provenance"]["seeds"] == [0, 1]
+    assert summary["worked_example"]["max_relative_error_engine_vs_brute_force"] < 1e-6
+    ev = summary["model_quality"]["test explained variance"]
+    assert set(ev["per_seed"]) == {"0", "1"} and ev["paper"] == 0.70
+    assert {c["verdict"] for c in summary["claims"]} <= {"reproduced", "partly", "not reproduced"}
+    assert len(summary["stability"]["self_influence_spearman"]["pairs"]) == 1
+
+
+def test_snakemake_html_report_renders(smoke_run):
+    out = smoke_run / "snakemake_report.html"
+    result = snakemake(smoke_run, "--configfile", str(SMOKE), "--report", str(out))
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert out.stat().st_size > 10_000
+
+
 def test_smoke_run_is_complete_and_a_training_change_reruns_only_training_onwards(smoke_run):
     assert planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(SMOKE))) == {}
     changed = smoke_run / "changed.yaml"
