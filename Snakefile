@@ -23,6 +23,7 @@ wildcard_constraints:
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/influence.smk"
+include: "workflow/rules/validation.smk"
 include: "workflow/rules/notebooks.smk"
 
 

@@ -83,6 +83,27 @@ def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
         np.testing.assert_allclose(per_checkpoint["all_layers"].sum(0), table["self_influence"])
 
 
+def test_smoke_run_writes_the_validation_experiments(smoke_run):
+    folder = smoke_run / "results/validation"
+    ideal = pd.read_csv(folder / "ideal/summary.csv")
+    first_order = ideal.query("reference == 'ideal' and method == 'first_order'")
+    assert first_order.set_index("metric").loc["pearson", "mean"] > 0.99
+    detection = pd.read_csv(folder / "corruption/summary.csv")
+    assert set(detection["score"]) == {
+        "self_influence_all_layers",
+        "self_influence_last_layer",
+        "self_influence_last_checkpoint",
+        "final_loss",
+        "random",
+    }
+    assert (detection["n"] == 2).all()
+    main_models = pd.read_csv(folder / "main_models/summary.csv")
+    assert set(main_models["variant_b"]) == {
+        "all_layers_all_checkpoints",
+        "last_layer_paper_checkpoints",
+    }
+
+
 def _error_outputs(notebook: Path) -> list[str]:
     cells = json.loads(notebook.read_text())["cells"]
     return [
@@ -100,7 +121,13 @@ def test_smoke_run_executes_every_notebook_without_errors(smoke_run):
         assert _error_outputs(notebook) == [], notebook
     assert (smoke_run / "results/seed_0/figures/self_influence_map.png").stat().st_size > 10_000
     figures = {p.name for p in (smoke_run / "report/figures").glob("*.png")}
-    assert {"explained_variance.png", "self_influence_map.png", "palo_alto_map.png"} <= figures
+    assert {
+        "explained_variance.png",
+        "self_influence_map.png",
+        "palo_alto_map.png",
+        "correlation_vs_k.png",
+        "corruption_detection.png",
+    } <= figures
     assert "TracInIdeal" in (smoke_run / "report/report.html").read_text()
 
 
@@ -112,6 +139,8 @@ def test_report_summary_holds_the_headline_numbers_with_their_seeds(smoke_run):
     assert set(ev["per_seed"]) == {"0", "1"} and ev["paper"] == 0.70
     assert {c["verdict"] for c in summary["claims"]} <= {"reproduced", "partly", "not reproduced"}
     assert len(summary["stability"]["self_influence_spearman"]["pairs"]) == 1
+    assert "self_influence_all_layers" in summary["corruption_detection"]["scores"]
+    assert summary["approximation_chain"] and summary["main_models"]
 
 
 def test_snakemake_html_report_renders(smoke_run):

@@ -6,8 +6,8 @@ on a test example z' is
 
     TracInCP(z, z') = sum_i eta_i grad l(w_i, z) . grad l(w_i, z'),
 
-and the self-influence of z is TracInCP(z, z). Scores are in (loss units)^2 / (parameter
-units)^2 times the learning rate: squared target units squared, scaled by eta.
+and the self-influence of z is TracInCP(z, z). A score is a learning rate times a product
+of two loss gradients: comparable within one model and set of checkpoints, not across them.
 
 For every `nn.Linear` layer y = W a + b the gradient factorises (dl/dW = delta a^T,
 dl/db = delta, delta = dl/dy), so one forward and one backward pass of the summed loss over
@@ -86,7 +86,9 @@ class TracInCP:
         batch_size: examples per forward/backward pass.
         progress: True logs one INFO line per checkpoint (logger "tracin_study.influence");
             a callable is also called as `progress(i, K, checkpoint, seconds)`.
-        dtype: compute dtype; float64 keeps the scores exact to ~1e-12 relative.
+        dtype: dtype of the forward/backward passes; products and sums are float64 always.
+            float64 matches brute force to ~1e-15; float32 is ~1.6x faster on CPU, within
+            ~1e-7 of the largest score but with larger relative error on near-zero scores.
         factored: False sends every parameter through the generic per-example path (slow;
             for checking).
     """
@@ -96,7 +98,7 @@ class TracInCP:
         model: nn.Module,
         checkpoints: Sequence[Checkpoint],
         layers: str | Sequence[str] = "all",
-        batch_size: int = 4096,
+        batch_size: int = 1024,
         progress: bool | ProgressCallback = True,
         dtype: torch.dtype = torch.float64,
         factored: bool = True,
@@ -234,8 +236,8 @@ class TracInCP:
                     deltas = torch.autograd.grad(loss, [out for _, out in a_out])
             finally:
                 self._captured = None
-            linear = [(a, d) for (a, _), d in zip(a_out, deltas, strict=True)]
-        generic = self._generic_grads(x, y) if self._generic else None
+            linear = [(a.double(), d.double()) for (a, _), d in zip(a_out, deltas, strict=True)]
+        generic = self._generic_grads(x, y).double() if self._generic else None
         return linear, generic
 
     def _features_all(self, x: torch.Tensor, y: torch.Tensor) -> _Features:

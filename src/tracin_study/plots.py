@@ -25,9 +25,9 @@ def training_curves(curves: dict[int, pd.DataFrame]) -> plt.Figure:
         ax.plot(curve["epoch"], curve["test_mse"], color=colour, ls="--", label=f"seed {seed} test")
     ax.set(
         xlabel="epoch",
-        ylabel="mean squared error ($100,000)$^2$",
+        ylabel=r"mean squared error ((\$100,000)$^2$)",
         yscale="log",
-        title="Training curves (train: mean over the epoch's batches; test: end of epoch)",
+        title="Training curves\n(train: mean over the epoch's batches; test: at the epoch's end)",
     )
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -145,8 +145,69 @@ def heatmap(matrix: pd.DataFrame, title: str, colour_label: str) -> plt.Figure:
     return fig
 
 
-def save(fig: plt.Figure, directory, name: str) -> None:
-    """Write `fig` as `directory/name.png` (120 dpi), creating the folder."""
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path / f"{name}.png", dpi=120)
+def correlation_vs_k(summary: pd.DataFrame) -> plt.Figure:
+    """Mean ± sd over test points of the correlation of TracInCP with TracInIdeal against the
+    number of checkpoints k, with first-order TracIn as a dashed line.
+
+    summary: rows of results/validation/ideal/summary.csv with reference "ideal" (columns
+    method, checkpoints (empty for first-order TracIn), metric, mean, sd).
+    """
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for metric, colour in (("pearson", "C0"), ("spearman", "C1")):
+        rows = summary[summary["metric"] == metric]
+        cp = rows[rows["checkpoints"].notna()].sort_values("checkpoints")
+        ax.errorbar(
+            cp["checkpoints"],
+            cp["mean"],
+            yerr=cp["sd"],
+            marker="o",
+            color=colour,
+            capsize=3,
+            label=f"TracInCP, {metric}",
+        )
+        first = rows.loc[rows["checkpoints"].isna(), "mean"]
+        if len(first):
+            ax.axhline(
+                first.iloc[0], color=colour, ls="--", lw=1, label=f"first-order TracIn, {metric}"
+            )
+    ax.set_xscale("log")
+    ax.set(
+        xlabel="number of checkpoints k (log scale)",
+        ylabel="correlation with TracInIdeal",
+        title="How far TracInCP is from TracInIdeal (SGD, batch size 1)",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def detection_curves(curves: pd.DataFrame) -> plt.Figure:
+    """Mean ± sd over seeds of the fraction of corrupted targets found against the fraction
+    of training data inspected, per score, with the random diagonal.
+
+    curves: rows of `corruption.curves_on_grid` for several seeds (a `seed` column).
+    """
+    fig, ax = plt.subplots(figsize=(6, 4.8))
+    for name, group in curves.groupby("score", sort=False):
+        stats = group.groupby("fraction_inspected")["fraction_found"].agg(["mean", "std"])
+        x, mean, sd = stats.index.to_numpy(), stats["mean"].to_numpy(), stats["std"].fillna(0)
+        ax.plot(x, mean, label=name)
+        ax.fill_between(x, mean - sd, mean + sd, alpha=0.2)
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="expected for a random order")
+    ax.set(
+        xlabel="fraction of training data inspected",
+        ylabel="fraction of corrupted targets found",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title="Finding corrupted targets (mean ± sd over seeds)",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: plt.Figure, path) -> None:
+    """Write `fig` as a PNG (120 dpi) at `path`, creating its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)

@@ -37,6 +37,7 @@ rule report:
         self_influence=expand("results/seed_{seed}/self_influence.parquet", seed=SEEDS),
         proponents=expand("results/seed_{seed}/proponents.parquet", seed=SEEDS),
         palo_alto="results/palo_alto_test_points.csv",
+        validation=rules.validation.input,
     output:
         notebook="report/report.ipynb",
         html="report/report.html",

@@ -1,0 +1,180 @@
+"""Time our factored TracInCP against captum's on the paper-size model, side by side.
+
+Builds the 168,961-parameter MLP, trains it briefly with Adam on synthetic housing-like data
+(standard normal features, a nonlinear target), saving 10 checkpoints, then computes the
+self-influence of every training point and the influence of 11 test points on every training
+point with both implementations. Prints a table, then a JSON line with the figures.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/influence_vs_captum.py [--threads 1]
+"""
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from captum.influence import TracInCP as CaptumTracInCP
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from tracin_study.checkpoints import save_checkpoint
+from tracin_study.influence import TracInCP
+from tracin_study.model import build_mlp, count_parameters
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    parser.add_argument("--n-train", type=int, default=16512, help="training points")
+    parser.add_argument("--n-test", type=int, default=11, help="test points")
+    parser.add_argument("--checkpoints", type=int, default=10, help="checkpoints to sum over")
+    parser.add_argument("--captum-batch", type=int, default=512, help="captum batch size")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args()
+
+
+def make_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n, 8) standard normal features and a nonlinear target (n,), float32."""
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 8, generator=gen)
+    y = X[:, 0].sin() + X[:, 1] * X[:, 2] + 0.5 * X[:, 3].square() - 0.5 + X[:, 4:].sum(1) / 4
+    return X, y + 0.1 * torch.randn(n, generator=gen)
+
+
+def train_checkpoints(X, y, n_checkpoints: int, directory: Path, seed: int):
+    """Adam, 20 steps of batch 256 per segment and a decaying rate; a checkpoint after each."""
+    torch.manual_seed(seed)
+    model = build_mlp()
+    optimizer = torch.optim.Adam(model.parameters())
+    checkpoints, step = [], 0
+    for epoch in range(1, n_checkpoints + 1):
+        lr = 1e-3 * 0.8 ** (epoch - 1)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        for _ in range(20):
+            idx = torch.randint(len(X), (256,))
+            loss = (model(X[idx]).squeeze(1) - y[idx]).square().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+        checkpoints.append(
+            save_checkpoint(model, directory / f"epoch_{epoch:04d}.pt", epoch, step, lr)
+        )
+    return model, checkpoints
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def rel_error(actual: np.ndarray, reference: np.ndarray) -> float:
+    """Largest absolute difference over the largest |reference|."""
+    return float(np.abs(actual - reference).max() / np.abs(reference).max())
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    X, y = make_data(args.n_train + args.n_test, args.seed)
+    X_train, y_train = X[: args.n_train], y[: args.n_train]
+    X_test, y_test = X[args.n_train :], y[args.n_train :]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model, checkpoints = train_checkpoints(
+            X_train, y_train, args.checkpoints, Path(tmp), args.seed
+        )
+
+        ours = TracInCP(model, checkpoints, progress=False)
+        result, t_ours = timed(lambda: ours.compute(X_train, y_train, X_test, y_test))
+        _, t_ours_self = timed(lambda: ours.self_influence(X_train, y_train))
+        _, t_ours_infl = timed(lambda: ours.influence(X_test, y_test, X_train, y_train))
+        fast = TracInCP(model, checkpoints, progress=False, dtype=torch.float32)
+        result32, t_ours32 = timed(lambda: fast.compute(X_train, y_train, X_test, y_test))
+        rss_ours = peak_rss_mb()
+
+        learning_rates = {str(c.path): c.learning_rate for c in checkpoints}
+
+        def load(net, path):
+            net.load_state_dict(torch.load(path, weights_only=True))
+            return learning_rates[path]
+
+        captum = CaptumTracInCP(
+            model,
+            TensorDataset(X_train, y_train[:, None]),
+            list(learning_rates),
+            checkpoints_load_func=load,
+            loss_fn=nn.MSELoss(reduction="sum"),
+            batch_size=args.captum_batch,
+            sample_wise_grads_per_batch=True,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "did not require gradients"
+            self_captum, t_captum_self = timed(
+                lambda: captum.self_influence(outer_loop_by_checkpoints=True)
+            )
+            infl_captum, t_captum_infl = timed(
+                lambda: captum.influence((X_test, y_test[:, None]), k=None)
+            )
+
+    err_self = rel_error(result.self_influence.sum(0), self_captum.double().numpy())
+    err_infl = rel_error(result.influence.sum(0), infl_captum.double().numpy())
+    t_captum = t_captum_self + t_captum_infl
+    err32 = max(
+        rel_error(result32.self_influence.sum(0), self_captum.double().numpy()),
+        rel_error(result32.influence.sum(0), infl_captum.double().numpy()),
+    )
+    figures = {
+        "n_parameters": count_parameters(model),
+        "n_train": args.n_train,
+        "n_test": args.n_test,
+        "n_checkpoints": len(checkpoints),
+        "threads": args.threads,
+        "ours_seconds": round(t_ours, 3),
+        "ours_self_only_seconds": round(t_ours_self, 3),
+        "ours_influence_only_seconds": round(t_ours_infl, 3),
+        "captum_self_seconds": round(t_captum_self, 3),
+        "captum_influence_seconds": round(t_captum_infl, 3),
+        "captum_seconds": round(t_captum, 3),
+        "speedup": round(t_captum / t_ours, 1),
+        "ours_float32_seconds": round(t_ours32, 3),
+        "speedup_float32": round(t_captum / t_ours32, 1),
+        "max_rel_error_float32": err32,
+        "max_rel_error": max(err_self, err_infl),
+        "rel_error_self_influence": err_self,
+        "rel_error_influence": err_infl,
+        "peak_rss_ours_mb": round(rss_ours, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    print(
+        f"TracInCP, {figures['n_parameters']:,} parameters, {len(checkpoints)} checkpoints, "
+        f"{args.n_train:,} training x {args.n_test} test points, {args.threads} thread(s)\n"
+        f"{'part':<36}{'ours (s)':>12}{'captum (s)':>12}\n"
+        f"{'self-influence (train)':<36}{t_ours_self:>12.2f}{t_captum_self:>12.2f}\n"
+        f"{'influence (test x train)':<36}{t_ours_infl:>12.2f}{t_captum_infl:>12.2f}\n"
+        f"{'both (ours: one combined pass)':<36}{t_ours:>12.2f}{t_captum:>12.2f}\n"
+        f"speedup (captum both / ours combined): {figures['speedup']:.1f}x\n"
+        f"ours with dtype=float32 (float64 products): {t_ours32:.2f} s, speedup "
+        f"{figures['speedup_float32']:.1f}x, max relative error {err32:.2e}\n"
+        f"max relative error, |ours - captum| / max |ours| per output: "
+        f"self {err_self:.2e}, influence {err_infl:.2e} "
+        f"(ours float64, captum float32 as trained)\n"
+        f"peak RSS: {rss_ours:.0f} MB after ours, {figures['peak_rss_mb']:.0f} MB overall "
+        f"(captum runs second)"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Corrupted targets and how well a score ranking finds them.
+
+The regression counterpart of the paper's mislabelled-data experiment: a fraction of the
+training targets is replaced by the targets of other random training points, the model is
+retrained, and the training points are inspected in decreasing order of a score (e.g.
+self-influence). The detection curve is the fraction of corrupted points found against the
+fraction of data inspected.
+"""
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tracin_study.training import predict
+
+RECALL_FRACTIONS = (0.1, 0.2)
+
+
+def corrupt_targets(y, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Replace round(fraction * N) targets, chosen without replacement, by other targets.
+
+    y: (N,) targets. Each chosen point i gets the original target of a point j drawn
+    uniformly among the other points; when y[j] == y[i] (duplicate values, e.g. the price
+    cap at 5.00001), j is drawn again, so every chosen target really changes and
+    `mask == (y_corrupted != y)`. Returns y_corrupted (N,) (dtype of y) and mask (N,) bool.
+    """
+    y = np.asarray(y)
+    n = y.size
+    if y.ndim != 1:
+        raise ValueError(f"targets must be 1-D, got shape {y.shape}")
+    if not 0 < fraction < 1:
+        raise ValueError(f"corruption fraction={fraction} must lie strictly between 0 and 1")
+    if np.unique(y).size < 2:
+        raise ValueError("all targets are equal, so none can be corrupted")
+    chosen = rng.choice(n, size=round(fraction * n), replace=False)
+    source = np.empty_like(chosen)
+    todo = np.arange(chosen.size)
+    while todo.size:
+        draw = rng.integers(0, n - 1, size=todo.size)
+        draw += draw >= chosen[todo]  # uniform over the points other than i
+        source[todo] = draw
+        todo = todo[y[draw] == y[chosen[todo]]]
+    y_corrupted = y.copy()
+    y_corrupted[chosen] = y[source]
+    mask = np.zeros(n, dtype=bool)
+    mask[chosen] = True
+    return y_corrupted, mask
+
+
+def detection_curve(scores, mask) -> tuple[np.ndarray, np.ndarray]:
+    """Fraction inspected and fraction of corrupted points found, both (N + 1,) from 0 to 1.
+
+    Points are inspected in decreasing order of `scores` (N,); ties keep the lower index.
+    mask: (N,) bool, True for corrupted points (at least one).
+    """
+    scores, mask = np.asarray(scores, dtype=np.float64), np.asarray(mask, dtype=bool)
+    if scores.ndim != 1 or scores.shape != mask.shape:
+        raise ValueError(f"scores {scores.shape} and mask {mask.shape} must be equal 1-D shapes")
+    if not mask.any():
+        raise ValueError("the mask marks no corrupted point")
+    if not np.isfinite(scores).all():
+        raise ValueError(f"non-finite scores at {np.flatnonzero(~np.isfinite(scores))[:5]}")
+    order = np.argsort(-scores, kind="stable")
+    found = np.concatenate([[0], np.cumsum(mask[order])]) / mask.sum()
+    return np.arange(scores.size + 1) / scores.size, found
+
+
+def detection_auc(scores, mask) -> float:
+    """Area under the detection curve (trapezoids): 0.5 for a random order, and
+    1 - c / (2N) for a perfect one with c corrupted points of N."""
+    inspected, found = detection_curve(scores, mask)
+    return float(np.trapezoid(found, inspected))
+
+
+def recall_at(scores, mask, fraction: float) -> float:
+    """Fraction of corrupted points among the round(fraction * N) highest scores."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"inspected fraction={fraction} must lie in [0, 1]")
+    _, found = detection_curve(scores, mask)
+    return float(found[round(fraction * (found.size - 1))])
+
+
+def detection_table(scores: dict, mask, fractions=RECALL_FRACTIONS) -> pd.DataFrame:
+    """One row per named score (N,): `score`, `auc` and `recall_at_<f>` for each fraction f."""
+    rows = []
+    for name, values in scores.items():
+        row = {"score": name, "auc": detection_auc(values, mask)}
+        row.update({f"recall_at_{f:g}": recall_at(values, mask, f) for f in fractions})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def curves_on_grid(scores: dict, mask, grid) -> pd.DataFrame:
+    """Detection curves of named scores (N,) interpolated at the inspected fractions `grid`,
+    for averaging over seeds: columns score, fraction_inspected, fraction_found."""
+    frames = []
+    for name, values in scores.items():
+        inspected, found = detection_curve(values, mask)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "score": name,
+                    "fraction_inspected": grid,
+                    "fraction_found": np.interp(grid, inspected, found),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def final_loss(model: torch.nn.Module, X, y) -> np.ndarray:
+    """Per-point training loss (f(x) - y)^2 of `model` (e.g. at its final checkpoint): (N,)."""
+    return (predict(model, X) - np.asarray(y, dtype=np.float64)) ** 2
+
+
+def random_scores(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A random inspection order (the baseline) as n uniform scores in [0, 1)."""
+    return rng.random(n)

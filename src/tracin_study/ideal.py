@@ -1,0 +1,212 @@
+"""Ground truth for TracIn: plain SGD with one example per step, every step recorded.
+
+In this idealised setting (Pruthi et al., 2020, section 3.1) each step t uses one training
+point z_t and moves the weights by w_{t+1} = w_t - eta grad l(w_t, z_t), with the loss
+l(w, z) = (f_w(x) - y)^2. For each test point z' the recorder keeps
+
+    exact[t]       = l(w_t, z') - l(w_{t+1}, z')                  (the actual loss drop)
+    first_order[t] = eta grad l(w_t, z_t) . grad l(w_t, z')       (its first-order estimate)
+
+in float64. Summed over the steps that used z they give TracInIdeal(z, z') and first-order
+TracIn(z, z') (`per_pair`); TracInCP over checkpoints saved along the way approximates both.
+
+Every parameter must live in an `nn.Linear` layer y = W a + b that runs once per forward
+pass. Then, exactly, dl/dW = delta a^T and dl/db = delta with delta = dl/dy, so one forward
+and one backward pass over the batch [z_t, z'_1..z'_M] give the SGD update and all M dot
+products: grad l(z) . grad l(z') = sum over layers of (delta . delta') (a . a' + 1).
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from tracin_study.checkpoints import Checkpoint, save_checkpoint, write_manifest
+from tracin_study.model import build_mlp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IdealRun:
+    """What the recorder saw over T = epochs x N steps, for M test points.
+
+    train_index: (T,) int64, the training point z_t used at step t (0..N-1).
+    exact: (T, M) float64, l(w_t, z') - l(w_{t+1}, z').
+    first_order: (T, M) float64, eta grad l(w_t, z_t) . grad l(w_t, z').
+    test_loss: (T + 1, M) float64, l(w_t, z') for t = 0..T.
+    checkpoints: the saved states in step order (empty when none were saved).
+    """
+
+    train_index: np.ndarray
+    exact: np.ndarray
+    first_order: np.ndarray
+    test_loss: np.ndarray
+    checkpoints: tuple[Checkpoint, ...]
+
+
+def _linear_layers(model: nn.Module) -> list[nn.Linear]:
+    """The model's Linear layers; raises if any parameter lives elsewhere."""
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    owned = {id(p) for m in layers for p in m.parameters(recurse=False)}
+    stray = [n for n, p in model.named_parameters() if id(p) not in owned]
+    if stray:
+        raise ValueError(f"the SGD recorder handles nn.Linear parameters only, not {stray}")
+    if not layers:
+        raise ValueError("the model has no nn.Linear layer")
+    return layers
+
+
+def record_sgd(
+    model: nn.Module,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    learning_rate: float,
+    epochs: int,
+    seed: int,
+    checkpoint_dir: Path | None = None,
+    checkpoint_every_steps: int = 0,
+    model_spec: dict | None = None,
+) -> IdealRun:
+    """Train `model` in place (cast to float64) by SGD with batch size 1 and record each step.
+
+    X_train (N, F), y_train (N,); X_test (M, F), y_test (M,). Each epoch visits every
+    training point once, in an order drawn from `np.random.default_rng(seed)`.
+    With `checkpoint_dir`, the state is saved after every `checkpoint_every_steps` steps and
+    after the last one, as `step_<t>.pt` (float64) with `manifest.json` (seed, `model_spec`,
+    learning_rate = eta; `epoch` is the number of completed epochs).
+    """
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate={learning_rate} must be positive")
+    if epochs < 1:
+        raise ValueError(f"epochs={epochs} must be at least 1")
+    if checkpoint_dir is not None and checkpoint_every_steps < 1:
+        raise ValueError(f"checkpoint_every_steps={checkpoint_every_steps} must be at least 1")
+    model.double().eval()
+    layers = _linear_layers(model)
+    x = torch.as_tensor(np.asarray(X_train, dtype=np.float64))
+    y = torch.as_tensor(np.asarray(y_train, dtype=np.float64)).reshape(-1)
+    n, m = len(x), len(X_test)
+    if len(y) != n or len(y_test) != m:
+        raise ValueError(
+            f"{n} training inputs with {len(y)} targets, {m} test inputs with {len(y_test)}"
+        )
+    batch_x = torch.cat([x[:1], torch.as_tensor(np.asarray(X_test, dtype=np.float64))])
+    batch_y = torch.cat([y[:1], torch.as_tensor(np.asarray(y_test, dtype=np.float64))])
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(n) for _ in range(epochs)])
+    steps = len(order)
+    exact_loss = torch.empty(steps + 1, m, dtype=torch.float64)
+    first_order = torch.empty(steps, m, dtype=torch.float64)
+
+    captured: list[tuple[torch.Tensor, torch.Tensor]] = []
+    hooks = [
+        layer.register_forward_hook(lambda _, inp, out: captured.append((inp[0], out)))
+        for layer in layers
+    ]
+    checkpoints: list[Checkpoint] = []
+    if checkpoint_dir is not None:
+        checkpoint_dir = Path(checkpoint_dir)
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        for stale in checkpoint_dir.glob("step_*.pt"):
+            stale.unlink()
+    weights = [(layer.weight, layer.bias) for layer in layers]
+    start = time.perf_counter()
+    try:
+        for t, i in enumerate(order.tolist()):
+            batch_x[0], batch_y[0] = x[i], y[i]
+            captured.clear()
+            losses = (model(batch_x).reshape(-1) - batch_y).square()
+            if len(captured) != len(layers):
+                raise ValueError(
+                    f"{len(captured)} Linear calls in one forward pass for {len(layers)} layers; "
+                    f"each layer must run exactly once"
+                )
+            deltas = torch.autograd.grad(losses.sum(), [out for _, out in captured])
+            with torch.no_grad():
+                exact_loss[t] = losses[1:]
+                dot = torch.zeros(m, dtype=torch.float64)
+                for (a, _), d, (w, b) in zip(captured, deltas, weights, strict=True):
+                    a_dot = a[1:] @ a[0] + (1.0 if b is not None else 0.0)
+                    dot += (d[1:] @ d[0]) * a_dot
+                    w.addr_(d[0], a[0], alpha=-learning_rate)
+                    if b is not None:
+                        b.add_(d[0], alpha=-learning_rate)
+                first_order[t] = learning_rate * dot
+            done = t + 1
+            if checkpoint_dir is not None and (done % checkpoint_every_steps == 0 or done == steps):
+                path = checkpoint_dir / f"step_{done:07d}.pt"
+                checkpoints.append(save_checkpoint(model, path, done // n, done, learning_rate))
+            if done % n == 0:
+                log.info(
+                    "SGD epoch %d/%d done (%.1f s)", done // n, epochs, time.perf_counter() - start
+                )
+        captured.clear()
+        with torch.no_grad():
+            exact_loss[steps] = (model(batch_x[1:]).reshape(-1) - batch_y[1:]).square()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if checkpoint_dir is not None:
+        write_manifest(checkpoint_dir / "manifest.json", seed, model_spec or {}, checkpoints)
+    loss = exact_loss.numpy()
+    return IdealRun(order, loss[:-1] - loss[1:], first_order.numpy(), loss, tuple(checkpoints))
+
+
+def train_ideal(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    hidden,
+    learning_rate: float,
+    epochs: int,
+    seed: int,
+    checkpoint_dir: Path,
+    checkpoint_every_steps: int,
+) -> IdealRun:
+    """`record_sgd` on the study's MLP (`build_mlp`), initialised from `torch.manual_seed(seed)`;
+    `seed` also draws the visiting order."""
+    torch.manual_seed(seed)
+    spec = {"n_features": int(np.shape(X_train)[1]), "hidden": [int(h) for h in hidden]}
+    model = build_mlp(**spec)
+    return record_sgd(
+        model,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        learning_rate,
+        epochs,
+        seed,
+        checkpoint_dir,
+        checkpoint_every_steps,
+        spec,
+    )
+
+
+def per_pair(train_index, values, n_train: int) -> np.ndarray:
+    """Sum per-step values (T, M) over the steps that used each training point: (M, n_train).
+
+    With `IdealRun.exact` this is TracInIdeal, with `IdealRun.first_order` first-order TracIn.
+    """
+    train_index, values = np.asarray(train_index), np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.shape[0] != train_index.shape[0]:
+        raise ValueError(f"values {values.shape} need one row per step ({train_index.shape[0]})")
+    out = np.zeros((values.shape[1], n_train))
+    np.add.at(out.T, train_index, values)
+    return out
+
+
+def evenly_spaced(n_saved: int, k: int) -> np.ndarray:
+    """Positions of k of n_saved checkpoints, evenly spaced and ending with the last, as the
+    paper's every-20th-epoch choice: k = 1 gives the last, k = n_saved all of them."""
+    if not 1 <= k <= n_saved:
+        raise ValueError(f"cannot choose k={k} checkpoints out of {n_saved} saved")
+    return np.array([(j + 1) * n_saved // k - 1 for j in range(k)])

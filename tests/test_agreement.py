@@ -1,0 +1,78 @@
+"""Agreement metrics against scipy and hand-computed values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from tracin_study.agreement import (
+    compare,
+    compare_rows,
+    mean_sd,
+    pearson,
+    spearman,
+    top_k,
+    top_k_overlap,
+)
+
+
+def test_correlations_match_scipy_and_hand_values():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(50), rng.standard_normal(50)
+    assert pearson(a, b) == pytest.approx(stats.pearsonr(a, b).statistic, abs=1e-12)
+    assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+    assert pearson([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
+    assert pearson([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    # monotone but not linear: rank correlation 1, linear correlation below 1
+    assert spearman([1, 2, 3, 4], [1, 10, 100, 1000]) == pytest.approx(1.0)
+    assert pearson([1, 2, 3, 4], [1, 10, 100, 1000]) < 0.9
+    # ranks (1, 2, 3) vs (1, 3, 2): 1 - 6 * 2 / (3 * 8) = 0.5
+    assert spearman([1, 2, 3], [1, 3, 2]) == pytest.approx(0.5)
+
+
+def test_constant_scores_give_nan_and_bad_shapes_raise():
+    assert math.isnan(pearson([1, 1, 1], [1, 2, 3]))
+    assert math.isnan(spearman([1, 2, 3], [4, 4, 4]))
+    with pytest.raises(ValueError, match="equal length"):
+        pearson([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="non-finite"):
+        spearman([1, np.nan, 3], [1, 2, 3])
+    with pytest.raises(ValueError, match="k=4"):
+        top_k_overlap([1, 2, 3], [1, 2, 3], 4)
+
+
+def test_top_k_overlap_by_largest_values():
+    a = np.array([5.0, 4, 3, 2, 1])
+    b = a[::-1].copy()
+    assert top_k(a, 2).tolist() == [0, 1]
+    assert top_k([1.0, 3, 3, 0], 2).tolist() == [1, 2]  # ties keep the lower position
+    assert top_k_overlap(a, b, 2) == 0.0
+    assert top_k_overlap(a, b, 3) == pytest.approx(1 / 3)  # only position 2 is shared
+    assert top_k_overlap(a, b, 5) == 1.0
+    assert top_k_overlap(a, 10 * a + 3, 2) == 1.0
+    assert top_k_overlap(-a, -b, 2) == 0.0  # most negative: {3, 4} vs {0, 1}
+
+
+def test_compare_and_compare_rows():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((3, 20)), rng.standard_normal((3, 20))
+    single = compare(a[0], b[0], 5)
+    assert set(single) == {"pearson", "spearman", "top_k_overlap", "k"} and single["k"] == 5
+    table = compare_rows(a, b, 5, row_ids=[7, 8, 9])
+    assert table["row"].tolist() == [7, 8, 9, -1]
+    assert table.loc[0, "pearson"] == pytest.approx(single["pearson"])
+    assert table.loc[3, "spearman"] == pytest.approx(spearman(a.sum(0), b.sum(0)))
+    assert len(compare_rows(a, a, 5, total=False)) == 3
+    assert (compare_rows(a, a, 5)["top_k_overlap"] == 1.0).all()
+
+
+def test_mean_sd_over_groups():
+    frame = pd.DataFrame(
+        {"score": ["x", "x", "y", "y"], "auc": [0.2, 0.4, 1.0, 1.0], "recall": [0, 1, 1, 1]}
+    )
+    out = mean_sd(frame, ["score"], ["auc", "recall"]).set_index(["score", "metric"])
+    assert out.loc[("x", "auc"), "mean"] == pytest.approx(0.3)
+    assert out.loc[("x", "auc"), "sd"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
+    assert out.loc[("y", "recall"), "sd"] == 0.0 and out.loc[("y", "recall"), "n"] == 2

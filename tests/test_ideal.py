@@ -1,0 +1,146 @@
+"""The ground-truth recorder: first order vs exact loss change, bookkeeping, checkpoints."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tracin_study.checkpoints import load_checkpoint, read_manifest
+from tracin_study.ideal import evenly_spaced, per_pair, record_sgd, train_ideal
+from tracin_study.model import build_mlp
+
+
+def data(n=8, m=3, features=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return (
+        rng.standard_normal((n, features)),
+        rng.standard_normal(n),
+        rng.standard_normal((m, features)),
+        rng.standard_normal(m),
+    )
+
+
+def linear(features=3, seed=0):
+    torch.manual_seed(seed)
+    return nn.Linear(features, 1)
+
+
+def test_first_order_error_shrinks_quadratically_with_the_learning_rate():
+    X, y, Xt, yt = data()
+    errors, changes = [], []
+    for lr in 2e-3 / 2.0 ** np.arange(6):
+        run = record_sgd(linear(), X, y, Xt, yt, lr, epochs=2, seed=0)
+        errors.append(np.abs(run.exact - run.first_order).sum())
+        changes.append(np.abs(run.exact).sum())
+    ratios = np.array(errors[:-1]) / np.array(errors[1:])
+    assert ratios == pytest.approx(4.0, rel=0.02)
+    # the loss change itself is first order: it only halves
+    assert np.array(changes[:-1]) / np.array(changes[1:]) == pytest.approx(2.0, rel=0.05)
+    assert errors[-1] / changes[-1] < 1e-3
+
+
+def test_linear_model_second_order_term_is_exact():
+    # l is quadratic in w for a linear model: exact - first order = -(eta g_z . (x', 1))^2,
+    # i.e. minus the squared change of the test prediction.
+    X, y, Xt, yt = data()
+    model = linear()
+    before = copy.deepcopy(model).double()
+    run = record_sgd(model, X, y, Xt, yt, 0.05, epochs=1, seed=3)
+    i = run.train_index[0]
+    with torch.no_grad():
+        x_test = torch.as_tensor(Xt)
+        pred0 = before(x_test).squeeze(1)
+        r = before(torch.as_tensor(X[i : i + 1])).squeeze() - y[i]
+        step = 0.05 * 2 * r * torch.cat([torch.as_tensor(X[i]), torch.ones(1, dtype=torch.float64)])
+        before.weight -= step[:-1]
+        before.bias -= step[-1]
+        change = before(x_test).squeeze(1) - pred0
+    assert run.exact[0] - run.first_order[0] == pytest.approx(-(change.numpy() ** 2), rel=1e-9)
+
+
+def test_recorder_matches_brute_force_autograd_on_a_small_mlp():
+    X, y, Xt, yt = data(n=6, m=2, features=4, seed=1)
+    torch.manual_seed(0)
+    model = build_mlp(4, [5, 3])
+    reference = copy.deepcopy(model).double()
+    lr = 0.01
+    run = record_sgd(model, X, y, Xt, yt, lr, epochs=2, seed=5)
+    params = list(reference.parameters())
+
+    def loss(x, target):
+        return (reference(torch.as_tensor(x).reshape(1, -1)).squeeze() - target) ** 2
+
+    for t, i in enumerate(run.train_index):
+        g = torch.autograd.grad(loss(X[i], y[i]), params)
+        for j in range(len(Xt)):
+            g_test = torch.autograd.grad(loss(Xt[j], yt[j]), params)
+            expected = lr * sum((a * b).sum() for a, b in zip(g, g_test, strict=True))
+            assert run.first_order[t, j] == pytest.approx(expected.item(), rel=1e-10, abs=1e-15)
+        with torch.no_grad():
+            before = np.array([loss(Xt[j], yt[j]).item() for j in range(len(Xt))])
+            for p, dp in zip(params, g, strict=True):
+                p -= lr * dp
+            after = np.array([loss(Xt[j], yt[j]).item() for j in range(len(Xt))])
+        assert run.exact[t] == pytest.approx(before - after, rel=1e-9, abs=1e-15)
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
+
+
+def test_bookkeeping_each_point_once_per_epoch_and_sums_telescope():
+    X, y, Xt, yt = data(n=10, m=4)
+    run = record_sgd(linear(), X, y, Xt, yt, 0.01, epochs=3, seed=2)
+    assert run.exact.shape == run.first_order.shape == (30, 4)
+    assert run.test_loss.shape == (31, 4)
+    for epoch in range(3):
+        assert sorted(run.train_index[epoch * 10 : (epoch + 1) * 10]) == list(range(10))
+    ideal = per_pair(run.train_index, run.exact, 10)
+    first = per_pair(run.train_index, run.first_order, 10)
+    assert ideal.shape == first.shape == (4, 10)
+    # the per-point drops add up to the test loss drop over the whole run
+    np.testing.assert_allclose(ideal.sum(1), run.test_loss[0] - run.test_loss[-1], rtol=1e-12)
+    np.testing.assert_allclose(first.sum(1), run.first_order.sum(0), rtol=1e-12)
+    mask = run.train_index == 7
+    np.testing.assert_allclose(ideal[:, 7], run.exact[mask].sum(0), rtol=1e-12)
+    again = record_sgd(linear(), X, y, Xt, yt, 0.01, epochs=3, seed=2)
+    assert np.array_equal(again.train_index, run.train_index)
+    assert np.array_equal(again.exact, run.exact)
+
+
+def test_checkpoints_are_saved_every_k_steps_and_at_the_end(tmp_path):
+    X, y, Xt, yt = data(n=10, m=2, features=8)
+    run = train_ideal(X, y, Xt, yt, [4], 0.01, 2, 0, tmp_path, checkpoint_every_steps=3)
+    manifest = read_manifest(tmp_path / "manifest.json")
+    assert [c.step for c in manifest.checkpoints] == [3, 6, 9, 12, 15, 18, 20]
+    assert [c.epoch for c in manifest.checkpoints] == [0, 0, 0, 1, 1, 1, 2]
+    assert {c.learning_rate for c in manifest.checkpoints} == {0.01}
+    assert tuple(manifest.checkpoints) == run.checkpoints
+    model = load_checkpoint(manifest.checkpoints[-1], manifest.build_model().double())
+    with torch.no_grad():
+        final = (model(torch.as_tensor(Xt)).squeeze(1).numpy() - yt) ** 2
+    np.testing.assert_allclose(final, run.test_loss[-1], rtol=1e-12)
+
+
+def test_evenly_spaced_ends_with_the_last_checkpoint():
+    assert evenly_spaced(60, 1).tolist() == [59]
+    assert evenly_spaced(60, 2).tolist() == [29, 59]
+    assert evenly_spaced(60, 5).tolist() == [11, 23, 35, 47, 59]
+    assert evenly_spaced(6, 6).tolist() == list(range(6))
+    with pytest.raises(ValueError, match="k=7"):
+        evenly_spaced(6, 7)
+
+
+def test_recorder_rejects_parameters_outside_linear_layers():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(3, 1)
+            self.scale = nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            return self.layer(x) * self.scale
+
+    X, y, Xt, yt = data()
+    with pytest.raises(ValueError, match="scale"):
+        record_sgd(Scaled(), X, y, Xt, yt, 0.01, 1, 0)
