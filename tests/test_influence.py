@@ -63,11 +63,14 @@ def rel_error(actual, expected):
     return np.abs(actual - expected).max() / np.abs(expected).max()
 
 
-@pytest.fixture
-def mlp(tmp_path):
-    """A small MLP, three checkpoints with distinct learning rates."""
+@pytest.fixture(params=["relu", "tanh"])
+def mlp(tmp_path, request):
+    """A small MLP, three checkpoints with distinct learning rates. The ReLU MLP takes the
+    engine's explicit forward/backward recurrence, the Tanh one its hooks-and-autograd path."""
     torch.manual_seed(0)
     model = build_mlp(5, (7, 6, 5))
+    if request.param == "tanh":
+        model = nn.Sequential(*(nn.Tanh() if isinstance(m, nn.ReLU) else m for m in model))
     return model, _perturbed_checkpoints(model, tmp_path)
 
 

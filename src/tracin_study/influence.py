@@ -135,8 +135,10 @@ class TracInCP:
         first = next(m for _, m in self._model.named_modules() if _has_own_parameters(m))
         self._n_features = first.in_features if isinstance(first, nn.Linear) else None
         self._captured: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None
-        for name, module in self._linear:
-            module.register_forward_hook(self._capture_hook(name))
+        self._mlp = _relu_mlp_positions(self._model, [n for n, _ in self._linear], self._generic)
+        if self._mlp is None:
+            for name, module in self._linear:
+                module.register_forward_hook(self._capture_hook(name))
 
     def self_influence(self, X, y) -> np.ndarray:
         """Self-influence contributions, float64 (K, N); `.sum(0)` is TracInCP(z, z).
@@ -222,6 +224,8 @@ class TracInCP:
 
     def _features(self, x: torch.Tensor, y: torch.Tensor) -> _Features:
         """(a, delta) of each factored layer from one forward/backward, and generic grads."""
+        if self._mlp is not None:
+            return self._mlp_features(x, y), None
         linear = []
         if self._linear:
             self._captured = {}
@@ -239,6 +243,26 @@ class TracInCP:
             linear = [(a.double(), d.double()) for (a, _), d in zip(a_out, deltas, strict=True)]
         generic = self._generic_grads(x, y).double() if self._generic else None
         return linear, generic
+
+    @torch.no_grad()
+    def _mlp_features(self, x: torch.Tensor, y: torch.Tensor) -> list:
+        """(a, delta) of the selected layers of a Linear/ReLU `nn.Sequential`, by the explicit
+        forward and backward recurrence delta_{j-1} = (delta_j W_j) * [h_{j-1} > 0]: the
+        numbers autograd would give, without its bookkeeping."""
+        linears = [m for m in self._model if isinstance(m, nn.Linear)]
+        inputs, outputs = [], []
+        a = x
+        for layer in linears:
+            inputs.append(a)
+            outputs.append(layer(a))
+            a = torch.relu(outputs[-1])
+        delta = 2.0 * (_per_example(outputs[-1], len(x)) - y)[:, None]
+        deltas = {}
+        for j in range(len(linears) - 1, self._mlp[0] - 1, -1):
+            deltas[j] = delta
+            if j > self._mlp[0]:
+                delta = (delta @ linears[j].weight) * (outputs[j - 1] > 0)
+        return [(inputs[j], deltas[j]) for j in self._mlp]
 
     def _features_all(self, x: torch.Tensor, y: torch.Tensor) -> _Features:
         """`_features` of any number of examples, batch by batch, concatenated."""
@@ -311,6 +335,22 @@ def _per_example(out: torch.Tensor, n: int) -> torch.Tensor:
 
 def _has_own_parameters(module: nn.Module) -> bool:
     return any(True for _ in module.parameters(recurse=False))
+
+
+def _relu_mlp_positions(
+    model: nn.Module, selected: list[str], generic: list[str]
+) -> list[int] | None:
+    """Positions (among the Linear layers) of the selected layers when `model` is an
+    `nn.Sequential` alternating Linear and ReLU, ending with a Linear, and every selected
+    parameter is in a Linear; None otherwise (then hooks and autograd are used)."""
+    if generic or not selected or not isinstance(model, nn.Sequential):
+        return None
+    kinds = [type(m) for m in model]
+    expected = [nn.Linear if i % 2 == 0 else nn.ReLU for i in range(len(kinds))]
+    if kinds != expected or len(kinds) % 2 == 0:
+        return None
+    names = [name for name, m in model.named_children() if isinstance(m, nn.Linear)]
+    return [names.index(name) for name in selected]
 
 
 def _select_modules(model: nn.Module, layers: str | Sequence[str]) -> list[tuple[str, nn.Module]]:
