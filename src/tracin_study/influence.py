@@ -225,7 +225,7 @@ class TracInCP:
     def _features(self, x: torch.Tensor, y: torch.Tensor) -> _Features:
         """(a, delta) of each factored layer from one forward/backward, and generic grads."""
         if self._mlp is not None:
-            return self._mlp_features(x, y), None
+            return [(a.double(), d.double()) for a, d in self._mlp_features(x, y)], None
         linear = []
         if self._linear:
             self._captured = {}
@@ -261,7 +261,10 @@ class TracInCP:
         for j in range(len(linears) - 1, self._mlp[0] - 1, -1):
             deltas[j] = delta
             if j > self._mlp[0]:
-                delta = (delta @ linears[j].weight) * (outputs[j - 1] > 0)
+                # ReLU's backward (zero where h <= 0), fused in one pass
+                delta = torch.ops.aten.threshold_backward(
+                    delta @ linears[j].weight, outputs[j - 1], 0
+                )
         return [(inputs[j], deltas[j]) for j in self._mlp]
 
     def _features_all(self, x: torch.Tensor, y: torch.Tensor) -> _Features:
