@@ -1,19 +1,29 @@
 """Target corruption and detection metrics on hand-made cases."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from tracin_study.checkpoints import load_checkpoint, read_manifest
+from tracin_study.config import TrainingConfig
 from tracin_study.corruption import (
+    SCORES,
     corrupt_targets,
     curves_on_grid,
     detection_auc,
     detection_curve,
+    detection_results,
+    detection_scores,
     detection_table,
     final_loss,
     random_scores,
     recall_at,
+    summarise_detection,
+    train_corrupted,
 )
+from tracin_study.influence import TracInCP
+from tracin_study.training import predict, regression_metrics
 
 
 def test_corruption_changes_exactly_the_chosen_fraction_to_other_targets():
@@ -94,3 +104,79 @@ def test_tables_and_final_loss():
     assert final_loss(model, X, y) == pytest.approx([0.25, 2.25])
     with pytest.raises(ValueError, match="no corrupted"):
         detection_curve([1.0, 2.0], [False, False])
+
+
+@pytest.fixture(scope="module")
+def corrupted_run(tiny_prepared, tmp_path_factory):
+    """A tiny model trained on 25% corrupted targets, checkpoints after epochs 0, 2, 3."""
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("corrupted")
+    config = TrainingConfig(
+        hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=2
+    )
+    targets, metrics = train_corrupted(tiny_prepared, config, 4, 0.25, 9, folder)
+    return targets, metrics, read_manifest(folder / "manifest.json")
+
+
+def test_training_on_corrupted_targets_records_targets_and_metrics(corrupted_run, tiny_prepared):
+    targets, metrics, manifest = corrupted_run
+    assert list(targets.columns) == ["train_index", "target", "corrupted_target", "corrupted"]
+    assert targets["corrupted"].sum() == metrics["n_corrupted"] == 10
+    np.testing.assert_array_equal(targets["target"], tiny_prepared.y_train)
+    assert (targets["corrupted"] == (targets["corrupted_target"] != targets["target"])).all()
+    expected, _ = corrupt_targets(tiny_prepared.y_train, 0.25, np.random.default_rng([9, 4]))
+    np.testing.assert_array_equal(targets["corrupted_target"], expected)
+    assert list(metrics) == [
+        "seed",
+        "n_corrupted",
+        "train_corrupted_targets",
+        "test",
+        "wall_seconds",
+    ]
+    assert metrics["seed"] == 4 and manifest.seed == 4
+    final = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
+    fitted = predict(final, tiny_prepared.X_train)
+    assert metrics["train_corrupted_targets"] == regression_metrics(expected, fitted)
+    assert metrics["test"] == regression_metrics(
+        tiny_prepared.y_test, predict(final, tiny_prepared.X_test)
+    )
+
+
+def test_detection_scores_are_the_five_named_rankings(corrupted_run, tiny_prepared):
+    targets, _, manifest = corrupted_run
+    X, y = tiny_prepared.X_train, targets["corrupted_target"].to_numpy()
+    scores = detection_scores(manifest, X, y, [2], 16, torch.float64, np.random.default_rng(1))
+    assert tuple(scores) == SCORES
+    for values in scores.values():
+        assert values.shape == (40,) and np.isfinite(values).all()
+
+    def self_influence(epochs, layers="all"):
+        engine = TracInCP(manifest.build_model(), manifest.select(epochs), layers=layers)
+        return engine.self_influence(X, y).sum(0)
+
+    # the paper's checkpoints (here epoch 2 only) exclude the last checkpoint (epoch 3)
+    np.testing.assert_allclose(scores["self_influence_all_layers"], self_influence([2]))
+    np.testing.assert_allclose(scores["self_influence_last_layer"], self_influence([2], "last"))
+    np.testing.assert_allclose(scores["self_influence_last_checkpoint"], self_influence([3]))
+    final = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
+    np.testing.assert_allclose(scores["final_loss"], (predict(final, X) - y) ** 2)
+    np.testing.assert_array_equal(scores["random"], np.random.default_rng(1).random(40))
+
+
+def test_detection_results_and_summary_over_seeds():
+    mask = np.array([True, False, False, False])
+    scores = {"good": np.array([4.0, 3, 2, 1]), "bad": np.array([1.0, 2, 3, 4])}
+    detection, curves = detection_results(scores, mask, seed=7, grid_points=11)
+    assert (detection["seed"] == 7).all() and detection["score"].tolist() == ["good", "bad"]
+    assert len(curves) == 22 and (curves["seed"] == 7).all()
+    summary, doc = summarise_detection(detection, {"fraction": 0.25})
+    assert list(doc) == ["seeds", "corruption", "scores"]
+    assert doc["seeds"] == [7] and doc["corruption"] == {"fraction": 0.25}
+    good = doc["scores"]["good"]
+    assert set(good) == {"auc", "recall_at_0.1", "recall_at_0.2"}
+    assert good["auc"] == {"mean": detection_auc(scores["good"], mask), "sd": None, "n": 1}
+    other = detection.assign(seed=8, auc=detection["auc"] + 0.1)
+    summary, doc = summarise_detection(pd.concat([detection, other]), {})
+    auc = summary.set_index(["score", "metric"]).loc[("bad", "auc")]
+    assert auc["n"] == 2 and auc["sd"] == pytest.approx(np.std([0, 0.1], ddof=1))
+    assert doc["seeds"] == [7, 8] and doc["scores"]["bad"]["auc"]["n"] == 2

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from tracin_study import data
+from tracin_study.geo import nearest_houses
 
 
 def test_snapshot_matches_the_published_column_means(table):
@@ -86,3 +87,14 @@ def test_a_fetched_table_with_other_content_is_refused(monkeypatch, tmp_path, ta
 def test_unknown_source_is_named():
     with pytest.raises(data.DataError, match="'web' is not one of"):
         data.load_table("web", None)
+
+
+def test_test_points_are_the_houses_at_those_positions_with_float64_prices(split):
+    train, test, scaler = split
+    prepared = data.PreparedData(train, test, np.array(scaler["mean"]), np.array(scaler["scale"]))
+    houses = nearest_houses(test, 37.4419, -122.1430, 11)
+    X, y = prepared.test_points(houses["test_index"].to_numpy())
+    assert X.dtype == np.float32 and y.dtype == np.float64
+    np.testing.assert_array_equal(X, prepared.features(houses))
+    np.testing.assert_array_equal(X, prepared.X_test[houses["test_index"]])
+    np.testing.assert_array_equal(y, houses[data.TARGET].to_numpy(np.float64))

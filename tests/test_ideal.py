@@ -8,7 +8,17 @@ import torch
 from torch import nn
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.ideal import evenly_spaced, per_pair, record_sgd, train_ideal
+from tracin_study.ideal import (
+    approximation_chain,
+    evenly_spaced,
+    per_pair,
+    record_ideal,
+    record_sgd,
+    subsample,
+    summarise_comparison,
+    train_ideal,
+)
+from tracin_study.influence import TracInCP
 from tracin_study.model import build_mlp
 
 
@@ -144,3 +154,93 @@ def test_recorder_rejects_parameters_outside_linear_layers():
     X, y, Xt, yt = data()
     with pytest.raises(ValueError, match="scale"):
         record_sgd(Scaled(), X, y, Xt, yt, 0.01, 1, 0)
+
+
+def test_subsample_is_sorted_distinct_and_fixed_by_its_seed():
+    chosen = subsample(100, 30, 4)
+    assert chosen.shape == (30,) and len(set(chosen)) == 30
+    assert np.all(np.diff(chosen) > 0) and chosen.max() < 100
+    assert np.array_equal(chosen, subsample(100, 30, 4))
+    assert not np.array_equal(chosen, subsample(100, 30, 5))
+    with pytest.raises(ValueError, match="n_train=101 exceeds the 100"):
+        subsample(100, 101, 0)
+
+
+IDEAL = dict(
+    n_train=12, subsample_seed=1, learning_rate=1e-3, epochs=2, seed=0, checkpoint_every_steps=6
+)
+
+
+@pytest.fixture(scope="module")
+def chain_run(tiny_prepared, tmp_path_factory):
+    """An ideal run on 12 of the 40 training points against 3 test points (4 checkpoints),
+    and its approximation chain for k in 1, 2 (and 4, all saved)."""
+    folder = tmp_path_factory.mktemp("ideal")
+    steps = record_ideal(tiny_prepared, np.array([7, 2, 11]), [4], IDEAL, folder)
+    manifest = read_manifest(folder / "manifest.json")
+    chain = approximation_chain(steps, manifest, tiny_prepared, [2, 1], 64)
+    return steps, manifest, chain
+
+
+def test_record_ideal_runs_on_the_subsample_against_the_test_points(chain_run, tiny_prepared):
+    steps, manifest, _ = chain_run
+    assert list(steps) == [
+        "train_index",
+        "test_index",
+        "step_train_position",
+        "exact",
+        "first_order",
+        "test_loss",
+        "seconds",
+    ]
+    assert np.array_equal(steps["train_index"], subsample(40, 12, 1))
+    assert steps["test_index"].tolist() == [7, 2, 11]
+    assert steps["exact"].shape == steps["first_order"].shape == (24, 3)
+    assert [c.step for c in manifest.checkpoints] == [6, 12, 18, 24]
+    # the recorded test losses are those of the test houses at the given positions
+    X_test, y_test = tiny_prepared.test_points([7, 2, 11])
+    model = load_checkpoint(manifest.checkpoints[-1], manifest.build_model().double())
+    with torch.no_grad():
+        final = model(torch.as_tensor(X_test, dtype=torch.float64)).squeeze(1).numpy() - y_test
+    np.testing.assert_allclose(steps["test_loss"][-1], final**2, rtol=1e-10)
+
+
+def test_approximation_chain_scores_and_comparison(chain_run, tiny_prepared):
+    steps, manifest, chain = chain_run
+    assert chain.checkpoint_counts.tolist() == [1, 2, 4]
+    assert chain.ideal.shape == chain.first_order.shape == (3, 12)
+    assert chain.tracin_cp.shape == (3, 3, 12)
+    np.testing.assert_allclose(chain.ideal.sum(1), steps["exact"].sum(0), rtol=1e-12)
+    tracin = TracInCP(manifest.build_model(), manifest.checkpoints)
+    train_index, test_index = steps["train_index"], steps["test_index"]
+    per_checkpoint = tracin.influence(
+        tiny_prepared.X_test[test_index],
+        tiny_prepared.y_test[test_index],
+        tiny_prepared.X_train[train_index],
+        tiny_prepared.y_train[train_index],
+    )
+    np.testing.assert_allclose(chain.tracin_cp[0], per_checkpoint[3], rtol=1e-12)  # the last
+    np.testing.assert_allclose(chain.tracin_cp[1], per_checkpoint[[1, 3]].sum(0), rtol=1e-12)
+    np.testing.assert_allclose(chain.tracin_cp[2], per_checkpoint.sum(0), rtol=1e-12)
+
+    comparison = chain.comparison(top_k=3)
+    # against ideal: first order and 3 TracInCP variants; against first order: 3 TracInCP;
+    # each with 3 test points and the summed test loss
+    assert len(comparison) == (4 + 3) * 4
+    first = comparison[comparison["method"] == "first_order"]
+    assert first["checkpoints"].isna().all() and (first["reference"] == "ideal").all()
+    assert first["test_index"].tolist() == [7, 2, 11, -1]
+    assert (first["pearson"] > 0.99).all()  # a small learning rate: first order is accurate
+    summary = summarise_comparison(comparison)
+    assert (summary["n"] == 3).all()  # the summed-loss rows are left out
+    assert len(summary) == 7 * 3
+
+
+def test_approximation_chain_saves_every_array(chain_run, tmp_path):
+    *_, chain = chain_run
+    chain.save(tmp_path / "scores.npz")
+    saved = np.load(tmp_path / "scores.npz")
+    assert sorted(saved.files) == sorted(
+        ["train_index", "test_index", "ideal", "first_order", "checkpoint_counts", "tracin_cp"]
+    )
+    np.testing.assert_array_equal(saved["tracin_cp"], chain.tracin_cp)

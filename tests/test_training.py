@@ -1,12 +1,13 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from tracin_study.checkpoints import CheckpointError, load_checkpoint, read_manifest, sha256_file
 from tracin_study.config import TrainingConfig
-from tracin_study.training import train
+from tracin_study.training import predict, regression_metrics, train, train_and_evaluate
 
 CONFIG = TrainingConfig(
     hidden=(6, 5), epochs=5, batch_size=16, learning_rate=0.01, checkpoint_every=2
@@ -77,3 +78,20 @@ def test_selecting_an_unsaved_epoch_names_it_and_the_saved_ones(toy, tmp_path):
     assert [c.epoch for c in manifest.select([4, 2])] == [4, 2]
     with pytest.raises(CheckpointError, match=r"epoch\(s\) \[3\]; saved epochs are \[0, 2, 4, 5\]"):
         manifest.select([2, 3])
+
+
+def test_train_and_evaluate_trains_as_train_and_scores_the_final_model(toy, tmp_path):
+    torch.set_num_threads(1)
+    model, curve, metrics = train_and_evaluate(*toy, CONFIG, 3, tmp_path / "a")
+    _, plain_curve = _train(toy, 3, tmp_path / "b")
+    a, b = read_manifest(tmp_path / "a/manifest.json"), read_manifest(tmp_path / "b/manifest.json")
+    assert [c.sha256 for c in a.checkpoints] == [c.sha256 for c in b.checkpoints]
+    pd.testing.assert_frame_equal(curve, plain_curve)
+    assert list(metrics) == ["n_parameters", "train", "test", "wall_seconds"]
+    assert metrics["n_parameters"] == (3 * 6 + 6) + (6 * 5 + 5) + (5 + 1)
+    X_train, y_train, X_test, y_test = toy
+    final = load_checkpoint(a.checkpoints[-1], a.build_model())
+    assert metrics["train"] == regression_metrics(y_train, predict(final, X_train))
+    assert metrics["test"] == regression_metrics(y_test, predict(final, X_test))
+    np.testing.assert_array_equal(predict(model, X_test), predict(final, X_test))
+    assert metrics["wall_seconds"] > 0

@@ -7,13 +7,30 @@ self-influence). The detection curve is the fraction of corrupted points found a
 fraction of data inspected.
 """
 
+import logging
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study.training import predict
+from tracin_study.agreement import mean_sd
+from tracin_study.checkpoints import Manifest, load_checkpoint
+from tracin_study.config import TrainingConfig
+from tracin_study.data import PreparedData
+from tracin_study.influence import TracInCP
+from tracin_study.training import predict, train_and_evaluate
+
+log = logging.getLogger(__name__)
 
 RECALL_FRACTIONS = (0.1, 0.2)
+SCORES = (
+    "self_influence_all_layers",
+    "self_influence_last_layer",
+    "self_influence_last_checkpoint",
+    "final_loss",
+    "random",
+)
 
 
 def corrupt_targets(y, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -116,3 +133,119 @@ def final_loss(model: torch.nn.Module, X, y) -> np.ndarray:
 def random_scores(n: int, rng: np.random.Generator) -> np.ndarray:
     """A random inspection order (the baseline) as n uniform scores in [0, 1)."""
     return rng.random(n)
+
+
+def train_corrupted(
+    prepared: PreparedData,
+    config: TrainingConfig,
+    seed: int,
+    fraction: float,
+    corruption_seed: int,
+    checkpoint_dir: Path,
+) -> tuple[pd.DataFrame, dict]:
+    """Corrupt `fraction` of the training targets (`corrupt_targets` with the generator
+    `np.random.default_rng([corruption_seed, seed])`) and train model `seed` on them.
+
+    Returns the targets table, one row per training point (`train_index`, `target`,
+    `corrupted_target`, `corrupted`), and the metrics: `seed`, `n_corrupted`,
+    `train_corrupted_targets` (fit to the corrupted targets), `test`, `wall_seconds`.
+    """
+    rng = np.random.default_rng([corruption_seed, seed])
+    y_corrupted, mask = corrupt_targets(prepared.y_train, fraction, rng)
+    log.info("corrupted %d of %d targets (seed %d)", mask.sum(), mask.size, seed)
+    X_train, X_test, y_test = prepared.X_train, prepared.X_test, prepared.y_test
+    _, _, fit = train_and_evaluate(
+        X_train, y_corrupted, X_test, y_test, config, seed, checkpoint_dir
+    )
+    targets = pd.DataFrame(
+        {
+            "train_index": prepared.train["train_index"],
+            "target": prepared.y_train,
+            "corrupted_target": y_corrupted,
+            "corrupted": mask,
+        }
+    )
+    metrics = {
+        "seed": seed,
+        "n_corrupted": int(mask.sum()),
+        "train_corrupted_targets": fit["train"],
+        "test": fit["test"],
+        "wall_seconds": fit["wall_seconds"],
+    }
+    return targets, metrics
+
+
+def detection_scores(
+    manifest: Manifest,
+    X,
+    y,
+    epochs,
+    batch_size: int,
+    dtype: torch.dtype,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """The scores (N,) that rank training points (X (N, F), targets y (N,) as trained on) for
+    inspection, keyed by the names in `SCORES`: TracInCP self-influence over the checkpoints
+    of `epochs`, all layers and last layer only; all-layer self-influence at the last saved
+    checkpoint alone; the final training loss; uniform random scores drawn from `rng`.
+    """
+    last = manifest.checkpoints[-1]
+
+    def self_influence(chosen, layers) -> tuple[tuple[int, ...], np.ndarray]:
+        engine = TracInCP(
+            manifest.build_model(),
+            manifest.select(chosen),
+            layers=layers,
+            batch_size=batch_size,
+            dtype=dtype,
+        )
+        result = engine.compute(X, y)
+        return result.epochs, result.self_influence
+
+    used, all_layers = self_influence(sorted({*epochs, last.epoch}), "all")
+    in_paper = np.isin(used, epochs)
+    return {
+        "self_influence_all_layers": all_layers[in_paper].sum(0),
+        "self_influence_last_layer": self_influence(epochs, "last")[1].sum(0),
+        "self_influence_last_checkpoint": all_layers[used.index(last.epoch)],
+        "final_loss": final_loss(load_checkpoint(last, manifest.build_model()), X, y),
+        "random": random_scores(len(y), rng),
+    }
+
+
+def detection_results(
+    scores: dict, mask, seed: int, grid_points: int = 201
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`detection_table` and `curves_on_grid` (on `grid_points` evenly spaced inspected
+    fractions from 0 to 1) of named scores (N,), each with a `seed` column."""
+    detection = detection_table(scores, mask).assign(seed=seed)
+    grid = np.linspace(0, 1, grid_points)
+    return detection, curves_on_grid(scores, mask, grid).assign(seed=seed)
+
+
+def _finite(value) -> float | None:
+    """A float for JSON, None for NaN (e.g. the sd of a single seed)."""
+    return None if pd.isna(value) else float(value)
+
+
+def summarise_detection(detection: pd.DataFrame, corruption: dict) -> tuple[pd.DataFrame, dict]:
+    """Mean, sd and n over seeds of each detection metric of each score.
+
+    detection: the concatenated `detection_results` tables of all seeds. Returns the long
+    table (`mean_sd`: score, metric, mean, sd, n) and, for JSON, `seeds`, the `corruption`
+    settings as given and `scores` -> score -> metric -> {mean, sd, n} (NaN as None).
+    """
+    metrics = [c for c in detection.columns if c not in ("score", "seed")]
+    summary = mean_sd(detection, ["score"], metrics)
+    doc = {
+        "seeds": sorted(detection["seed"].unique().tolist()),
+        "corruption": corruption,
+        "scores": {
+            score: {
+                r["metric"]: {"mean": _finite(r["mean"]), "sd": _finite(r["sd"]), "n": int(r["n"])}
+                for _, r in g.iterrows()
+            }
+            for score, g in summary.groupby("score", sort=False)
+        },
+    }
+    return summary, doc

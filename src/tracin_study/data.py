@@ -168,6 +168,12 @@ class PreparedData:
     def y_test(self) -> np.ndarray:
         return self.test[TARGET].to_numpy(np.float32)
 
+    def test_points(self, test_index) -> tuple[np.ndarray, np.ndarray]:
+        """The test houses at positions `test_index` (M,) of the test split, in that order:
+        standardised features (M, 8) float32 and prices in $100,000 (M,) float64."""
+        houses = self.test.iloc[np.asarray(test_index)]
+        return self.features(houses), houses[TARGET].to_numpy(np.float64, copy=True)
+
 
 def write_prepared(directory: Path, train, test, scaler: dict, provenance: dict) -> None:
     """Write train.parquet, test.parquet, scaler.json and source.json to `directory`."""

@@ -22,10 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
-from tracin_study.checkpoints import Checkpoint, save_checkpoint, write_manifest
+from tracin_study.agreement import compare_rows, mean_sd
+from tracin_study.checkpoints import Checkpoint, Manifest, save_checkpoint, write_manifest
+from tracin_study.data import PreparedData
+from tracin_study.influence import TracInCP
 from tracin_study.model import build_mlp
 
 log = logging.getLogger(__name__)
@@ -210,3 +214,155 @@ def evenly_spaced(n_saved: int, k: int) -> np.ndarray:
     if not 1 <= k <= n_saved:
         raise ValueError(f"cannot choose k={k} checkpoints out of {n_saved} saved")
     return np.array([(j + 1) * n_saved // k - 1 for j in range(k)])
+
+
+def subsample(n_total: int, n: int, seed: int) -> np.ndarray:
+    """Sorted positions (n,) of n of n_total training points, drawn without replacement by
+    `np.random.default_rng(seed)`."""
+    if n > n_total:
+        raise ValueError(f"validation.ideal.n_train={n} exceeds the {n_total} training rows")
+    return np.sort(np.random.default_rng(seed).choice(n_total, n, replace=False))
+
+
+def record_ideal(
+    prepared: PreparedData, test_index, hidden, config: dict, checkpoint_dir: Path
+) -> dict:
+    """The ideal SGD run of `train_ideal` on a subsample of the training split, recorded
+    against the test houses at positions `test_index` (M,).
+
+    config: the `validation.ideal` settings (n_train, subsample_seed, learning_rate, epochs,
+    seed, checkpoint_every_steps). Returns the arrays of `steps.npz`: `train_index` (N,) the
+    subsample, `test_index` (M,), `step_train_position` (T,) the subsample position used at
+    each step, `exact` and `first_order` (T, M), `test_loss` (T + 1, M), `seconds` (the run's
+    wall time), with T = epochs x N.
+    """
+    train_index = subsample(len(prepared.train), config["n_train"], config["subsample_seed"])
+    X_test, y_test = prepared.test_points(test_index)
+    log.info(
+        "%d of %d training points, %d test points",
+        len(train_index),
+        len(prepared.train),
+        len(X_test),
+    )
+    start = time.perf_counter()
+    run = train_ideal(
+        prepared.X_train[train_index],
+        prepared.y_train[train_index],
+        X_test,
+        y_test,
+        hidden,
+        config["learning_rate"],
+        config["epochs"],
+        config["seed"],
+        checkpoint_dir,
+        config["checkpoint_every_steps"],
+    )
+    seconds = time.perf_counter() - start
+    log.info(
+        "%d SGD steps in %.1f s, test loss %.4f -> %.4f, %d checkpoints",
+        len(run.train_index),
+        seconds,
+        run.test_loss[0].mean(),
+        run.test_loss[-1].mean(),
+        len(run.checkpoints),
+    )
+    return {
+        "train_index": train_index,
+        "test_index": np.asarray(test_index),
+        "step_train_position": run.train_index,
+        "exact": run.exact,
+        "first_order": run.first_order,
+        "test_loss": run.test_loss,
+        "seconds": seconds,
+    }
+
+
+@dataclass(frozen=True)
+class ApproximationChain:
+    """TracInIdeal, first-order TracIn and TracInCP on k evenly spaced checkpoints, for the
+    M test points and N training points of an ideal run.
+
+    train_index (N,), test_index (M,): positions in the training and test split.
+    ideal, first_order: (M, N). checkpoint_counts: (C,) the k's, ascending.
+    tracin_cp: (C, M, N), TracInCP on `evenly_spaced(K, k)` of the K saved checkpoints.
+    """
+
+    train_index: np.ndarray
+    test_index: np.ndarray
+    ideal: np.ndarray
+    first_order: np.ndarray
+    checkpoint_counts: np.ndarray
+    tracin_cp: np.ndarray
+
+    def comparison(self, top_k: int) -> pd.DataFrame:
+        """`compare_rows` of first order and each TracInCP against TracInIdeal, and of each
+        TracInCP against first order: columns reference, method, checkpoints (<NA> for first
+        order), test_index (-1: the summed test loss), pearson, spearman, top_k_overlap, k."""
+        frames = []
+        for reference in ("ideal", "first_order"):
+            methods = [("first_order", np.nan, self.first_order)] if reference == "ideal" else []
+            methods += [
+                ("tracin_cp", k, s)
+                for k, s in zip(self.checkpoint_counts.tolist(), self.tracin_cp, strict=True)
+            ]
+            for method, k, s in methods:
+                table = compare_rows(getattr(self, reference), s, top_k, row_ids=self.test_index)
+                frames.append(table.assign(reference=reference, method=method, checkpoints=k))
+        comparison = pd.concat(frames, ignore_index=True).rename(columns={"row": "test_index"})
+        comparison = comparison[
+            [
+                "reference",
+                "method",
+                "checkpoints",
+                "test_index",
+                "pearson",
+                "spearman",
+                "top_k_overlap",
+                "k",
+            ]
+        ]
+        comparison["checkpoints"] = comparison["checkpoints"].astype("Int64")
+        return comparison
+
+    def save(self, path: Path) -> None:
+        """All score arrays as a compressed .npz, under the field names."""
+        np.savez_compressed(
+            path,
+            train_index=self.train_index,
+            test_index=self.test_index,
+            ideal=self.ideal,
+            first_order=self.first_order,
+            checkpoint_counts=self.checkpoint_counts,
+            tracin_cp=self.tracin_cp,
+        )
+
+
+def approximation_chain(
+    steps, manifest: Manifest, prepared: PreparedData, checkpoint_counts, batch_size: int
+) -> ApproximationChain:
+    """Scores of the approximation chain from an ideal run (`steps`: the arrays written by
+    `record_ideal`) and its checkpoints (`manifest`); every k in `checkpoint_counts` and the
+    number of saved checkpoints K give a TracInCP variant."""
+    train_index, test_index = steps["train_index"], steps["test_index"]
+    X_train, y_train = prepared.X_train[train_index], prepared.y_train[train_index]
+    X_test, y_test = prepared.X_test[test_index], prepared.y_test[test_index]
+    n_saved = len(manifest.checkpoints)
+    counts = sorted({*checkpoint_counts, n_saved})
+    tracin = TracInCP(manifest.build_model(), manifest.checkpoints, batch_size=batch_size)
+    per_checkpoint = tracin.influence(X_test, y_test, X_train, y_train)  # (K, M, N)
+    position = steps["step_train_position"]
+    return ApproximationChain(
+        train_index=train_index,
+        test_index=test_index,
+        ideal=per_pair(position, steps["exact"], len(train_index)),
+        first_order=per_pair(position, steps["first_order"], len(train_index)),
+        checkpoint_counts=np.array(counts),
+        tracin_cp=np.stack([per_checkpoint[evenly_spaced(n_saved, k)].sum(0) for k in counts]),
+    )
+
+
+def summarise_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
+    """`mean_sd` over the test points (the summed-loss rows, test_index -1, left out) of each
+    reference, method and number of checkpoints."""
+    per_point = comparison[comparison["test_index"] >= 0]
+    return mean_sd(per_point, ["reference", "method", "checkpoints"])

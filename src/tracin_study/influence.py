@@ -188,8 +188,8 @@ class TracInCP:
         )
 
     def _as_tensors(self, X, y, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        x = X.detach() if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X))
-        t = y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+        x = X.detach() if isinstance(X, torch.Tensor) else torch.tensor(np.asarray(X))
+        t = y.detach() if isinstance(y, torch.Tensor) else torch.tensor(np.asarray(y))
         if x.ndim != 2:
             raise InfluenceError(f"{name} must be 2-D (examples, features), got {tuple(x.shape)}")
         if self._n_features is not None and x.shape[1] != self._n_features:

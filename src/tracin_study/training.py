@@ -11,7 +11,7 @@ from sklearn.metrics import explained_variance_score, mean_absolute_error, mean_
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
 from tracin_study.config import TrainingConfig
-from tracin_study.model import build_mlp
+from tracin_study.model import build_mlp, count_parameters
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +103,30 @@ def train(
     model_spec = {"n_features": int(X.shape[1]), "hidden": list(config.hidden)}
     write_manifest(checkpoint_dir / "manifest.json", seed, model_spec, saved)
     return model, pd.DataFrame(curve)
+
+
+def train_and_evaluate(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    config: TrainingConfig,
+    seed: int,
+    checkpoint_dir: Path,
+) -> tuple[torch.nn.Module, pd.DataFrame, dict]:
+    """`train`, then score the trained model on both splits.
+
+    Arguments as for `train` (y_train is the target the model was fitted to, corrupted or
+    not). Returns the model, the loss curve and a metrics dict: `n_parameters`, `train` and
+    `test` (`regression_metrics`, in units of the target) and `wall_seconds` (training and
+    evaluation).
+    """
+    start = time.perf_counter()
+    model, curve = train(X_train, y_train, X_test, y_test, config, seed, checkpoint_dir)
+    metrics = {
+        "n_parameters": count_parameters(model),
+        "train": regression_metrics(y_train, predict(model, X_train)),
+        "test": regression_metrics(y_test, predict(model, X_test)),
+        "wall_seconds": time.perf_counter() - start,
+    }
+    return model, curve, metrics

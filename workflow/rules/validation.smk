@@ -11,6 +11,7 @@ VALIDATION_DATA = dict(
 rule validation_ideal_record:
     input:
         **VALIDATION_DATA,
+        palo_alto="results/palo_alto_test_points.csv",
     output:
         manifest="results/validation/ideal/checkpoints/manifest.json",
         steps="results/validation/ideal/steps.npz",
@@ -22,7 +23,6 @@ rule validation_ideal_record:
     params:
         ideal=config["validation"]["ideal"],
         hidden=config["model"]["hidden"],
-        palo_alto=config["palo_alto"],
     script:
         "../scripts/validation_ideal_record.py"
 
@@ -54,6 +54,7 @@ rule validation_main_models:
     input:
         **VALIDATION_DATA,
         manifest="results/seed_{seed}/checkpoints/manifest.json",
+        palo_alto="results/palo_alto_test_points.csv",
     output:
         scores="results/validation/main_models/seed_{seed}/scores.npz",
         comparison="results/validation/main_models/seed_{seed}/comparison.csv",
@@ -66,7 +67,6 @@ rule validation_main_models:
         epochs=config["influence"]["epochs"],
         top_k=config["influence"]["top_k"],
         batch_size=config["influence"]["batch_size"],
-        palo_alto=config["palo_alto"],
         dtype=config["validation"]["dtype"],
     script:
         "../scripts/validation_main_models.py"

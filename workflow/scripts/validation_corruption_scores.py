@@ -9,9 +9,8 @@ import pandas as pd
 import torch
 
 from tracin_study import corruption
-from tracin_study.checkpoints import load_checkpoint, read_manifest
+from tracin_study.checkpoints import read_manifest
 from tracin_study.data import load_prepared
-from tracin_study.influence import TracInCP
 from tracin_study.provenance import setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -21,44 +20,21 @@ torch.set_num_threads(sm.threads)
 seed, cfg = int(sm.wildcards.seed), sm.params.corruption
 X = load_prepared(Path(sm.input.train).parent).X_train
 targets = pd.read_parquet(sm.input.targets)
-y, mask = targets["corrupted_target"].to_numpy(), targets["corrupted"].to_numpy()
-manifest = read_manifest(sm.input.manifest)
-last = manifest.checkpoints[-1]
-epochs = sorted({*sm.params.epochs, last.epoch})
+mask = targets["corrupted"].to_numpy()
 log.info("read %s (%d corrupted) and %s", sm.input.targets, mask.sum(), sm.input.manifest)
-
-
-def self_influence(epochs, layers) -> tuple[tuple[int, ...], np.ndarray]:
-    engine = TracInCP(
-        manifest.build_model(),
-        manifest.select(epochs),
-        layers=layers,
-        batch_size=sm.params.batch_size,
-        dtype=getattr(torch, sm.params.dtype),
-    )
-    result = engine.compute(X, y)
-    return result.epochs, result.self_influence
-
-
-used, all_layers = self_influence(epochs, "all")
-in_paper = np.isin(used, sm.params.epochs)
-scores = {
-    "self_influence_all_layers": all_layers[in_paper].sum(0),
-    "self_influence_last_layer": self_influence(sm.params.epochs, "last")[1].sum(0),
-    "self_influence_last_checkpoint": all_layers[used.index(last.epoch)],
-    "final_loss": corruption.final_loss(load_checkpoint(last, manifest.build_model()), X, y),
-    "random": corruption.random_scores(
-        len(y), np.random.default_rng([cfg["corruption_seed"], seed, 1])
-    ),
-}
-pd.DataFrame({"train_index": targets["train_index"], "corrupted": mask, **scores}).to_parquet(
-    sm.output.scores, index=False
+scores = corruption.detection_scores(
+    read_manifest(sm.input.manifest),
+    X,
+    targets["corrupted_target"].to_numpy(),
+    sm.params.epochs,
+    sm.params.batch_size,
+    getattr(torch, sm.params.dtype),
+    np.random.default_rng([cfg["corruption_seed"], seed, 1]),
 )
-detection = corruption.detection_table(scores, mask).assign(seed=seed)
+table = pd.DataFrame({"train_index": targets["train_index"], "corrupted": mask, **scores})
+table.to_parquet(sm.output.scores, index=False)
+detection, curves = corruption.detection_results(scores, mask, seed)
 detection.to_csv(sm.output.detection, index=False)
-grid = np.linspace(0, 1, 201)
-corruption.curves_on_grid(scores, mask, grid).assign(seed=seed).to_csv(
-    sm.output.curves, index=False
-)
+curves.to_csv(sm.output.curves, index=False)
 log.info("AUC: %s", dict(zip(detection["score"], detection["auc"].round(3), strict=True)))
 log.info("wrote %s, %s, %s", sm.output.scores, sm.output.detection, sm.output.curves)
