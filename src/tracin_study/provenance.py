@@ -24,19 +24,26 @@ def setup_logging(log_file: Path | None = None) -> None:
     )
 
 
-def git_commit(directory: Path | None = None) -> str | None:
-    """The commit checked out at `directory` (with "-dirty" if changed), or None outside git."""
+def _git(directory: Path | None, *args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=40"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            check=True,
+            ["git", *args], cwd=directory, capture_output=True, text=True, check=True
         )
     except (OSError, subprocess.CalledProcessError):
         return None
-    return out.stdout.strip() or None
+    return out.stdout.strip()
+
+
+def git_commit(directory: Path | None = None) -> str | None:
+    """The commit checked out at `directory`, with "-dirty" if tracked files differ from it
+    outside `report/` (the pipeline's own committed output), or None outside git."""
+    commit = _git(directory, "rev-parse", "HEAD")
+    if not commit:
+        return None
+    changed = _git(
+        directory, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)report"
+    )
+    return f"{commit}-dirty" if changed else commit
 
 
 def config_hash(config: dict) -> str:
