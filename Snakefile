@@ -27,6 +27,10 @@ include: "workflow/rules/validation.smk"
 include: "workflow/rules/notebooks.smk"
 
 
+# The results are listed as well as the report, so that a fresh clone (which carries the
+# committed report) recomputes everything rather than finding the report up to date.
 rule all:
     input:
+        expand("results/seed_{seed}/analysis.ipynb", seed=SEEDS),
+        rules.validation.input,
         "report/report.html",

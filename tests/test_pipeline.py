@@ -161,10 +161,15 @@ def test_smoke_run_is_complete_and_a_training_change_reruns_only_training_onward
     assert jobs.get("influence") == 2 and "train" not in jobs
 
 
-def test_default_config_plans_a_training_job_per_seed(tmp_path):
+def test_default_config_plans_a_training_job_per_seed_even_with_a_committed_report(tmp_path):
+    # A fresh clone carries the committed report; the study must still be recomputed.
+    (tmp_path / "report").mkdir()
+    for name in ("report.ipynb", "report.html", "summary.json"):
+        (tmp_path / "report" / name).write_text("{}")
     result = snakemake(tmp_path, "-n", "--cores", "4")
     assert result.returncode == 0, result.stderr[-4000:]
-    assert planned_jobs(result)["train"] == 5
+    jobs = planned_jobs(result)
+    assert jobs["train"] == 5 and jobs["report"] == 1
 
 
 def test_an_invalid_config_fails_before_any_job_naming_the_key(tmp_path):
