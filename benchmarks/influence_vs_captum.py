@@ -141,7 +141,7 @@ def main() -> None:
         "n_test": args.n_test,
         "n_checkpoints": len(checkpoints),
         "threads": args.threads,
-        "mode": "float32 forward/backward passes, float64 products and sums",
+        "mode": "float32 passes and within-layer dot products; float64 norms and all sums",
         "ours_seconds": round(t_ours32, 3),
         "captum_self_seconds": round(t_captum_self, 3),
         "captum_influence_seconds": round(t_captum_infl, 3),

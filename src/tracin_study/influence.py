@@ -89,7 +89,7 @@ class TracInCP:
         dtype: dtype of the forward/backward passes and of the dot products within a layer;
             per-example squared norms and every sum over layers, batches and checkpoints
             are float64 always.
-            float64 matches brute force to ~1e-15; float32 is ~1.6x faster on CPU, within
+            float64 matches brute force to ~1e-15; float32 is about 2x faster on CPU, within
             ~1e-7 of the largest score but with larger relative error on near-zero scores.
         factored: False sends every parameter through the generic per-example path (slow;
             for checking).
