@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from tracin_study import checkpoint_ablation as ablation
 from tracin_study.checkpoints import read_manifest
 from tracin_study.config import TrainingConfig
+from tracin_study.experiments import checkpoint_ablation as ablation
 from tracin_study.influence import TracInCP
 from tracin_study.training import train
 

@@ -7,7 +7,7 @@ import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import TrainingConfig
-from tracin_study.corruption import (
+from tracin_study.experiments.corruption import (
     SCORES,
     corrupt_targets,
     curves_on_grid,

@@ -8,8 +8,8 @@ import torch
 
 from tracin_study.checkpoints import read_manifest
 from tracin_study.data import load_prepared
+from tracin_study.experiments.seed_influence import compute_seed_influence
 from tracin_study.provenance import setup_logging
-from tracin_study.seed_influence import compute_seed_influence
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 setup_logging(sm.log[0])

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study import corruption
 from tracin_study.checkpoints import read_manifest
 from tracin_study.data import load_prepared
+from tracin_study.experiments import corruption
 from tracin_study.provenance import setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study import plots
-from tracin_study.corruption import summarise_detection
+from tracin_study.experiments.corruption import summarise_detection
 from tracin_study.provenance import provenance, setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 
 from tracin_study.config import training_config
-from tracin_study.corruption import train_corrupted
 from tracin_study.data import load_prepared
+from tracin_study.experiments.corruption import train_corrupted
 from tracin_study.provenance import provenance, setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

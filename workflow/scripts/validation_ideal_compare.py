@@ -9,7 +9,7 @@ import torch
 from tracin_study import plots
 from tracin_study.checkpoints import read_manifest
 from tracin_study.data import load_prepared
-from tracin_study.ideal import approximation_chain, summarise_comparison
+from tracin_study.experiments.approximation_chain import approximation_chain, summarise_comparison
 from tracin_study.provenance import setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

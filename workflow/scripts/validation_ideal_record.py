@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from tracin_study.data import load_prepared
-from tracin_study.ideal import record_ideal
+from tracin_study.experiments.approximation_chain import record_ideal
 from tracin_study.provenance import setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from tracin_study import checkpoint_ablation as ablation
 from tracin_study.checkpoints import read_manifest
 from tracin_study.data import load_prepared
+from tracin_study.experiments import checkpoint_ablation as ablation
 from tracin_study.provenance import setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -5,7 +5,7 @@ import logging
 
 import pandas as pd
 
-from tracin_study.checkpoint_ablation import summarise_over_seeds
+from tracin_study.experiments.checkpoint_ablation import summarise_over_seeds
 from tracin_study.provenance import setup_logging
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

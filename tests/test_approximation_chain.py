@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.ideal import (
+from tracin_study.experiments.approximation_chain import (
     approximation_chain,
     evenly_spaced,
     per_pair,

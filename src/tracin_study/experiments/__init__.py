@@ -1,0 +1,8 @@
+"""The study's experiments, built on the library (data, model, training, checkpoints, influence).
+
+- `seed_influence`: TracInCP self-influence and Palo Alto proponents of one trained seed.
+- `checkpoint_ablation`: the paper's 10 checkpoints against all saved ones, last layer
+  against all layers, on the main models.
+- `approximation_chain`: ideal SGD -> first-order TracIn -> TracInCP on a small run.
+- `corruption`: detection of corrupted targets by self-influence.
+"""
