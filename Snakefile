@@ -1,11 +1,16 @@
 """TracIn on California housing: data -> training per seed -> TracInCP -> notebooks -> report.
 
 Run everything with `snakemake --cores 4`; `config/config.yaml` is the paper-faithful default.
+Each stage is one rule file under workflow/rules/; common.smk holds the shared helpers.
 """
 
 from pathlib import Path
 
+from snakemake.utils import min_version
+
 from tracin_study.config import validate_config
+
+min_version("9.0")
 
 
 configfile: Path(workflow.basedir) / "config/config.yaml"
@@ -13,24 +18,25 @@ configfile: Path(workflow.basedir) / "config/config.yaml"
 
 validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 
-SEEDS = config["seeds"]
-
 
 wildcard_constraints:
     seed=r"\d+",
 
 
+include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
-include: "workflow/rules/influence.smk"
-include: "workflow/rules/validation.smk"
+include: "workflow/rules/seed_influence.smk"
+include: "workflow/rules/checkpoint_ablation.smk"
+include: "workflow/rules/approximation_chain.smk"
+include: "workflow/rules/corruption.smk"
 include: "workflow/rules/notebooks.smk"
 
 
-# The results are listed as well as the report, so that a fresh clone (which carries the
-# committed report) recomputes everything rather than finding the report up to date.
+# Every rule's outputs are listed, not only the report: a fresh clone (which carries the
+# committed report) then recomputes everything, and an output deleted by a failed or killed
+# forced rerun is planned again even though the files built from it are still present.
 rule all:
+    """The whole study: every seed's results, the experiments and the report."""
     input:
-        expand("results/seed_{seed}/analysis.ipynb", seed=SEEDS),
-        rules.validation.input,
-        "report/report.html",
+        study_outputs(),

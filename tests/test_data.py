@@ -5,6 +5,8 @@ import pytest
 from tracin_study import data
 from tracin_study.geo import nearest_houses
 
+PREPARED_NAMES = ("train.parquet", "test.parquet", "scaler.json", "source.json")
+
 
 def test_snapshot_matches_the_published_column_means(table):
     assert table.shape == (data.N_ROWS, 9)
@@ -56,15 +58,16 @@ def test_scaler_is_fitted_on_the_training_split_only(split):
 
 def test_prepared_files_round_trip(tmp_path, split):
     train, test, scaler = split
-    data.write_prepared(tmp_path, train, test, scaler, {"source": "snapshot"})
-    prepared = data.load_prepared(tmp_path)
+    files = data.PreparedFiles(*(tmp_path / n for n in PREPARED_NAMES))
+    data.write_prepared(files, train, test, scaler, {"source": "snapshot"})
+    prepared = data.load_prepared(files)
     pd.testing.assert_frame_equal(prepared.train, train)
     assert prepared.X_test.shape == (4_128, 8) and prepared.y_test.dtype == np.float32
 
 
 def test_load_prepared_names_the_missing_file(tmp_path):
     with pytest.raises(data.DataError, match="train.parquet does not exist; run the prepare"):
-        data.load_prepared(tmp_path)
+        data.load_prepared(data.PreparedFiles(*(tmp_path / n for n in PREPARED_NAMES)))
 
 
 def test_offline_auto_falls_back_to_the_snapshot(monkeypatch, tmp_path):

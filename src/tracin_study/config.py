@@ -17,6 +17,18 @@ class TrainingConfig:
     learning_rate: float
     checkpoint_every: int
 
+    @classmethod
+    def from_config(cls, config: dict) -> "TrainingConfig":
+        """The recipe of a validated config (its `model` and `training` sections)."""
+        t = config["training"]
+        return cls(
+            hidden=tuple(config["model"]["hidden"]),
+            epochs=t["epochs"],
+            batch_size=t["batch_size"],
+            learning_rate=t["learning_rate"],
+            checkpoint_every=t["checkpoint_every"],
+        )
+
     def checkpoint_epochs(self) -> list[int]:
         """Epochs after which a checkpoint is saved: 0 (the initial model), every
         `checkpoint_every`, and the last."""
@@ -27,16 +39,13 @@ class ConfigError(ValueError):
     """A configuration that the study refuses to run."""
 
 
-def training_config(config: dict) -> TrainingConfig:
-    """The `TrainingConfig` described by a validated config."""
-    t = config["training"]
-    return TrainingConfig(
-        hidden=tuple(config["model"]["hidden"]),
-        epochs=t["epochs"],
-        batch_size=t["batch_size"],
-        learning_rate=t["learning_rate"],
-        checkpoint_every=t["checkpoint_every"],
-    )
+def canonical(value):
+    """`value` with the keys of every dict in it sorted: equal configs, equal reprs."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return type(value)(canonical(v) for v in value)
+    return value
 
 
 def validate_config(config: dict, schema_path: Path) -> None:
@@ -51,7 +60,7 @@ def validate_config(config: dict, schema_path: Path) -> None:
             f"invalid config at '{key}': {err.message}. See {schema_path} for what each key "
             f"accepts."
         )
-    saved = set(training_config(config).checkpoint_epochs())
+    saved = set(TrainingConfig.from_config(config).checkpoint_epochs())
     unsaved = sorted(set(config["influence"]["epochs"]) - saved)
     if unsaved:
         raise ConfigError(

@@ -175,28 +175,43 @@ class PreparedData:
         return self.features(houses), houses[TARGET].to_numpy(np.float64, copy=True)
 
 
-def write_prepared(directory: Path, train, test, scaler: dict, provenance: dict) -> None:
-    """Write train.parquet, test.parquet, scaler.json and source.json to `directory`."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    train.to_parquet(directory / "train.parquet", index=False)
-    test.to_parquet(directory / "test.parquet", index=False)
-    (directory / "scaler.json").write_text(json.dumps(scaler, indent=2) + "\n")
-    (directory / "source.json").write_text(json.dumps(provenance, indent=2) + "\n")
+@dataclass(frozen=True)
+class PreparedFiles:
+    """Where the prepared data live: both splits (Parquet), the scaler and the data stage's
+    record (JSON)."""
+
+    train: Path
+    test: Path
+    scaler: Path
+    source: Path | None = None
+
+    @classmethod
+    def of(cls, named) -> "PreparedFiles":
+        """The files named `train`, `test`, `scaler` (and `source`, if any) of a rule's
+        input or output."""
+        source = getattr(named, "source", None)
+        return cls(Path(named.train), Path(named.test), Path(named.scaler), source and Path(source))
 
 
-def load_prepared(directory: Path) -> PreparedData:
+def write_prepared(files: PreparedFiles, train, test, scaler: dict, record: dict) -> None:
+    """Write the two splits, the scaler and the data stage's `record` to `files`."""
+    train.to_parquet(files.train, index=False)
+    test.to_parquet(files.test, index=False)
+    files.scaler.write_text(json.dumps(scaler, indent=2) + "\n")
+    files.source.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def load_prepared(files: PreparedFiles) -> PreparedData:
     """Read what `write_prepared` wrote; raises `DataError` naming a missing file."""
-    directory = Path(directory)
-    for name in ("train.parquet", "test.parquet", "scaler.json"):
-        if not (directory / name).is_file():
-            raise DataError(f"{directory / name} does not exist; run the prepare_data stage")
-    scaler = json.loads((directory / "scaler.json").read_text())
+    for path in (files.train, files.test, files.scaler):
+        if not path.is_file():
+            raise DataError(f"{path} does not exist; run the prepare_data stage")
+    scaler = json.loads(files.scaler.read_text())
     if scaler["features"] != FEATURES:
-        raise DataError(f"{directory / 'scaler.json'} lists features {scaler['features']}")
+        raise DataError(f"{files.scaler} lists features {scaler['features']}")
     return PreparedData(
-        pd.read_parquet(directory / "train.parquet"),
-        pd.read_parquet(directory / "test.parquet"),
+        pd.read_parquet(files.train),
+        pd.read_parquet(files.test),
         np.asarray(scaler["mean"], np.float64),
         np.asarray(scaler["scale"], np.float64),
     )

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 KERNEL = "python3"  # ipykernel's own kernel spec: always the running interpreter
+HIDE_INPUT = "hide-input"  # cell tag: the HTML shows the cell's output, not its code
 
 
 def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
@@ -23,9 +24,15 @@ def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
 
 
 def to_html(notebook: Path, html: Path) -> None:
-    """Write the executed `notebook` as a self-contained HTML page (inputs shown)."""
+    """Write the executed `notebook` as a self-contained HTML page; the code of cells tagged
+    `hide-input` is left out (the notebook itself keeps it)."""
     import nbformat
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    config = Config()
+    config.TagRemovePreprocessor.remove_input_tags = {HIDE_INPUT}
+    config.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=config)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
     Path(html).write_text(body, encoding="utf-8")

@@ -75,20 +75,7 @@ def provenance(config: dict | None = None, source_dir: Path | None = None) -> di
     return record
 
 
-def run_times(results_dir: Path) -> dict:
-    """Wall time of the pipeline run so far, in seconds: `elapsed_since_data_stage` (from the
-    data stage's record to now) and `job_seconds` (the jobs' own wall times, summed from the
-    rules' benchmark files, so parallel jobs count each)."""
-    import pandas as pd
-
-    results_dir = Path(results_dir)
-    source = json.loads((results_dir / "data/source.json").read_text())
-    started = datetime.fromisoformat(source["created_utc"])
-    job_seconds = sum(
-        float(pd.read_csv(tsv, sep="\t")["s"].sum())
-        for tsv in (results_dir / "benchmarks").rglob("*.tsv")
-    )
-    return {
-        "elapsed_since_data_stage": (datetime.now(UTC) - started).total_seconds(),
-        "job_seconds": job_seconds,
-    }
+def seconds_since(record: Path) -> float:
+    """Seconds from the `created_utc` time stamp in the JSON file `record` to now."""
+    created = json.loads(Path(record).read_text())["created_utc"]
+    return (datetime.now(UTC) - datetime.fromisoformat(created)).total_seconds()

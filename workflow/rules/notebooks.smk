@@ -1,62 +1,73 @@
+# The notebooks receive the paths of their inputs and outputs as papermill parameters, one
+# per named input or output, and run in a shadow folder that holds only the declared inputs:
+# a file read but not declared fails the job instead of going unnoticed.
+
+
 rule seed_notebook:
+    """The executed per-seed notebook: training curves, self-influence maps and the Palo
+    Alto proponents of one seed."""
     input:
-        template=Path(workflow.basedir) / "notebooks/seed_analysis.ipynb",
-        metrics="results/seed_{seed}/metrics.json",
-        curve="results/seed_{seed}/loss_curve.csv",
-        self_influence="results/seed_{seed}/self_influence.parquet",
-        proponents="results/seed_{seed}/proponents.parquet",
-        palo_alto="results/palo_alto_test_points.csv",
+        template=workflow.source_path("../../notebooks/seed_analysis.ipynb"),
+        **prepared_data(),
+        metrics=rules.train.output.metrics,
+        curve=rules.train.output.curve,
+        self_influence=rules.seed_influence.output.self_influence,
+        proponents=rules.seed_influence.output.proponents,
+        houses=rules.palo_alto_points.output.houses,
     output:
-        notebook="results/seed_{seed}/analysis.ipynb",
+        notebook=results("seed_{seed}/analysis.ipynb"),
         figures=report(
-            directory("results/seed_{seed}/figures"),
+            directory(results("seed_{seed}/figures")),
             patterns=["{name}.png"],
             category="Per seed",
             subcategory="seed {seed}",
         ),
     log:
-        "results/logs/seed_notebook/seed_{seed}.log",
+        log_file("seed_notebook", "seed_{seed}"),
     benchmark:
-        "results/benchmarks/seed_notebook/seed_{seed}.tsv"
+        benchmark_file("seed_notebook", "seed_{seed}")
+    shadow:
+        "minimal"
     params:
-        parameters=lambda wildcards, output: {
-            "seed": int(wildcards.seed),
-            "results_dir": "results",
-            "figures_dir": output.figures,
-            "top_n": config["report"]["top_n"],
-        },
+        seed=lambda wildcards: int(wildcards.seed),
+        top_n=config["report"]["top_n"],
     script:
         "../scripts/run_notebook.py"
 
 
 rule report:
+    """The study's report: findings, method, a worked example and every experiment's results
+    across seeds, as an executed notebook, its HTML and summary.json."""
     input:
-        template=Path(workflow.basedir) / "notebooks/report.ipynb",
-        seed_notebooks=expand("results/seed_{seed}/analysis.ipynb", seed=SEEDS),
-        metrics=expand("results/seed_{seed}/metrics.json", seed=SEEDS),
-        self_influence=expand("results/seed_{seed}/self_influence.parquet", seed=SEEDS),
-        proponents=expand("results/seed_{seed}/proponents.parquet", seed=SEEDS),
-        palo_alto="results/palo_alto_test_points.csv",
-        validation=rules.validation.input,
+        template=workflow.source_path("../../notebooks/report.ipynb"),
+        **prepared_data(),
+        source=rules.prepare_data.output.source,
+        houses=rules.palo_alto_points.output.houses,
+        metrics=per_seed(rules.train.output.metrics),
+        curves=per_seed(rules.train.output.curve),
+        self_influence=per_seed(rules.seed_influence.output.self_influence),
+        proponents=per_seed(rules.seed_influence.output.proponents),
+        example_manifest=expand(rules.train.output.manifest, seed=SEEDS[0]),
+        example_checkpoints=expand(rules.train.output.checkpoints, seed=SEEDS[0]),
+        approximation_chain=rules.approximation_chain_compare.output.summary,
+        checkpoint_ablation=rules.checkpoint_ablation_summary.output.summary,
+        corruption=rules.corruption_summary.output.summary,
+        corruption_json=rules.corruption_summary.output.summary_json,
+        corruption_curves=per_seed(rules.corruption_scores.output.curves),
     output:
-        notebook="report/report.ipynb",
-        html="report/report.html",
-        summary="report/summary.json",
-        figures=report(
-            directory("report/figures"), patterns=["{name}.png"], category="Report"
-        ),
+        notebook=f"{REPORT}/report.ipynb",
+        html=f"{REPORT}/report.html",
+        summary_json=f"{REPORT}/summary.json",
+        figures=report(directory(f"{REPORT}/figures"), patterns=["{name}.png"], category="Report"),
     log:
-        "results/logs/report.log",
+        log_file("report"),
     benchmark:
-        "results/benchmarks/report.tsv"
+        benchmark_file("report")
+    shadow:
+        "minimal"
     params:
-        parameters=lambda wildcards, output: {
-            "seeds": SEEDS,
-            "results_dir": "results",
-            "figures_dir": output.figures,
-            "summary_path": output.summary,
-            "source_dir": workflow.basedir,
-            "config": config,
-        },
+        seeds=SEEDS,
+        source_dir=workflow.basedir,
+        config=settings(),
     script:
         "../scripts/run_notebook.py"

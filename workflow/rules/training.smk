@@ -1,19 +1,22 @@
 rule train:
+    """Train the MLP for one seed with Adam, saving a checkpoint every
+    `training.checkpoint_every` epochs, a manifest of them, the metrics and the loss curve."""
     input:
-        train="results/data/train.parquet",
-        test="results/data/test.parquet",
-        scaler="results/data/scaler.json",
+        **prepared_data(),
     output:
-        manifest="results/seed_{seed}/checkpoints/manifest.json",
-        metrics="results/seed_{seed}/metrics.json",
-        curve="results/seed_{seed}/loss_curve.csv",
+        manifest=results("seed_{seed}/checkpoints/manifest.json"),
+        checkpoints=checkpoint_files(
+            results("seed_{seed}/checkpoints"), TRAINING.checkpoint_epochs()
+        ),
+        metrics=results("seed_{seed}/metrics.json"),
+        curve=results("seed_{seed}/loss_curve.csv"),
     log:
-        "results/logs/train/seed_{seed}.log",
+        log_file("train", "seed_{seed}"),
     benchmark:
-        "results/benchmarks/train/seed_{seed}.tsv"
+        benchmark_file("train", "seed_{seed}")
     threads: config["training"]["threads"]
     params:
-        model=config["model"],
-        training=config["training"],
+        model=settings("model"),
+        training=settings("training"),
     script:
         "../scripts/train.py"

@@ -1,19 +1,17 @@
 """Snakemake script: the test houses nearest to the centre of Palo Alto."""
 
-import logging
-from pathlib import Path
+import pandas as pd
 
-from tracin_study.data import load_prepared
 from tracin_study.geo import nearest_houses
-from tracin_study.provenance import setup_logging
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
+log = start(sm)
 where = sm.params.palo_alto
-test = load_prepared(Path(sm.input.test).parent).test
+test = pd.read_parquet(sm.input.test)
 houses = nearest_houses(test, where["latitude"], where["longitude"], where["n_houses"])
-houses.to_csv(sm.output[0], index=False)
-logging.getLogger("palo_alto").info(
+houses.to_csv(sm.output.houses, index=False)
+log.info(
     "%d test houses within %.2f km of (%.4f, %.4f)",
     len(houses),
     houses["distance_km"].max(),

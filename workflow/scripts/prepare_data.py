@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from tracin_study import data
-from tracin_study.provenance import provenance, setup_logging
+from tracin_study.provenance import provenance
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
+log = start(sm)
 cfg = sm.params.data
 table, source = data.load_table(cfg["source"], Path(cfg["sklearn_home"]))
 train, test, scaler = data.split_tables(table, cfg["test_fraction"], cfg["split_seed"])
@@ -19,5 +20,5 @@ record = {
     "n_test": len(test),
     **provenance(source_dir=Path(sm.scriptdir)),
 }
-data.write_prepared(Path(sm.output.train).parent, train, test, scaler, record)
-data.log.info("table from %s: %d train and %d test rows", source, len(train), len(test))
+data.write_prepared(data.PreparedFiles.of(sm.output), train, test, scaler, record)
+log.info("table from %s: %d train and %d test rows", source, len(train), len(test))

@@ -1,12 +1,21 @@
-"""Snakemake script: execute a notebook template with papermill (and export HTML if asked)."""
+"""Snakemake script: execute a notebook template with papermill (and export HTML if asked).
+
+The notebook's parameters are the rule's params plus the path of every named input and
+output (lists stay lists), so a notebook reads exactly the files its rule declares.
+"""
 
 from pathlib import Path
 
 from tracin_study.notebooks import execute, to_html
-from tracin_study.provenance import setup_logging
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
-execute(Path(sm.input.template), Path(sm.output.notebook), dict(sm.params.parameters), Path.cwd())
+log = start(sm)
+files = {**dict(sm.input.items()), **dict(sm.output.items())}
+paths = {name: list(p) if isinstance(p, list) else p for name, p in files.items()}
+del paths["template"], paths["notebook"]
+parameters = {**dict(sm.params.items()), **paths}
+execute(Path(sm.input.template), Path(sm.output.notebook), parameters, Path.cwd())
 if "html" in sm.output.keys():
     to_html(Path(sm.output.notebook), Path(sm.output.html))
+log.info("executed %s into %s", sm.input.template, sm.output.notebook)

@@ -1,24 +1,21 @@
 """Snakemake script: train one seed, writing checkpoints, manifest, metrics and loss curve."""
 
 import json
-import logging
 from pathlib import Path
 
-import torch
-
-from tracin_study.config import training_config
-from tracin_study.data import load_prepared
-from tracin_study.provenance import provenance, setup_logging
+from tracin_study.config import TrainingConfig
+from tracin_study.data import PreparedFiles, load_prepared
+from tracin_study.provenance import provenance
+from tracin_study.runner import start
 from tracin_study.training import train_and_evaluate
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
-torch.set_num_threads(sm.threads)
+log = start(sm)
 seed = int(sm.wildcards.seed)
-config = training_config({"model": sm.params.model, "training": sm.params.training})
-p = load_prepared(Path(sm.input.train).parent)
+recipe = TrainingConfig.from_config(dict(sm.params.items()))
+p = load_prepared(PreparedFiles.of(sm.input))
 model, curve, fit = train_and_evaluate(
-    p.X_train, p.y_train, p.X_test, p.y_test, config, seed, Path(sm.output.manifest).parent
+    p.X_train, p.y_train, p.X_test, p.y_test, recipe, seed, Path(sm.output.manifest).parent
 )
 metrics = {
     "seed": seed,
@@ -30,7 +27,7 @@ metrics = {
 }
 Path(sm.output.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
 curve.to_csv(sm.output.curve, index=False)
-logging.getLogger("train").info(
+log.info(
     "explained variance: train %.3f, test %.3f; wrote %s, %s, %s",
     fit["train"]["explained_variance"],
     fit["test"]["explained_variance"],

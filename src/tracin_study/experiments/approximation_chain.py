@@ -216,6 +216,13 @@ def evenly_spaced(n_saved: int, k: int) -> np.ndarray:
     return np.array([(j + 1) * n_saved // k - 1 for j in range(k)])
 
 
+def saved_steps(n_train: int, epochs: int, checkpoint_every_steps: int) -> list[int]:
+    """The steps after which `record_sgd` saves a checkpoint: every `checkpoint_every_steps`
+    of the `n_train * epochs` one-example steps, and the last."""
+    steps = n_train * epochs
+    return sorted({*range(checkpoint_every_steps, steps + 1, checkpoint_every_steps), steps})
+
+
 def subsample(n_total: int, n: int, seed: int) -> np.ndarray:
     """Sorted positions (n,) of n of n_total training points, drawn without replacement by
     `np.random.default_rng(seed)`."""

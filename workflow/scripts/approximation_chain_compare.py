@@ -1,23 +1,17 @@
 """Snakemake script: TracInIdeal vs first-order TracIn vs TracInCP on k checkpoints."""
 
-import logging
-from pathlib import Path
-
 import numpy as np
-import torch
 
 from tracin_study import plots
 from tracin_study.checkpoints import read_manifest
-from tracin_study.data import load_prepared
+from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.approximation_chain import approximation_chain, summarise_comparison
-from tracin_study.provenance import setup_logging
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
-log = logging.getLogger("validation_ideal_compare")
-torch.set_num_threads(sm.threads)
+log = start(sm)
 manifest = read_manifest(sm.input.manifest)
-prepared = load_prepared(Path(sm.input.train).parent)
+prepared = load_prepared(PreparedFiles.of(sm.input))
 log.info("read %s and %d checkpoints", sm.input.steps, len(manifest.checkpoints))
 chain = approximation_chain(
     np.load(sm.input.steps), manifest, prepared, sm.params.checkpoint_counts, sm.params.batch_size

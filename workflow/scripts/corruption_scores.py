@@ -1,24 +1,19 @@
 """Snakemake script: score every training point of a corrupted-target model and measure how
 well each ranking finds the corrupted targets."""
 
-import logging
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import torch
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.data import load_prepared
+from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments import corruption
-from tracin_study.provenance import setup_logging
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
-log = logging.getLogger("validation_corruption_scores")
-torch.set_num_threads(sm.threads)
+log = start(sm)
 seed, cfg = int(sm.wildcards.seed), sm.params.corruption
-X = load_prepared(Path(sm.input.train).parent).X_train
+X = load_prepared(PreparedFiles.of(sm.input)).X_train
 targets = pd.read_parquet(sm.input.targets)
 mask = targets["corrupted"].to_numpy()
 log.info("read %s (%d corrupted) and %s", sm.input.targets, mask.sum(), sm.input.manifest)

@@ -2,24 +2,19 @@
 on every saved checkpoint after training began (all layers), and last layer vs all layers
 (paper's checkpoints)."""
 
-import logging
-from pathlib import Path
-
 import pandas as pd
 import torch
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.data import load_prepared
+from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments import checkpoint_ablation as ablation
-from tracin_study.provenance import setup_logging
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
-log = logging.getLogger("validation_main_models")
-torch.set_num_threads(sm.threads)
+log = start(sm)
 manifest = read_manifest(sm.input.manifest)
-prepared = load_prepared(Path(sm.input.train).parent)
-test_index = pd.read_csv(sm.input.palo_alto)["test_index"].to_numpy()
+prepared = load_prepared(PreparedFiles.of(sm.input))
+test_index = pd.read_csv(sm.input.houses)["test_index"].to_numpy()
 log.info("read %s (%d checkpoints)", sm.input.manifest, len(manifest.checkpoints))
 variants = ablation.variant_scores(
     manifest,

@@ -1,18 +1,17 @@
 """Snakemake script: detection of corrupted targets, mean ± sd over seeds, and the figure."""
 
 import json
-import logging
 from pathlib import Path
 
 import pandas as pd
 
 from tracin_study import plots
 from tracin_study.experiments.corruption import summarise_detection
-from tracin_study.provenance import provenance, setup_logging
+from tracin_study.provenance import provenance
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
-log = logging.getLogger("validation_corruption_summary")
+log = start(sm)
 detection = pd.concat([pd.read_csv(p) for p in sm.input.detection], ignore_index=True)
 curves = pd.concat([pd.read_csv(p) for p in sm.input.curves], ignore_index=True)
 log.info("read detection tables and curves of %d seeds", detection["seed"].nunique())

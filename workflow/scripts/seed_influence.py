@@ -1,22 +1,19 @@
 """Snakemake script: TracInCP self-influence and Palo Alto proponents for one seed."""
 
-import logging
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.data import load_prepared
+from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.seed_influence import compute_seed_influence
-from tracin_study.provenance import setup_logging
+from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-setup_logging(sm.log[0])
-torch.set_num_threads(sm.threads)
+log = start(sm)
 cfg = sm.params.influence
-prepared = load_prepared(Path(sm.input.train).parent)
-houses = pd.read_csv(sm.input.palo_alto)
+prepared = load_prepared(PreparedFiles.of(sm.input))
+houses = pd.read_csv(sm.input.houses)
 result = compute_seed_influence(
     read_manifest(sm.input.manifest),
     prepared,
@@ -27,6 +24,4 @@ result = compute_seed_influence(
 result.self_influence_table(prepared).to_parquet(sm.output.self_influence, index=False)
 result.proponents_table(cfg["top_k"]).to_parquet(sm.output.proponents, index=False)
 result.save_arrays(Path(sm.output.self_per_checkpoint), Path(sm.output.influence_per_checkpoint))
-logging.getLogger("influence").info(
-    "seed %s: TracInCP over epochs %s written", sm.wildcards.seed, cfg["epochs"]
-)
+log.info("seed %s: TracInCP over epochs %s written", sm.wildcards.seed, cfg["epochs"])

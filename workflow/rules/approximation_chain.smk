@@ -1,0 +1,53 @@
+CHAIN = config["experiments"]["approximation_chain"]
+
+
+rule approximation_chain_record:
+    """The paper's idealised setting on a training subsample: plain SGD, one example per step,
+    recording every step's exact test-loss change and its first-order estimate."""
+    input:
+        **prepared_data(),
+        houses=rules.palo_alto_points.output.houses,
+    output:
+        manifest=results("approximation_chain/checkpoints/manifest.json"),
+        checkpoints=[
+            results(f"approximation_chain/checkpoints/step_{step:07d}.pt")
+            for step in saved_steps(
+                CHAIN["n_train"], CHAIN["epochs"], CHAIN["checkpoint_every_steps"]
+            )
+        ],
+        steps=results("approximation_chain/steps.npz"),
+    log:
+        log_file("approximation_chain_record"),
+    benchmark:
+        benchmark_file("approximation_chain_record")
+    threads: 1
+    params:
+        chain=settings("experiments", "approximation_chain"),
+        hidden=config["model"]["hidden"],
+    script:
+        "../scripts/approximation_chain_record.py"
+
+
+rule approximation_chain_compare:
+    """Ideal TracIn against first-order TracIn and TracInCP on k checkpoints."""
+    input:
+        **prepared_data(),
+        manifest=rules.approximation_chain_record.output.manifest,
+        checkpoints=rules.approximation_chain_record.output.checkpoints,
+        steps=rules.approximation_chain_record.output.steps,
+    output:
+        scores=results("approximation_chain/scores.npz"),
+        comparison=results("approximation_chain/comparison.csv"),
+        summary=results("approximation_chain/summary.csv"),
+        figure=results("approximation_chain/correlation_vs_k.png"),
+    log:
+        log_file("approximation_chain_compare"),
+    benchmark:
+        benchmark_file("approximation_chain_compare")
+    threads: config["influence"]["threads"]
+    params:
+        checkpoint_counts=CHAIN["checkpoint_counts"],
+        top_k=config["influence"]["top_k"],
+        batch_size=config["influence"]["batch_size"],
+    script:
+        "../scripts/approximation_chain_compare.py"

@@ -1,0 +1,37 @@
+rule checkpoint_ablation:
+    """On one main model: TracInCP on the paper's checkpoints against every saved one, and the
+    last layer against all layers (agreement of scores and of top-k sets)."""
+    input:
+        **prepared_data(),
+        manifest=rules.train.output.manifest,
+        checkpoints=rules.train.output.checkpoints,
+        houses=rules.palo_alto_points.output.houses,
+    output:
+        scores=results("checkpoint_ablation/seed_{seed}/scores.npz"),
+        comparison=results("checkpoint_ablation/seed_{seed}/comparison.csv"),
+    log:
+        log_file("checkpoint_ablation", "seed_{seed}"),
+    benchmark:
+        benchmark_file("checkpoint_ablation", "seed_{seed}")
+    threads: config["influence"]["threads"]
+    params:
+        epochs=config["influence"]["epochs"],
+        top_k=config["influence"]["top_k"],
+        batch_size=config["influence"]["batch_size"],
+        dtype=config["experiments"]["dtype"],
+    script:
+        "../scripts/checkpoint_ablation.py"
+
+
+rule checkpoint_ablation_summary:
+    """Mean and spread of the checkpoint-ablation agreement over seeds."""
+    input:
+        comparison=per_seed(rules.checkpoint_ablation.output.comparison),
+    output:
+        summary=results("checkpoint_ablation/summary.csv"),
+    log:
+        log_file("checkpoint_ablation_summary"),
+    benchmark:
+        benchmark_file("checkpoint_ablation_summary")
+    script:
+        "../scripts/checkpoint_ablation_summary.py"

@@ -1,0 +1,65 @@
+# Shared by every rule file: the study's settings and the two output folders, each defined
+# once. Rules name their own output paths; downstream rules refer to them through
+# `rules.<name>.output.<key>`, so that a path is written in exactly one place.
+
+from tracin_study.config import TrainingConfig, canonical
+from tracin_study.experiments.approximation_chain import saved_steps
+
+SEEDS = config["seeds"]
+RESULTS = config["paths"]["results"]
+REPORT = config["paths"]["report"]
+TRAINING = TrainingConfig.from_config(config)
+
+
+def results(path):
+    """`path` inside the results folder (config `paths.results`)."""
+    return f"{RESULTS}/{path}"
+
+
+def log_file(rule, job=""):
+    """The log of one job of `rule` (a job name such as "seed_{seed}" when a rule has many)."""
+    return results(f"logs/{rule}{'/' + job if job else ''}.log")
+
+
+def benchmark_file(rule, job=""):
+    """The benchmark table (wall time, peak memory) of one job of `rule`."""
+    return results(f"benchmarks/{rule}{'/' + job if job else ''}.tsv")
+
+
+def settings(*keys):
+    """The config section at `keys`, with its keys sorted at every level.
+
+    Snakemake compares params as written, key order included; sorting makes a config whose
+    keys are merely reordered plan no rerun, while any changed value still does.
+    """
+    section = config
+    for key in keys:
+        section = section[key]
+    return canonical(section)
+
+
+def prepared_data():
+    """The prepared-data files that `load_prepared` reads, as named inputs."""
+    out = rules.prepare_data.output
+    return {"train": out.train, "test": out.test, "scaler": out.scaler}
+
+
+def per_seed(paths):
+    """Expand the `{seed}` wildcard of `paths` over the study's seeds."""
+    return expand(paths, seed=SEEDS)
+
+
+def checkpoint_files(folder, epochs):
+    """The checkpoint files that training writes into `folder`, one per saved epoch."""
+    return [f"{folder}/epoch_{epoch:04d}.pt" for epoch in epochs]
+
+
+def study_outputs():
+    """Every output of every rule, for every seed: what `rule all` asks for."""
+    return [
+        path
+        for rule in workflow.rules
+        if rule.name != "all"
+        for pattern in getattr(rules, rule.name).output
+        for path in expand(pattern, seed=SEEDS)
+    ]

@@ -1,0 +1,67 @@
+rule corruption_train:
+    """Swap the targets of a fraction of the training houses, then train as the main models."""
+    input:
+        **prepared_data(),
+    output:
+        manifest=results("corruption/seed_{seed}/checkpoints/manifest.json"),
+        checkpoints=checkpoint_files(
+            results("corruption/seed_{seed}/checkpoints"), TRAINING.checkpoint_epochs()
+        ),
+        targets=results("corruption/seed_{seed}/targets.parquet"),
+        metrics=results("corruption/seed_{seed}/metrics.json"),
+    log:
+        log_file("corruption_train", "seed_{seed}"),
+    benchmark:
+        benchmark_file("corruption_train", "seed_{seed}")
+    threads: config["training"]["threads"]
+    params:
+        model=settings("model"),
+        training=settings("training"),
+        corruption=settings("experiments", "corruption"),
+    script:
+        "../scripts/corruption_train.py"
+
+
+rule corruption_scores:
+    """Rank the training houses by self-influence and by loss-based scores, and measure how
+    well each ranking finds the corrupted ones."""
+    input:
+        **prepared_data(),
+        manifest=rules.corruption_train.output.manifest,
+        checkpoints=rules.corruption_train.output.checkpoints,
+        targets=rules.corruption_train.output.targets,
+    output:
+        scores=results("corruption/seed_{seed}/scores.parquet"),
+        detection=results("corruption/seed_{seed}/detection.csv"),
+        curves=results("corruption/seed_{seed}/curves.csv"),
+    log:
+        log_file("corruption_scores", "seed_{seed}"),
+    benchmark:
+        benchmark_file("corruption_scores", "seed_{seed}")
+    threads: config["influence"]["threads"]
+    params:
+        epochs=config["influence"]["epochs"],
+        batch_size=config["influence"]["batch_size"],
+        corruption=settings("experiments", "corruption"),
+        dtype=config["experiments"]["dtype"],
+    script:
+        "../scripts/corruption_scores.py"
+
+
+rule corruption_summary:
+    """Detection of corrupted targets over seeds: recall and precision at fixed budgets."""
+    input:
+        detection=per_seed(rules.corruption_scores.output.detection),
+        curves=per_seed(rules.corruption_scores.output.curves),
+    output:
+        summary=results("corruption/summary.csv"),
+        summary_json=results("corruption/summary.json"),
+        figure=results("corruption/detection_curves.png"),
+    log:
+        log_file("corruption_summary"),
+    benchmark:
+        benchmark_file("corruption_summary")
+    params:
+        corruption=settings("experiments", "corruption"),
+    script:
+        "../scripts/corruption_summary.py"
