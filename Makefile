@@ -24,6 +24,7 @@ lint: $(BIN)/activate
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
 	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
 
 format: $(BIN)/activate
 	$(BIN)/ruff format src tests workflow/scripts benchmarks

@@ -1,22 +1,27 @@
 """End to end: the real `snakemake` command on config/smoke.yaml, in a temporary directory."""
 
 import json
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "config/smoke.yaml"
+RESULTS = "results/smoke"  # the smoke config's paths.results
+REPORT = "results/smoke/report"  # and its paths.report
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -26,6 +31,10 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         str(workdir),
         *args,
     ]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = snakemake_command(workdir, *args)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
@@ -51,24 +60,24 @@ def smoke_run(tmp_path_factory):
 
 def test_smoke_run_trains_every_seed_with_verified_checkpoints(smoke_run):
     for seed in (0, 1):
-        folder = smoke_run / f"results/seed_{seed}"
+        folder = smoke_run / RESULTS / f"seed_{seed}"
         manifest = read_manifest(folder / "checkpoints/manifest.json")
         assert [c.epoch for c in manifest.checkpoints] == [0, 2, 4]
         load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
         metrics = json.loads((folder / "metrics.json").read_text())
         assert set(metrics["test"]) == {"mse", "mae", "explained_variance"}
         assert len(pd.read_csv(folder / "loss_curve.csv")) == 4
-        assert (smoke_run / f"results/logs/train/seed_{seed}.log").stat().st_size > 0
-        assert (smoke_run / f"results/benchmarks/train/seed_{seed}.tsv").exists()
-    source = json.loads((smoke_run / "results/data/source.json").read_text())
+        assert (smoke_run / RESULTS / f"logs/train/seed_{seed}.log").stat().st_size > 0
+        assert (smoke_run / RESULTS / f"benchmarks/train/seed_{seed}.tsv").exists()
+    source = json.loads((smoke_run / RESULTS / "data/source.json").read_text())
     assert source["source"] == "snapshot" and source["n_train"] == 16_512
 
 
 def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
-    houses = pd.read_csv(smoke_run / "results/palo_alto_test_points.csv")
+    houses = pd.read_csv(smoke_run / RESULTS / "palo_alto_test_points.csv")
     assert len(houses) == 11 and houses["distance_km"].is_monotonic_increasing
     for seed in (0, 1):
-        folder = smoke_run / f"results/seed_{seed}"
+        folder = smoke_run / RESULTS / f"seed_{seed}"
         table = pd.read_parquet(folder / "self_influence.parquet")
         assert len(table) == 16_512 and (table["self_influence"] >= 0).all()
         assert {"train_index", "self_influence_last_layer", "Latitude", "MedHouseVal"} <= set(
@@ -83,9 +92,9 @@ def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
         np.testing.assert_allclose(per_checkpoint["all_layers"].sum(0), table["self_influence"])
 
 
-def test_smoke_run_writes_the_validation_experiments(smoke_run):
-    folder = smoke_run / "results/validation"
-    ideal = pd.read_csv(folder / "ideal/summary.csv")
+def test_smoke_run_writes_the_experiments(smoke_run):
+    folder = smoke_run / RESULTS
+    ideal = pd.read_csv(folder / "approximation_chain/summary.csv")
     first_order = ideal.query("reference == 'ideal' and method == 'first_order'")
     assert first_order.set_index("metric").loc["pearson", "mean"] > 0.99
     detection = pd.read_csv(folder / "corruption/summary.csv")
@@ -97,7 +106,7 @@ def test_smoke_run_writes_the_validation_experiments(smoke_run):
         "random",
     }
     assert (detection["n"] == 2).all()
-    main_models = pd.read_csv(folder / "main_models/summary.csv")
+    main_models = pd.read_csv(folder / "checkpoint_ablation/summary.csv")
     assert set(main_models["variant_b"]) == {
         "all_layers_all_checkpoints",
         "last_layer_paper_checkpoints",
@@ -115,12 +124,12 @@ def _error_outputs(notebook: Path) -> list[str]:
 
 
 def test_smoke_run_executes_every_notebook_without_errors(smoke_run):
-    notebooks = [smoke_run / f"results/seed_{s}/analysis.ipynb" for s in (0, 1)]
-    notebooks.append(smoke_run / "report/report.ipynb")
+    notebooks = [smoke_run / RESULTS / f"seed_{s}/analysis.ipynb" for s in (0, 1)]
+    notebooks.append(smoke_run / REPORT / "report.ipynb")
     for notebook in notebooks:
         assert _error_outputs(notebook) == [], notebook
-    assert (smoke_run / "results/seed_0/figures/self_influence_map.png").stat().st_size > 10_000
-    figures = {p.name for p in (smoke_run / "report/figures").glob("*.png")}
+    assert (smoke_run / RESULTS / "seed_0/figures/self_influence_map.png").stat().st_size > 10_000
+    figures = {p.name for p in (smoke_run / REPORT / "figures").glob("*.png")}
     assert {
         "explained_variance.png",
         "self_influence_map.png",
@@ -128,11 +137,11 @@ def test_smoke_run_executes_every_notebook_without_errors(smoke_run):
         "correlation_vs_k.png",
         "corruption_detection.png",
     } <= figures
-    assert "TracInIdeal" in (smoke_run / "report/report.html").read_text()
+    assert "TracInIdeal" in (smoke_run / REPORT / "report.html").read_text()
 
 
 def test_report_summary_holds_the_headline_numbers_with_their_seeds(smoke_run):
-    summary = json.loads((smoke_run / "report/summary.json").read_text())
+    summary = json.loads((smoke_run / REPORT / "summary.json").read_text())
     assert summary["provenance"]["seeds"] == [0, 1]
     assert summary["worked_example"]["max_relative_error_engine_vs_brute_force"] < 1e-6
     ev = summary["model_quality"]["test explained variance"]
@@ -155,10 +164,45 @@ def test_smoke_run_is_complete_and_a_training_change_reruns_only_training_onward
     changed = smoke_run / "changed.yaml"
     changed.write_text(SMOKE.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
-    assert jobs.get("train") == 2 and jobs.get("influence") == 2 and "prepare_data" not in jobs
+    assert jobs.get("train") == 2 and jobs.get("seed_influence") == 2 and "prepare_data" not in jobs
     changed.write_text(SMOKE.read_text().replace("epochs: [2, 4]", "epochs: [4]"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
-    assert jobs.get("influence") == 2 and "train" not in jobs
+    assert jobs.get("seed_influence") == 2 and "train" not in jobs
+
+
+def test_a_changed_report_setting_reruns_the_notebooks(smoke_run):
+    changed = smoke_run / "top_n.yaml"
+    changed.write_text(SMOKE.read_text().replace("top_n: 20", "top_n: 25"))
+    jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
+    assert jobs.get("seed_notebook") == 2 and jobs.get("report") == 1
+    assert "train" not in jobs and "seed_influence" not in jobs
+
+
+def test_a_config_with_reordered_keys_plans_nothing(smoke_run):
+    config = yaml.safe_load(SMOKE.read_text())
+    reordered = smoke_run / "reordered.yaml"
+    reordered.write_text(yaml.safe_dump(config, sort_keys=True))
+    assert yaml.safe_dump(config, sort_keys=False) != reordered.read_text()
+    assert planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(reordered))) == {}
+
+
+def test_a_killed_forced_rerun_is_planned_again(smoke_run, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(smoke_run, workdir, symlinks=True)
+    manifest = workdir / RESULTS / "seed_0/checkpoints/manifest.json"
+    cmd = snakemake_command(
+        workdir, "--configfile", str(SMOKE), "--cores", "1", "--forcerun", "train"
+    )
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while manifest.exists() and time.monotonic() < deadline:  # deleted when its job starts
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    assert not manifest.exists(), "the forced rerun never started"
+    assert snakemake(workdir, "--unlock").returncode == 0
+    jobs = planned_jobs(snakemake(workdir, "-n", "--configfile", str(SMOKE)))
+    assert jobs.get("train", 0) >= 1 and jobs.get("report") == 1
 
 
 def test_default_config_plans_a_training_job_per_seed_even_with_a_committed_report(tmp_path):

@@ -20,6 +20,8 @@ rule approximation_chain_record:
         log_file("approximation_chain_record"),
     benchmark:
         benchmark_file("approximation_chain_record")
+    conda:
+        ENVIRONMENT
     threads: 1
     params:
         chain=settings("experiments", "approximation_chain"),
@@ -44,6 +46,8 @@ rule approximation_chain_compare:
         log_file("approximation_chain_compare"),
     benchmark:
         benchmark_file("approximation_chain_compare")
+    conda:
+        ENVIRONMENT
     threads: config["influence"]["threads"]
     params:
         checkpoint_counts=CHAIN["checkpoint_counts"],

@@ -13,6 +13,8 @@ rule checkpoint_ablation:
         log_file("checkpoint_ablation", "seed_{seed}"),
     benchmark:
         benchmark_file("checkpoint_ablation", "seed_{seed}")
+    conda:
+        ENVIRONMENT
     threads: config["influence"]["threads"]
     params:
         epochs=config["influence"]["epochs"],
@@ -33,5 +35,7 @@ rule checkpoint_ablation_summary:
         log_file("checkpoint_ablation_summary"),
     benchmark:
         benchmark_file("checkpoint_ablation_summary")
+    conda:
+        ENVIRONMENT
     script:
         "../scripts/checkpoint_ablation_summary.py"

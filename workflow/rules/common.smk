@@ -1,6 +1,7 @@
-# Shared by every rule file: the study's settings and the two output folders, each defined
-# once. Rules name their own output paths; downstream rules refer to them through
-# `rules.<name>.output.<key>`, so that a path is written in exactly one place.
+# Shared by the rule files. It defines the study's settings, its software environment
+# and the two output folders, each once. Each step names its own output paths; the steps
+# downstream refer to them through `rules.<name>.output.<key>`, so that a path is written
+# in exactly one place.
 
 from tracin_study.config import TrainingConfig, canonical
 from tracin_study.experiments.approximation_chain import saved_steps
@@ -9,6 +10,7 @@ SEEDS = config["seeds"]
 RESULTS = config["paths"]["results"]
 REPORT = config["paths"]["report"]
 TRAINING = TrainingConfig.from_config(config)
+ENVIRONMENT = "../../environment.yml"  # for --software-deployment-method conda
 
 
 def results(path):
@@ -16,14 +18,14 @@ def results(path):
     return f"{RESULTS}/{path}"
 
 
-def log_file(rule, job=""):
-    """The log of one job of `rule` (a job name such as "seed_{seed}" when a rule has many)."""
-    return results(f"logs/{rule}{'/' + job if job else ''}.log")
+def log_file(name, job=None):
+    """The log of a job of the step `name`; `job` names one of its many jobs ("seed_{seed}")."""
+    return results(f"logs/{name}/{job}.log" if job else f"logs/{name}.log")
 
 
-def benchmark_file(rule, job=""):
-    """The benchmark table (wall time, peak memory) of one job of `rule`."""
-    return results(f"benchmarks/{rule}{'/' + job if job else ''}.tsv")
+def benchmark_file(name, job=None):
+    """The benchmark table (wall time, peak memory) of a job, named as by `log_file`."""
+    return results(f"benchmarks/{name}/{job}.tsv" if job else f"benchmarks/{name}.tsv")
 
 
 def settings(*keys):
@@ -55,7 +57,7 @@ def checkpoint_files(folder, epochs):
 
 
 def study_outputs():
-    """Every output of every rule, for every seed: what `rule all` asks for."""
+    """Every output of every step, for every seed (what the target `all` asks for)."""
     return [
         path
         for rule in workflow.rules

@@ -13,6 +13,8 @@ rule corruption_train:
         log_file("corruption_train", "seed_{seed}"),
     benchmark:
         benchmark_file("corruption_train", "seed_{seed}")
+    conda:
+        ENVIRONMENT
     threads: config["training"]["threads"]
     params:
         model=settings("model"),
@@ -38,6 +40,8 @@ rule corruption_scores:
         log_file("corruption_scores", "seed_{seed}"),
     benchmark:
         benchmark_file("corruption_scores", "seed_{seed}")
+    conda:
+        ENVIRONMENT
     threads: config["influence"]["threads"]
     params:
         epochs=config["influence"]["epochs"],
@@ -61,6 +65,8 @@ rule corruption_summary:
         log_file("corruption_summary"),
     benchmark:
         benchmark_file("corruption_summary")
+    conda:
+        ENVIRONMENT
     params:
         corruption=settings("experiments", "corruption"),
     script:

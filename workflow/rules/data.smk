@@ -10,6 +10,8 @@ rule prepare_data:
         log_file("prepare_data"),
     benchmark:
         benchmark_file("prepare_data")
+    conda:
+        ENVIRONMENT
     params:
         data=settings("data"),
     script:
@@ -26,6 +28,8 @@ rule palo_alto_points:
         log_file("palo_alto_points"),
     benchmark:
         benchmark_file("palo_alto_points")
+    conda:
+        ENVIRONMENT
     params:
         palo_alto=settings("palo_alto"),
     script:

@@ -2,13 +2,15 @@
 # per named input or output, and run in a shadow folder that holds only the declared inputs:
 # a file read but not declared fails the job instead of going unnoticed.
 
+FIGURES = ["{name}.png"]  # what Snakemake's HTML report collects from a figures folder
+
 
 rule seed_notebook:
     """The executed per-seed notebook: training curves, self-influence maps and the Palo
     Alto proponents of one seed."""
     input:
-        template=workflow.source_path("../../notebooks/seed_analysis.ipynb"),
         **prepared_data(),
+        template=workflow.source_path("../../notebooks/seed_analysis.ipynb"),
         metrics=rules.train.output.metrics,
         curve=rules.train.output.curve,
         self_influence=rules.seed_influence.output.self_influence,
@@ -18,7 +20,7 @@ rule seed_notebook:
         notebook=results("seed_{seed}/analysis.ipynb"),
         figures=report(
             directory(results("seed_{seed}/figures")),
-            patterns=["{name}.png"],
+            patterns=FIGURES,
             category="Per seed",
             subcategory="seed {seed}",
         ),
@@ -28,6 +30,8 @@ rule seed_notebook:
         benchmark_file("seed_notebook", "seed_{seed}")
     shadow:
         "minimal"
+    conda:
+        ENVIRONMENT
     params:
         seed=lambda wildcards: int(wildcards.seed),
         top_n=config["report"]["top_n"],
@@ -39,8 +43,8 @@ rule report:
     """The study's report: findings, method, a worked example and every experiment's results
     across seeds, as an executed notebook, its HTML and summary.json."""
     input:
-        template=workflow.source_path("../../notebooks/report.ipynb"),
         **prepared_data(),
+        template=workflow.source_path("../../notebooks/report.ipynb"),
         source=rules.prepare_data.output.source,
         houses=rules.palo_alto_points.output.houses,
         metrics=per_seed(rules.train.output.metrics),
@@ -58,13 +62,17 @@ rule report:
         notebook=f"{REPORT}/report.ipynb",
         html=f"{REPORT}/report.html",
         summary_json=f"{REPORT}/summary.json",
-        figures=report(directory(f"{REPORT}/figures"), patterns=["{name}.png"], category="Report"),
+        figures=report(
+            directory(f"{REPORT}/figures"), patterns=FIGURES, category="Report"
+        ),
     log:
         log_file("report"),
     benchmark:
         benchmark_file("report")
     shadow:
         "minimal"
+    conda:
+        ENVIRONMENT
     params:
         seeds=SEEDS,
         source_dir=workflow.basedir,

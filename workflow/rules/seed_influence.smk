@@ -17,6 +17,8 @@ rule seed_influence:
         log_file("seed_influence", "seed_{seed}"),
     benchmark:
         benchmark_file("seed_influence", "seed_{seed}")
+    conda:
+        ENVIRONMENT
     threads: config["influence"]["threads"]
     params:
         influence=settings("influence"),

@@ -1,6 +1,7 @@
 rule train:
     """Train the MLP for one seed with Adam, saving a checkpoint every
-    `training.checkpoint_every` epochs, a manifest of them, the metrics and the loss curve."""
+    `training.checkpoint_every` epochs, a manifest of them, the metrics and the loss curve.
+    """
     input:
         **prepared_data(),
     output:
@@ -14,6 +15,8 @@ rule train:
         log_file("train", "seed_{seed}"),
     benchmark:
         benchmark_file("train", "seed_{seed}")
+    conda:
+        ENVIRONMENT
     threads: config["training"]["threads"]
     params:
         model=settings("model"),
