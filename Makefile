@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CORES ?= 4
 SHELL := bash
 
-.PHONY: reproduce test lint format clean
+.PHONY: reproduce test lint format rulegraph clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ lint: $(BIN)/activate
 format: $(BIN)/activate
 	$(BIN)/ruff format src tests workflow/scripts benchmarks
 	$(BIN)/snakefmt Snakefile workflow/rules
+
+# The picture of the DAG in the README: one box per rule, arrows for the files between them
+# (the target rule `all`, which every rule feeds, is left out). Needs Graphviz's `dot`.
+rulegraph: $(BIN)/activate
+	$(BIN)/snakemake --rulegraph --quiet all \
+	  | awk '/label = "all"/ {all = $$1; sub(/\[.*/, "", all); next} $$3 == all {next} {print}' \
+	  | dot -Tsvg > workflow/rulegraph.svg
 
 clean:
 	rm -rf results .snakemake

@@ -75,7 +75,6 @@ rule report:
         ENVIRONMENT
     params:
         seeds=SEEDS,
-        source_dir=workflow.basedir,
         config=settings(),
     script:
         "../scripts/run_notebook.py"
