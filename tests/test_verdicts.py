@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tracin_study.analysis import mean_sd_ci
 from tracin_study.verdicts import (
     OUTCOMES,
     EffectRule,
     ValueRule,
-    seed_interval,
     seed_pairs_interval,
 )
 
@@ -77,13 +77,6 @@ def test_margin_must_contain_the_null():
         EffectRule(null=1.0, direction=1, margin=(1.05, 1.1))
 
 
-def test_seed_interval_is_the_t_interval():
-    out = seed_interval([1.0, 2.0, 3.0, 4.0, 5.0])
-    half = 2.7764451 * np.sqrt(2.5) / np.sqrt(5)  # t(0.975, 4)
-    assert out["mean"] == 3.0 and out["ci95"] == pytest.approx([3 - half, 3 + half], rel=1e-6)
-    assert np.isnan(seed_interval([1.0])["sd"])
-
-
 def test_seed_pairs_interval_is_wider_than_treating_pairs_as_independent():
     rng = np.random.default_rng(2)
     effect = rng.normal(size=5)  # one seed-level effect shared by all its pairs
@@ -91,6 +84,6 @@ def test_seed_pairs_interval_is_wider_than_treating_pairs_as_independent():
     values = (values + values.T) / 2
     matrix = pd.DataFrame(values)
     out = seed_pairs_interval(matrix)
-    naive = seed_interval(values[np.triu_indices(5, 1)])
+    naive = mean_sd_ci(values[np.triu_indices(5, 1)])
     assert out["mean"] == pytest.approx(naive["mean"])
     assert out["ci95"][1] - out["ci95"][0] > naive["ci95"][1] - naive["ci95"][0]

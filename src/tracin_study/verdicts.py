@@ -1,7 +1,7 @@
 """Verdict rules with four outcomes, fixed before looking at the data.
 
-Seeds are the unit of replication: every interval is a 95% t-interval of the mean of the
-per-seed values (n seeds, n - 1 degrees of freedom). Outcomes:
+Seeds are the unit of replication: every interval is the 95% t-interval of the mean of the
+per-seed values (`mean_sd_ci`: n seeds, n - 1 degrees of freedom). Outcomes:
 
 - reproduced: the effect is in the claimed direction in every seed and the interval
   excludes the null on that side (and is not wholly inside the equivalence margin);
@@ -23,21 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tracin_study.analysis import mean_sd_ci
+
 OUTCOMES = ("reproduced", "contradicted", "no effect", "inconclusive")
 CONFIDENCE = 0.95
-
-
-def seed_interval(values) -> dict:
-    """Mean, sample sd (ddof=1), n and the 95% t-interval of the mean of per-seed values
-    (n,); sd and interval are NaN for a single seed."""
-    x = np.asarray(values, dtype=np.float64)
-    n = x.size
-    mean = float(x.mean())
-    if n < 2:
-        return {"mean": mean, "sd": math.nan, "ci95": [math.nan, math.nan], "n": n}
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * sd / math.sqrt(n))
-    return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
 
 
 def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
@@ -97,7 +86,7 @@ class EffectRule:
     def verdict(self, values) -> str:
         """One of `OUTCOMES` for the per-seed values (n,)."""
         x = np.asarray(values, dtype=np.float64)
-        low, high = seed_interval(x)["ci95"]
+        low, high = mean_sd_ci(x)["ci95"]
         if x.size < 2 or not np.isfinite([low, high]).all():
             return "inconclusive"
         res, (m_low, m_high) = self.resolution, self.margin
@@ -141,7 +130,7 @@ class ValueRule:
     def verdict(self, values) -> str:
         """One of `OUTCOMES` for the per-seed values (n,)."""
         x = np.asarray(values, dtype=np.float64)
-        low, high = seed_interval(x)["ci95"]
+        low, high = mean_sd_ci(x)["ci95"]
         if x.size < 2 or not np.isfinite([low, high]).all():
             return "inconclusive"
         res = self.resolution
