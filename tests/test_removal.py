@@ -55,7 +55,7 @@ def test_removing_nothing_reproduces_the_full_model(tiny_prepared, full):
 
 def test_records_and_effects(tiny_prepared, full, houses):
     records = []
-    for seed_offset, name in enumerate(removal.removal_set_names(2)):
+    for name in removal.removal_set_names(2):
         removed = removal.removed_houses(name, PROPONENTS, tiny_prepared, houses, 5, 0)
         records.append(
             removal.removal_record(name, removed, full, tiny_prepared, houses, CONFIG, 5)
