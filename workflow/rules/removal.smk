@@ -7,7 +7,7 @@ from tracin_study.experiments.removal import removal_set_names
 REMOVAL_SETS = removal_set_names(config["removal"]["random_draws"])
 
 
-rule removal_retrain:
+rule removal_train:
     """Retrain model {seed} without one set of training houses ({removal_set}), keeping only
     the final model, and record the Palo Alto test losses against the full model."""
     input:
@@ -31,7 +31,7 @@ rule removal_retrain:
         training=config["training"],
         removal=config["removal"],
     script:
-        "../scripts/removal_retrain.py"
+        "../scripts/removal_train.py"
 
 
 rule removal_summary:

@@ -28,7 +28,7 @@ record = removal_record(
 )
 record |= {"threads": sm.threads, **provenance(sm.config, Path(sm.scriptdir))}
 Path(sm.output[0]).write_text(json.dumps(record, indent=2) + "\n")
-logging.getLogger("removal_retrain").info(
+logging.getLogger("removal_train").info(
     "seed %d without %s (%d houses): summed Palo Alto loss %.4f -> %.4f in %.1f s; wrote %s",
     seed,
     name,
