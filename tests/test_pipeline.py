@@ -94,6 +94,7 @@ def test_smoke_run_writes_the_validation_experiments(smoke_run):
         "self_influence_last_layer",
         "self_influence_last_checkpoint",
         "final_loss",
+        "summed_loss",
         "random",
     }
     assert (detection["n"] == 2).all()
