@@ -91,6 +91,9 @@ def test_evaluate_claims_end_to_end_with_optional_removal(run):
     ceiling = pa["baselines"]["highest attainable: every proponent at the cap"]["mean"]
     assert ceiling == pytest.approx(pa["mean"])  # every fake proponent is at the cap
     assert claims.price_summary(measurements).loc["proponents", "capped_share"] == 1.0
+    correlations = claims.correlation_summary(measurements)
+    assert correlations.loc["summed_loss", "mean"] > 0.9  # summed loss = self-influence^2 here
+    assert list(correlations.columns) == ["mean", "sd", "ci95_low", "ci95_high", "n"]
     removal = pd.DataFrame(
         {"excess_vs_random": [0.5], "excess_vs_map_neighbours": [0.1]},
         index=pd.Index([0], name="seed"),

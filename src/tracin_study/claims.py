@@ -275,6 +275,18 @@ def evaluate(claim_list, measurements: pd.DataFrame) -> tuple[pd.DataFrame, list
     return pd.DataFrame(rows), docs
 
 
+def correlation_summary(measurements: pd.DataFrame) -> pd.DataFrame:
+    """Spearman correlation of self-influence with each loss ranking across seeds (rows:
+    final_loss, summed_loss): mean, sd, 95% t-interval over seeds, n."""
+    rows = {}
+    for loss in ("final_loss", "summed_loss"):
+        stats = _summary(measurements[f"spearman__{loss}"])
+        low, high = stats["ci95"]
+        rows[loss] = {"mean": stats["mean"], "sd": stats["sd"], "ci95_low": low}
+        rows[loss] |= {"ci95_high": high, "n": stats["n"]}
+    return pd.DataFrame(rows).T.rename_axis("loss")
+
+
 def price_summary(measurements: pd.DataFrame) -> pd.DataFrame:
     """Mean over seeds of the price statistics of the proponents and of each baseline set
     (rows) from `seed_measurements`: mean_price, capped_share, mean_percentile."""
