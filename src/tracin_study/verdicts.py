@@ -12,8 +12,11 @@ per-seed values (`mean_sd_ci`: n seeds, n - 1 degrees of freedom). Outcomes:
 Every comparison must clear its threshold by `resolution` (in units of the measurement):
 a per-seed value or interval end closer than that to a threshold counts as a tie, and ties
 give "inconclusive". Two definite outcomes are therefore separated by a band 2 x resolution
-wide in every compared quantity, so perturbing the per-seed values by less than that can
-turn a definite outcome into "inconclusive" but never into another definite outcome.
+wide in every compared quantity, so a perturbation that moves each per-seed value and
+interval end by less than that can turn a definite outcome into "inconclusive" but never
+into another definite outcome. (A relative perturbation e of 5 seeds moves an interval end
+by at most about 2.4 e x max |value|: 0.0024 for ratios near 1 and e = 1e-3, against a band
+of 0.01 at the default resolution of 0.005.)
 """
 
 import math
