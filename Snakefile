@@ -30,6 +30,7 @@ include: "workflow/rules/seed_influence.smk"
 include: "workflow/rules/checkpoint_ablation.smk"
 include: "workflow/rules/approximation_chain.smk"
 include: "workflow/rules/corruption.smk"
+include: "workflow/rules/removal.smk"
 include: "workflow/rules/notebooks.smk"
 
 
@@ -39,4 +40,4 @@ include: "workflow/rules/notebooks.smk"
 rule all:
     """The whole study: every seed's results, the experiments and the report."""
     input:
-        study_outputs(),
+        study_outputs({"removal_train": REMOVAL_JOBS}),

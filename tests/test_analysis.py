@@ -13,33 +13,6 @@ def test_mean_sd_ci_is_the_t_interval():
     assert out["ci95"] == pytest.approx([3 - half, 3 + half], rel=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("ratios", "above", "verdict"),
-    [
-        ([1.5, 1.6, 1.4, 1.55, 1.5], True, "reproduced"),
-        ([1.5, 0.9, 1.4, 1.55, 1.5], True, "partly"),  # one seed disagrees
-        ([1.5, 0.6, 2.4, 1.0, 0.9], True, "partly"),  # interval includes 1
-        ([0.8, 0.9, 0.7, 1.1, 0.9], True, "not reproduced"),
-        ([0.8, 0.9, 0.7, 0.85, 0.9], False, "reproduced"),
-    ],
-)
-def test_ratio_verdicts(ratios, above, verdict):
-    assert analysis.ratio_verdict(ratios, claimed_above=above) == verdict
-
-
-@pytest.mark.parametrize(
-    ("values", "verdict"),
-    [
-        ([0.71, 0.72, 0.73], "reproduced"),
-        ([0.76, 0.77, 0.76], "partly"),
-        ([0.81, 0.82, 0.81], "not reproduced"),
-        ([0.3, 0.9, 1.3], "partly"),  # far mean, but the paper's 0.72 is inside the interval
-    ],
-)
-def test_value_verdicts(values, verdict):
-    assert analysis.value_verdict(values, 0.72, tolerance=0.03) == verdict
-
-
 def test_neighbour_distances_on_a_line():
     X = np.array([[0.0], [1.0], [3.0], [7.0]])
     out = analysis.neighbour_distances(X, k=2)

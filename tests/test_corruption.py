@@ -19,6 +19,7 @@ from tracin_study.experiments.corruption import (
     final_loss,
     random_scores,
     recall_at,
+    recall_by_change,
     summarise_detection,
     train_corrupted,
 )
@@ -160,6 +161,8 @@ def test_detection_scores_are_the_five_named_rankings(corrupted_run, tiny_prepar
     np.testing.assert_allclose(scores["self_influence_last_checkpoint"], self_influence([3]))
     final = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
     np.testing.assert_allclose(scores["final_loss"], (predict(final, X) - y) ** 2)
+    at_2 = load_checkpoint(manifest.select([2])[0], manifest.build_model())
+    np.testing.assert_allclose(scores["summed_loss"], (predict(at_2, X) - y) ** 2)
     np.testing.assert_array_equal(scores["random"], np.random.default_rng(1).random(40))
 
 
@@ -180,3 +183,16 @@ def test_detection_results_and_summary_over_seeds():
     auc = summary.set_index(["score", "metric"]).loc[("bad", "auc")]
     assert auc["n"] == 2 and auc["sd"] == pytest.approx(np.std([0, 0.1], ddof=1))
     assert doc["seeds"] == [7, 8] and doc["scores"]["bad"]["auc"]["n"] == 2
+
+
+def test_recall_by_change_splits_small_and_large_changes():
+    change = np.array([0.0, 0.2, -3.0, 0.0, 2.5, -0.1])
+    scores = {"perfect_on_large": np.array([0, 1, 9, 2, 8, 3.0])}
+    table = recall_by_change(scores, change, threshold=1.0, fractions=(1 / 3, 1.0))
+    small = table[table["change"] == "small"].iloc[0]
+    large = table[table["change"] == "large"].iloc[0]
+    assert small["n_corrupted"] == 2 and large["n_corrupted"] == 2
+    assert large["recall_at_0.333333"] == 1.0 and small["recall_at_0.333333"] == 0.0
+    assert small["recall_at_1"] == large["recall_at_1"] == 1.0
+    empty = recall_by_change(scores, np.zeros(6), threshold=1.0)
+    assert empty["recall_at_0.1"].isna().all()

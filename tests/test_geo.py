@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracin_study.geo import haversine_km, nearest_houses
+from tracin_study.geo import haversine_km, in_bay_area, nearest_houses
 
 PALO_ALTO = (37.4419, -122.1430)
 
@@ -28,3 +28,26 @@ def test_asking_for_more_houses_than_rows_is_refused():
     table = pd.DataFrame({"Latitude": [37.0], "Longitude": [-122.0]})
     with pytest.raises(ValueError, match="the 2 nearest houses, but the table has 1 rows"):
         nearest_houses(table, *PALO_ALTO, 2)
+
+
+def test_bay_area_polygon_holds_the_nine_counties_and_not_their_neighbours():
+    inside = {
+        "San Francisco": (37.77, -122.42),
+        "San Jose": (37.34, -121.89),
+        "Santa Rosa": (38.44, -122.71),
+        "Fairfield": (38.25, -122.04),
+        "Napa": (38.30, -122.29),
+        "Livermore": (37.68, -121.77),
+        "Gilroy": (37.0, -121.57),
+        "Palo Alto": PALO_ALTO,
+    }
+    outside = {
+        "Sacramento": (38.58, -121.49),
+        "Santa Cruz": (36.97, -122.03),
+        "Stockton": (37.96, -121.29),
+        "Davis": (38.54, -121.74),
+        "Tracy": (37.74, -121.43),
+    }
+    for places, expected in ((inside, True), (outside, False)):
+        lat, lon = np.array(list(places.values())).T
+        assert (in_bay_area(lat, lon) == expected).all(), places

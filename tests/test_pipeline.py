@@ -80,7 +80,7 @@ def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
         folder = smoke_run / RESULTS / f"seed_{seed}"
         table = pd.read_parquet(folder / "self_influence.parquet")
         assert len(table) == 16_512 and (table["self_influence"] >= 0).all()
-        assert {"train_index", "self_influence_last_layer", "Latitude", "MedHouseVal"} <= set(
+        assert {"train_index", "self_influence_last_layer", "final_loss", "summed_loss"} <= set(
             table.columns
         )
         ranked = pd.read_parquet(folder / "proponents.parquet")
@@ -103,6 +103,7 @@ def test_smoke_run_writes_the_experiments(smoke_run):
         "self_influence_last_layer",
         "self_influence_last_checkpoint",
         "final_loss",
+        "summed_loss",
         "random",
     }
     assert (detection["n"] == 2).all()

@@ -1,17 +1,8 @@
 """Turning the paper's qualitative claims into numbers, per seed and across seeds.
 
 A claim is scored per seed as a ratio "statistic of the selected houses / the same
-statistic of all training houses" (1 = no effect). Across seeds the ratio gets a mean, a
-standard deviation and a 95% t-interval, and a verdict fixed before looking at the data:
-
-- reproduced: the ratio is on the claimed side of 1 for every seed and the 95% interval
-  excludes 1;
-- partly: the mean is on the claimed side of 1, but not every seed agrees or the interval
-  includes 1;
-- not reproduced: the mean is not on the claimed side of 1.
-
-A claimed value (such as an explained variance) is reproduced if our mean is within a
-tolerance of it, partly if within twice the tolerance or inside our 95% interval.
+statistic of all training houses" (1 = no effect); `mean_sd_ci` summarises per-seed values
+and `tracin_study.verdicts` turns them into verdicts.
 """
 
 import math
@@ -23,12 +14,9 @@ from sklearn.neighbors import NearestNeighbors
 
 from tracin_study.agreement import spearman, top_k_overlap
 from tracin_study.data import TARGET
-from tracin_study.geo import haversine_km
+from tracin_study.geo import haversine_km, in_bay_area
 
 CAPPED_PRICE = 5.0  # MedHouseVal is capped at 5.00001 ($500,001)
-# The nine-county San Francisco Bay Area, as a latitude/longitude box (degrees).
-BAY_AREA = {"lat_min": 36.9, "lat_max": 38.9, "lon_min": -123.6, "lon_max": -121.2}
-VERDICTS = ("reproduced", "partly", "not reproduced")
 
 
 def mean_sd_ci(values) -> dict:
@@ -41,46 +29,12 @@ def mean_sd_ci(values) -> dict:
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
 
 
-def ratio_verdict(ratios, claimed_above: bool = True) -> str:
-    """The verdict (see the module docstring) for per-seed ratios against 1."""
-    summary = mean_sd_ci(ratios)
-    sign = 1.0 if claimed_above else -1.0
-    per_seed = sign * (np.asarray(ratios, dtype=np.float64) - 1.0)
-    if sign * (summary["mean"] - 1.0) <= 0:
-        return "not reproduced"
-    low, high = summary["ci95"]
-    excludes_one = (low > 1.0) if claimed_above else (high < 1.0)
-    return "reproduced" if (per_seed > 0).all() and excludes_one else "partly"
-
-
-def value_verdict(values, paper: float, tolerance: float) -> str:
-    """Reproduced if our mean is within `tolerance` of the paper's value; partly if within
-    2 x `tolerance` or if the paper's value lies in our 95% interval; else not reproduced."""
-    summary = mean_sd_ci(values)
-    gap = abs(summary["mean"] - paper)
-    low, high = summary["ci95"]
-    if gap <= tolerance:
-        return "reproduced"
-    return "partly" if gap <= 2 * tolerance or low <= paper <= high else "not reproduced"
-
-
 def neighbour_distances(X: np.ndarray, k: int = 10) -> pd.DataFrame:
     """For each row of X (N, F) (standardised features): the distance to its nearest other
     row (`nn_distance`) and the mean distance to its k nearest (`knn_distance`, the inverse
     of local density), in standard-deviation units."""
     distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
     return pd.DataFrame({"nn_distance": distances[:, 1], "knn_distance": distances[:, 1:].mean(1)})
-
-
-def in_bay_area(table: pd.DataFrame) -> np.ndarray:
-    """Boolean (n,): whether each house's latitude/longitude lies in the `BAY_AREA` box."""
-    lat, lon = table["Latitude"].to_numpy(), table["Longitude"].to_numpy()
-    return (
-        (lat >= BAY_AREA["lat_min"])
-        & (lat <= BAY_AREA["lat_max"])
-        & (lon >= BAY_AREA["lon_min"])
-        & (lon <= BAY_AREA["lon_max"])
-    )
 
 
 def top_self_influence(table: pd.DataFrame, n: int, column: str = "self_influence"):
@@ -116,7 +70,7 @@ def proponent_measures(
     median distance from (latitude, longitude) in km, and Bay Area share; `proponents` is a
     proponents.parquet table, `train` the raw training table indexed by `train_index`."""
     distance = haversine_km(train["Latitude"], train["Longitude"], latitude, longitude)
-    bay = in_bay_area(train)
+    bay = in_bay_area(train["Latitude"], train["Longitude"])
     out = {
         "median_price_all": float(train[TARGET].median()),
         "median_distance_km_all": float(np.median(distance)),

@@ -7,6 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent
+
 LON, LAT = "Longitude (degrees east)", "Latitude (degrees north)"
 BACKGROUND = {"s": 1, "c": "0.8", "alpha": 0.4, "linewidths": 0, "label": "all training houses"}
 
@@ -62,7 +64,7 @@ def palo_alto_map(
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     for ax, title, box in (
         (axes[0], "California", None),
-        (axes[1], "San Francisco Bay Area", (-123.0, -121.3, 36.9, 38.4)),
+        (axes[1], "San Francisco Bay Area (nine counties)", bay_area_extent()),
     ):
         _map_axes(ax, train, title)
         for kind, marker, colour in (
@@ -92,6 +94,8 @@ def palo_alto_map(
             label=f"{len(houses)} Palo Alto test houses",
         )
         if box:
+            outline = np.vstack([BAY_AREA_POLYGON, BAY_AREA_POLYGON[:1]])
+            ax.plot(*outline.T, c="0.4", lw=0.8, ls=":", label="Bay Area (nine counties)")
             ax.set(xlim=box[:2], ylim=box[2:])
         ax.legend(loc="lower left", fontsize=8)
     which = "all Palo Alto test houses" if test_index == -1 else f"test house {test_index}"

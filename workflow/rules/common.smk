@@ -56,12 +56,13 @@ def checkpoint_files(folder, epochs):
     return [f"{folder}/epoch_{epoch:04d}.pt" for epoch in epochs]
 
 
-def study_outputs():
-    """Every output of every step, for every seed (what the target `all` asks for)."""
+def study_outputs(wildcard_values):
+    """Every output of every step (what the target `all` asks for): for every seed, or for
+    the wildcard values that `wildcard_values` gives by step name."""
     return [
         path
         for rule in workflow.rules
         if rule.name != "all"
         for pattern in getattr(rules, rule.name).output
-        for path in expand(pattern, seed=SEEDS)
+        for path in expand(pattern, **wildcard_values.get(rule.name, {"seed": SEEDS}))
     ]

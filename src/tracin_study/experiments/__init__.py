@@ -5,4 +5,6 @@
   against all layers, on the main models.
 - `approximation_chain`: ideal SGD -> first-order TracIn -> TracInCP on a small run.
 - `corruption`: detection of corrupted targets by self-influence.
+- `removal`: retraining without the Palo Alto proponents (or baselines) and the change in
+  the test houses' loss.
 """

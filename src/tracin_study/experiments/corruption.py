@@ -19,6 +19,7 @@ from tracin_study.checkpoints import Manifest, load_checkpoint
 from tracin_study.config import TrainingConfig
 from tracin_study.data import PreparedData
 from tracin_study.influence import TracInCP
+from tracin_study.loss_rankings import checkpoint_losses
 from tracin_study.training import predict, train_and_evaluate
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ SCORES = (
     "self_influence_last_layer",
     "self_influence_last_checkpoint",
     "final_loss",
+    "summed_loss",
     "random",
 )
 
@@ -104,6 +106,34 @@ def detection_table(scores: dict, mask, fractions=RECALL_FRACTIONS) -> pd.DataFr
         row = {"score": name, "auc": detection_auc(values, mask)}
         row.update({f"recall_at_{f:g}": recall_at(values, mask, f) for f in fractions})
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def recall_by_change(
+    scores: dict, change, threshold: float, fractions=RECALL_FRACTIONS
+) -> pd.DataFrame:
+    """Recall split by the size of the target change: for each named score (N,) and each
+    group of corrupted points, |change| below `threshold` ("small") or not ("large"), the
+    fraction of the group among the round(f * N) highest scores, for each fraction f.
+
+    change: (N,) corrupted minus original target, 0 for the points left alone; `threshold`
+    e.g. the model's own RMSE. Columns: score, change, threshold, n_corrupted, recall_at_<f>
+    (NaN for an empty group).
+    """
+    change = np.asarray(change, dtype=np.float64)
+    corrupted, large = change != 0, np.abs(change) >= threshold
+    groups = {"small": corrupted & ~large, "large": corrupted & large}
+    rows = []
+    for name, values in scores.items():
+        order = np.argsort(-np.asarray(values, dtype=np.float64), kind="stable")
+        for label, members in groups.items():
+            row = {"score": name, "change": label, "threshold": threshold}
+            row["n_corrupted"] = int(members.sum())
+            for f in fractions:
+                top = np.zeros(change.size, dtype=bool)
+                top[order[: round(f * change.size)]] = True
+                row[f"recall_at_{f:g}"] = float(top[members].mean()) if members.any() else np.nan
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -187,7 +217,8 @@ def detection_scores(
     """The scores (N,) that rank training points (X (N, F), targets y (N,) as trained on) for
     inspection, keyed by the names in `SCORES`: TracInCP self-influence over the checkpoints
     of `epochs`, all layers and last layer only; all-layer self-influence at the last saved
-    checkpoint alone; the final training loss; uniform random scores drawn from `rng`.
+    checkpoint alone; the final training loss; the training loss summed over the checkpoints
+    of `epochs`; uniform random scores drawn from `rng`.
     """
     last = manifest.checkpoints[-1]
 
@@ -209,6 +240,7 @@ def detection_scores(
         "self_influence_last_layer": self_influence(epochs, "last")[1].sum(0),
         "self_influence_last_checkpoint": all_layers[used.index(last.epoch)],
         "final_loss": final_loss(load_checkpoint(last, manifest.build_model()), X, y),
+        "summed_loss": checkpoint_losses(manifest, epochs, X, y).sum(0),
         "random": random_scores(len(y), rng),
     }
 

@@ -10,6 +10,7 @@ import pandas as pd
 from tracin_study.checkpoints import Manifest
 from tracin_study.data import COLUMNS, PreparedData
 from tracin_study.influence import TracInCP, top_k
+from tracin_study.loss_rankings import loss_scores
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class SeedInfluence:
 
     self_all, self_last: (K, N) self-influence over all layers / the last layer only.
     influence: (K, M, N) influence of the N training houses on the M test houses.
+    losses: `final_loss` and `summed_loss` (N,) of each training house (`loss_scores`).
     """
 
     epochs: np.ndarray
@@ -26,13 +28,17 @@ class SeedInfluence:
     self_all: np.ndarray
     self_last: np.ndarray
     influence: np.ndarray
+    losses: dict[str, np.ndarray]
 
     def self_influence_table(self, prepared: PreparedData) -> pd.DataFrame:
         """One row per training house: `train_index`, `row`, `self_influence`,
-        `self_influence_last_layer`, then the raw features and price (MedHouseVal)."""
+        `self_influence_last_layer`, `final_loss`, `summed_loss`, then the raw features and price
+        (MedHouseVal)."""
         table = prepared.train[["train_index", "row"]].copy()
         table["self_influence"] = self.self_all.sum(0)
         table["self_influence_last_layer"] = self.self_last.sum(0)
+        for name, values in self.losses.items():
+            table[name] = values
         return pd.concat([table, prepared.train[COLUMNS]], axis=1)
 
     def proponents_table(self, k: int) -> pd.DataFrame:
@@ -67,7 +73,7 @@ def compute_seed_influence(
     batch_size: int,
 ) -> SeedInfluence:
     """TracInCP over the checkpoints of `epochs` for all training houses and the test houses
-    at positions `test_index` of the test split."""
+    at positions `test_index` of the test split, and the training losses (`loss_scores`)."""
     checkpoints = manifest.select(epochs)
     model = manifest.build_model()
     X, y = prepared.X_train, prepared.y_train
@@ -83,4 +89,5 @@ def compute_seed_influence(
         self_all=full.self_influence,
         self_last=last.self_influence,
         influence=full.influence,
+        losses=loss_scores(manifest, epochs, X, y),
     )

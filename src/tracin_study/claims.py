@@ -1,0 +1,322 @@
+"""The paper's facts and the claims we test, each with its source, and their evaluation.
+
+`PAPER_FACTS` is what the paper's California-housing section states; `CLAIMS` are the
+tested claims, each with the measurement, its null, the claimed direction and the margin of
+its `tracin_study.verdicts` rule. `evaluate_claims` measures every claim per seed and
+returns a display table and one JSON-ready dict per claim.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tracin_study.analysis import mean_sd_ci, neighbour_distances
+from tracin_study.data import TARGET, PreparedData
+from tracin_study.loss_rankings import SCORES, compare_rankings
+from tracin_study.palo_alto import BASELINES, baseline_sets, baseline_table
+from tracin_study.verdicts import EffectRule, ValueRule
+
+CA_SECTION = "paper, California housing section, p. 8 and its footnote"
+SELF_INFLUENCE_READING = (
+    "our reading of the paper's general account of self-influence (high self-influence as "
+    "memorisation of rare or mislabelled examples; sections on self-influence and on "
+    "mislabelled-data detection), not a statement of the California-housing section"
+)
+REMOVAL_READING = (
+    "our counterfactual test of the paper's definition of a proponent (a training example "
+    "whose steps reduce the test loss), not a statement of the paper"
+)
+SHORT_SOURCES = {
+    CA_SECTION: "paper, p. 8",
+    SELF_INFLUENCE_READING: "our reading of the paper",
+    REMOVAL_READING: "our counterfactual test",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact the paper states (or leaves out), with its source and our note."""
+
+    name: str
+    value: str
+    source: str
+    note: str = ""
+
+
+PAPER_FACTS = (
+    Fact("split", "8:2 train/test split", CA_SECTION),
+    Fact(
+        "architecture",
+        "3 hidden layers, about 168K parameters",
+        CA_SECTION,
+        "one independent reproduction quotes 162K; the widths are not given, we use "
+        "[512, 256, 128] (168,961 parameters)",
+    ),
+    Fact("optimiser", "Adam", CA_SECTION),
+    Fact("loss", "mean squared error", CA_SECTION),
+    Fact("epochs", "200", CA_SECTION),
+    Fact("checkpoints", "every 20th epoch", CA_SECTION),
+    Fact("train_explained_variance", "0.72", CA_SECTION),
+    Fact("test_explained_variance", "0.70", CA_SECTION),
+    Fact("palo_alto", "11 houses in Palo Alto; their proponents are expensive houses", CA_SECTION),
+    Fact(
+        "not_given",
+        "batch size, layer widths, preprocessing, learning rate",
+        CA_SECTION,
+        "our choices are in config/config.yaml",
+    ),
+)
+
+RATIO_MARGIN = (0.9, 1.1)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A tested claim: `column` of the per-seed measurements under `rule`, with baselines
+    (label -> column) measured the same way."""
+
+    id: str
+    text: str
+    source: str
+    measurement: str
+    column: str
+    rule: EffectRule | ValueRule
+    baselines: tuple[tuple[str, str], ...] = ()
+
+
+def _loss_baselines(measure: str) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (f"ranked by {SCORES[s]}", f"{measure}__{s}") for s in SCORES if s != "self_influence"
+    )
+
+
+def _price_baselines() -> tuple[tuple[str, str], ...]:
+    ceiling = ("highest attainable: every proponent at the cap", "price_ratio_ceiling")
+    others = [name for name in BASELINES if name != "map_neighbours"]
+    return (ceiling, *((f"vs {BASELINES[name]}", f"price_ratio__{name}") for name in others))
+
+
+def claims(top_n: int, k: int) -> tuple[Claim, ...]:
+    """The tested claims for top/bottom sets of `top_n` houses and `k` proponents."""
+    ratio = EffectRule(null=1.0, direction=1, margin=RATIO_MARGIN)
+    return (
+        Claim(
+            "train_explained_variance",
+            "explained variance 0.72 on the training split",
+            CA_SECTION,
+            "explained variance of the final model, training split",
+            "train_explained_variance",
+            ValueRule(target=0.72, tolerance=0.03),
+        ),
+        Claim(
+            "test_explained_variance",
+            "explained variance 0.70 on the test split",
+            CA_SECTION,
+            "explained variance of the final model, test split",
+            "test_explained_variance",
+            ValueRule(target=0.70, tolerance=0.03),
+        ),
+        Claim(
+            "palo_alto_proponents_expensive",
+            "the proponents of the Palo Alto test houses are expensive houses",
+            CA_SECTION,
+            f"mean price of the {k} aggregate proponents / mean price of the {k} training "
+            "houses nearest on the map to the test houses",
+            "price_ratio__map_neighbours",
+            ratio,
+            _price_baselines(),
+        ),
+        Claim(
+            "high_self_influence_rare",
+            "high self-influence houses are rare (in sparse regions of feature space)",
+            SELF_INFLUENCE_READING,
+            f"median distance to the 10 nearest neighbours, top {top_n} / all",
+            "knn_ratio_high__self_influence",
+            ratio,
+            _loss_baselines("knn_ratio_high"),
+        ),
+        Claim(
+            "high_self_influence_unusual_labels",
+            "high self-influence houses have unusual labels (capped prices)",
+            SELF_INFLUENCE_READING,
+            f"share of capped prices, top {top_n} / all",
+            "capped_ratio_high__self_influence",
+            ratio,
+            _loss_baselines("capped_ratio_high"),
+        ),
+        Claim(
+            "low_self_influence_typical",
+            "low self-influence houses are typical (in dense regions of feature space)",
+            SELF_INFLUENCE_READING,
+            f"median distance to the 10 nearest neighbours, lowest {top_n} / all",
+            "knn_ratio_low__self_influence",
+            EffectRule(null=1.0, direction=-1, margin=RATIO_MARGIN),
+            _loss_baselines("knn_ratio_low"),
+        ),
+    )
+
+
+def removal_claims(k: int) -> tuple[Claim, ...]:
+    """Claims on the removal experiment (per-seed columns of `removal.removal_effects`)."""
+    rule = EffectRule(null=0.0, direction=1, margin=(-0.05, 0.05))
+    measure = (
+        "rise in the summed Palo Alto test loss after removing the {k} proponents minus the "
+        "rise after removing {what}, / the full model's summed Palo Alto test loss"
+    )
+    return (
+        Claim(
+            "removing_proponents_vs_random",
+            f"removing the {k} proponents raises the Palo Alto test loss more than removing "
+            f"{k} random training houses",
+            REMOVAL_READING,
+            measure.format(k=k, what=f"{k} random training houses (mean over draws)"),
+            "excess_vs_random",
+            rule,
+        ),
+        Claim(
+            "removing_proponents_vs_map_neighbours",
+            f"removing the {k} proponents raises the Palo Alto test loss more than removing "
+            f"the {k} training houses nearest on the map",
+            REMOVAL_READING,
+            measure.format(k=k, what=f"the {k} map neighbours"),
+            "excess_vs_map_neighbours",
+            rule,
+        ),
+    )
+
+
+def seed_measurements(
+    self_influence: dict[int, pd.DataFrame],
+    proponents: dict[int, pd.DataFrame],
+    prepared: PreparedData,
+    houses: pd.DataFrame,
+    metrics: dict[int, dict],
+    top_n: int,
+) -> pd.DataFrame:
+    """Every per-seed measurement the claims use, one row per seed.
+
+    self_influence: seed -> self_influence.parquet table (with final_loss, summed_loss);
+    proponents: seed -> proponents.parquet table; houses: palo_alto_test_points.csv;
+    metrics: seed -> metrics.json. Columns: `<split>_explained_variance`, the
+    `loss_rankings.compare_rankings` keys, and for the proponents and each of
+    `palo_alto.BASELINES`: `mean_price__<set>`, `capped_share__<set>`,
+    `mean_percentile__<set>` and `price_ratio__<set>` (proponents' mean price / the set's),
+    and `price_ratio_ceiling`, the highest `price_ratio__map_neighbours` prices allow.
+    """
+    knn = neighbour_distances(prepared.X_train)["knn_distance"].to_numpy()
+    rows = {}
+    for seed in sorted(self_influence):
+        row = {
+            f"{s}_explained_variance": metrics[seed][s]["explained_variance"]
+            for s in ("train", "test")
+        }
+        row.update(compare_rankings(self_influence[seed], knn, top_n))
+        sets = baseline_sets(proponents[seed], prepared, houses, seed=seed)
+        prices = baseline_table(sets, prepared.train)
+        for name, stats in prices.iterrows():
+            for key in ("mean_price", "capped_share", "mean_percentile"):
+                row[f"{key}__{name}"] = float(stats[key])
+            row[f"price_ratio__{name}"] = float(
+                prices.loc["proponents", "mean_price"] / stats["mean_price"]
+            )
+        top_price = float(prepared.train[TARGET].max())  # the cap, 5.00001
+        row["price_ratio_ceiling"] = top_price / row["mean_price__map_neighbours"]
+        rows[seed] = row
+    return pd.DataFrame(rows).T.rename_axis("seed")
+
+
+def _summary(values: pd.Series) -> dict:
+    values = values.dropna()
+    stats = mean_sd_ci(values.to_numpy(np.float64))
+    return {"per_seed": {int(s): float(v) for s, v in values.items()}, **stats}
+
+
+def _verdict(claim: Claim, values: pd.Series) -> str:
+    return claim.rule.verdict(values.dropna().to_numpy(np.float64))
+
+
+def evaluate(claim_list, measurements: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Verdicts of `claim_list` on per-seed `measurements` (one row per seed; seeds with a
+    missing value are left out of that claim).
+
+    Returns a display table (claim, source, measurement, mean [95% CI], baselines, margin,
+    verdict) and one JSON-ready dict per claim: id, claim, source, measurement, per_seed,
+    mean, sd, ci95, n, baselines (label -> per_seed, mean, sd, ci95, n and the verdict the
+    same rule gives them), margin, verdict.
+    """
+    docs, rows = [], []
+    for claim in claim_list:
+        values = measurements[claim.column]
+        doc = {"id": claim.id, "claim": claim.text, "source": claim.source}
+        doc.update({"measurement": claim.measurement, **_summary(values)})
+        doc["baselines"] = {
+            label: {**_summary(measurements[col]), "verdict": _verdict(claim, measurements[col])}
+            for label, col in claim.baselines
+        }
+        doc["margin"] = claim.rule.describe()
+        doc["verdict"] = _verdict(claim, values)
+        docs.append(doc)
+        low, high = doc["ci95"]
+        rows.append(
+            {
+                "claim": claim.text,
+                "source": SHORT_SOURCES[claim.source],
+                "measurement": claim.measurement,
+                "mean [95% CI]": f"{doc['mean']:.3f} [{low:.3f}, {high:.3f}]",
+                "baselines": "; ".join(
+                    f"{label}: {b['mean']:.3f} ({b['verdict']})"
+                    for label, b in doc["baselines"].items()
+                ),
+                "margin": doc["margin"],
+                "verdict": doc["verdict"],
+            }
+        )
+    return pd.DataFrame(rows), docs
+
+
+def correlation_summary(measurements: pd.DataFrame) -> pd.DataFrame:
+    """Spearman correlation of self-influence with each loss ranking across seeds (rows:
+    final_loss, summed_loss): mean, sd, 95% t-interval over seeds, n."""
+    rows = {}
+    for loss in ("final_loss", "summed_loss"):
+        stats = _summary(measurements[f"spearman__{loss}"])
+        low, high = stats["ci95"]
+        rows[loss] = {"mean": stats["mean"], "sd": stats["sd"], "ci95_low": low}
+        rows[loss] |= {"ci95_high": high, "n": stats["n"]}
+    return pd.DataFrame(rows).T.rename_axis("loss")
+
+
+def price_summary(measurements: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds of the price statistics of the proponents and of each baseline set
+    (rows) from `seed_measurements`: mean_price, capped_share, mean_percentile."""
+    sets = ["proponents", *BASELINES]
+    keys = ("mean_price", "capped_share", "mean_percentile")
+    return pd.DataFrame(
+        {key: [measurements[f"{key}__{name}"].mean() for name in sets] for key in keys},
+        index=pd.Index(sets, name="houses"),
+    )
+
+
+def evaluate_claims(
+    self_influence: dict[int, pd.DataFrame],
+    proponents: dict[int, pd.DataFrame],
+    prepared: PreparedData,
+    houses: pd.DataFrame,
+    metrics: dict[int, dict],
+    top_n: int,
+    removal: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
+    """Measure and judge every claim: inputs as for `seed_measurements`, plus optionally the
+    per-seed removal effects (`removal.removal_effects`, indexed by seed, possibly fewer
+    seeds). Returns the display table, the JSON-ready dicts (see `evaluate`) and the
+    per-seed measurements."""
+    measurements = seed_measurements(self_influence, proponents, prepared, houses, metrics, top_n)
+    first = proponents[min(proponents)]
+    k = int(((first["test_index"] == -1) & (first["kind"] == "proponent")).sum())
+    claim_list = claims(top_n, k)
+    if removal is not None:
+        measurements = measurements.join(removal, how="left")
+        claim_list += removal_claims(k)
+    table, docs = evaluate(claim_list, measurements)
+    return table, docs, measurements

@@ -1,0 +1,153 @@
+"""The Palo Alto proponents measured against baselines that share the test houses' place
+and price level, aggregate and per test house.
+
+`houses` is the palo_alto_test_points.csv table: the `n` test-split houses nearest (great
+circle) to the configured centre of Palo Alto, whatever town they lie in; `proponents` a
+proponents.parquet table; `prepared` the `PreparedData` of the run. Prices are MedHouseVal
+in $100,000 (capped at 5.00001); the aggregate rows of `proponents` have test_index -1.
+"""
+
+import numpy as np
+import pandas as pd
+
+from tracin_study.analysis import CAPPED_PRICE
+from tracin_study.data import FEATURES, TARGET, PreparedData
+from tracin_study.geo import haversine_km, in_bay_area
+
+BASELINES = {
+    "opponents": "the aggregate opponents",
+    "map_neighbours": "training houses nearest on the map to a test house",
+    "feature_neighbours": "training houses nearest in standardised feature space",
+    "random_bay_area": "random Bay Area training houses",
+    "all_training": "all training houses",
+}
+
+
+def aggregate(proponents: pd.DataFrame, kind: str, test_index: int = -1) -> np.ndarray:
+    """train_index (k,) of the proponents or opponents (`kind`) of one test house (-1: all)."""
+    rows = (proponents["test_index"] == test_index) & (proponents["kind"] == kind)
+    return proponents.loc[rows, "train_index"].to_numpy()
+
+
+def _nearest_to_any(distances: np.ndarray, n: int) -> np.ndarray:
+    """Row positions of the n columns of `distances` (M, N) nearest to any of the M rows."""
+    return np.argsort(distances.min(0), kind="stable")[:n]
+
+
+def map_neighbours(train: pd.DataFrame, houses: pd.DataFrame, n: int) -> np.ndarray:
+    """train_index (n,) of the training houses with the smallest great-circle distance to
+    any test house, nearest first."""
+    d = haversine_km(
+        houses["Latitude"].to_numpy()[:, None],
+        houses["Longitude"].to_numpy()[:, None],
+        train["Latitude"].to_numpy()[None],
+        train["Longitude"].to_numpy()[None],
+    )
+    return train["train_index"].to_numpy()[_nearest_to_any(d, n)]
+
+
+def feature_neighbours(prepared: PreparedData, houses: pd.DataFrame, n: int) -> np.ndarray:
+    """train_index (n,) of the training houses with the smallest Euclidean distance, in
+    standardised features (all 8, location included), to any test house."""
+    X = prepared.X_train.astype(np.float64)
+    Q = prepared.features(houses).astype(np.float64)
+    d = np.sqrt(((Q[:, None, :] - X[None]) ** 2).sum(-1))
+    return prepared.train["train_index"].to_numpy()[_nearest_to_any(d, n)]
+
+
+def random_bay_area(train: pd.DataFrame, n: int, seed: int) -> np.ndarray:
+    """train_index (n,) of Bay Area training houses drawn without replacement."""
+    bay = train["train_index"].to_numpy()[in_bay_area(train["Latitude"], train["Longitude"])]
+    return np.sort(np.random.default_rng(seed).choice(bay, size=n, replace=False))
+
+
+def baseline_sets(
+    proponents: pd.DataFrame, prepared: PreparedData, houses: pd.DataFrame, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """train_index arrays of the aggregate proponents and of each of `BASELINES`, each of
+    the proponents' size (all_training: every house); `seed` drives the random draw."""
+    chosen = aggregate(proponents, "proponent")
+    n, train = chosen.size, prepared.train
+    return {
+        "proponents": chosen,
+        "opponents": aggregate(proponents, "opponent"),
+        "map_neighbours": map_neighbours(train, houses, n),
+        "feature_neighbours": feature_neighbours(prepared, houses, n),
+        "random_bay_area": random_bay_area(train, n, seed),
+        "all_training": train["train_index"].to_numpy(),
+    }
+
+
+def price_percentile(prices, reference) -> np.ndarray:
+    """Percentile (0-100, ties at their mid-rank) of each price among the reference prices."""
+    ref = np.sort(np.asarray(reference, dtype=np.float64))
+    prices = np.asarray(prices, dtype=np.float64)
+    below = np.searchsorted(ref, prices, side="left")
+    upto = np.searchsorted(ref, prices, side="right")
+    return 100.0 * (below + upto) / (2 * ref.size)
+
+
+def price_statistics(train: pd.DataFrame, index) -> dict:
+    """Statistics, not at a ceiling, of the prices of the training houses `index`: `n`,
+    `mean_price`, `capped_share` and `mean_percentile` (among all training prices)."""
+    all_prices = train[TARGET].to_numpy(np.float64)
+    prices = all_prices[np.asarray(index)]
+    return {
+        "n": int(prices.size),
+        "mean_price": float(prices.mean()),
+        "capped_share": float((prices >= CAPPED_PRICE).mean()),
+        "mean_percentile": float(price_percentile(prices, all_prices).mean()),
+    }
+
+
+def baseline_table(sets: dict[str, np.ndarray], train: pd.DataFrame) -> pd.DataFrame:
+    """`price_statistics` of each set of `baseline_sets`, one row per set."""
+    rows = {name: price_statistics(train, index) for name, index in sets.items()}
+    return pd.DataFrame(rows).T.rename_axis("houses")
+
+
+def odd_houses(houses: pd.DataFrame) -> np.ndarray:
+    """Boolean (M,): test houses priced below half the group's median price with a median
+    income below the group's median (e.g. East Palo Alto blocks among Palo Alto ones)."""
+    low_price = houses[TARGET] < 0.5 * houses[TARGET].median()
+    low_income = houses["MedInc"] < houses["MedInc"].median()
+    return (low_price & low_income).to_numpy()
+
+
+def house_table(
+    houses: pd.DataFrame, predictions, proponents: pd.DataFrame, train: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per test house: test_index, distance_km, the 8 features, price, prediction
+    (`predictions` (M,) in the order of `houses`), the mean price and capped share of its own
+    proponents and of its own opponents (NaN if none), and `odd` (`odd_houses`)."""
+    table = houses[["test_index", "distance_km", *FEATURES, TARGET]].copy()
+    table["prediction"] = np.asarray(predictions, dtype=np.float64)
+    prices = train[TARGET].to_numpy(np.float64)
+    for kind in ("proponent", "opponent"):
+        chosen = [prices[aggregate(proponents, kind, int(i))] for i in houses["test_index"]]
+        table[f"{kind}s_mean_price"] = [p.mean() if p.size else np.nan for p in chosen]
+        capped = [(p >= CAPPED_PRICE).mean() if p.size else np.nan for p in chosen]
+        table[f"{kind}s_capped_share"] = capped
+    table["odd"] = odd_houses(houses)
+    return table
+
+
+def describe_selection(houses: pd.DataFrame, latitude: float, longitude: float) -> str:
+    """A plain sentence on what the "n nearest test houses" rule selected."""
+    odd = odd_houses(houses)
+    capped = int((houses[TARGET] >= CAPPED_PRICE).sum())
+    text = (
+        f"The rule takes the {len(houses)} test-split houses (census block groups) nearest "
+        f"to ({latitude:.4f} N, {-longitude:.4f} W), whatever town they lie in: all within "
+        f"{houses['distance_km'].max():.1f} km; {capped} are at the price cap."
+    )
+    if odd.any():
+        where = houses[odd]
+        text += (
+            f" {int(odd.sum())} of them (around {where['Latitude'].mean():.2f} N, "
+            f"{-where['Longitude'].mean():.2f} W) have a median income of "
+            f"{where['MedInc'].mean():.1f} and a price of {where[TARGET].mean():.2f} against "
+            f"{houses.loc[~odd, 'MedInc'].mean():.1f} and {houses.loc[~odd, TARGET].mean():.2f} "
+            "for the rest: very likely East Palo Alto, a different town."
+        )
+    return text

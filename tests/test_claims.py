@@ -1,0 +1,102 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tracin_study import claims
+from tracin_study.data import TARGET, PreparedData
+from tracin_study.geo import nearest_houses
+from tracin_study.verdicts import OUTCOMES
+
+
+def test_paper_facts_carry_their_source_and_the_parameter_count_doubt():
+    facts = {f.name: f for f in claims.PAPER_FACTS}
+    assert facts["test_explained_variance"].value == "0.70"
+    assert "162K" in facts["architecture"].note and "168,961" in facts["architecture"].note
+    assert all(f.source == claims.CA_SECTION for f in facts.values())
+
+
+def test_every_claim_states_source_margin_and_a_known_source():
+    for claim in claims.claims(100, 50) + claims.removal_claims(50):
+        assert claim.source in claims.SHORT_SOURCES and claim.rule.describe()
+    sources = {c.id: c.source for c in claims.claims(100, 50)}
+    assert sources["high_self_influence_rare"] == claims.SELF_INFLUENCE_READING
+    assert sources["palo_alto_proponents_expensive"] == claims.CA_SECTION
+
+
+def test_evaluate_gives_table_and_json_ready_docs():
+    claim_list = claims.claims(100, 50)
+    columns = {c.column for c in claim_list} | {col for c in claim_list for _, col in c.baselines}
+    measurements = pd.DataFrame({col: [1.5, 1.6, 1.55] for col in columns}, index=[0, 1, 2])
+    measurements["train_explained_variance"] = [0.93, 0.935, 0.925]
+    measurements["test_explained_variance"] = [0.70, 0.705, 0.695]
+    measurements["knn_ratio_low__self_influence"] = [1.0, 1.01, 0.99]
+    table, docs = claims.evaluate(claim_list, measurements)
+    assert set(table["verdict"]) <= set(OUTCOMES)
+    by_id = {d["id"]: d for d in docs}
+    assert by_id["train_explained_variance"]["verdict"] == "contradicted"
+    assert by_id["test_explained_variance"]["verdict"] == "reproduced"
+    assert by_id["high_self_influence_rare"]["verdict"] == "reproduced"
+    assert by_id["low_self_influence_typical"]["verdict"] == "no effect"
+    baselines = by_id["high_self_influence_unusual_labels"]["baselines"]
+    assert set(baselines) == {
+        "ranked by final training loss",
+        "ranked by training loss summed over the checkpoints",
+    }
+    assert list(table.columns) == [
+        "claim",
+        "source",
+        "measurement",
+        "mean [95% CI]",
+        "baselines",
+        "margin",
+        "verdict",
+    ]
+    json.dumps(docs)
+    assert set(docs[0]) >= {"source", "measurement", "per_seed", "ci95", "margin", "verdict"}
+
+
+@pytest.fixture(scope="module")
+def run(split):
+    """Two fake seeds over the real split: self-influence tables, proponents and metrics."""
+    train, test, scaler = split
+    prepared = PreparedData(train, test, np.array(scaler["mean"]), np.array(scaler["scale"]))
+    houses = nearest_houses(test, 37.4419, -122.1430, 11)
+    rng = np.random.default_rng(0)
+    tables, proponents, metrics = {}, {}, {}
+    for seed in (0, 1):
+        table = train[["train_index", TARGET]].copy()
+        table["self_influence"] = table[TARGET] + rng.normal(0, 0.1, len(table))
+        table["final_loss"] = rng.random(len(table))
+        table["summed_loss"] = table["self_influence"] ** 2
+        tables[seed] = table
+        top = np.argsort(-train[TARGET].to_numpy(), kind="stable")[seed : seed + 10]
+        proponents[seed] = pd.DataFrame(
+            {
+                "test_index": -1,
+                "train_index": np.r_[top, np.arange(10)],
+                "kind": ["proponent"] * 10 + ["opponent"] * 10,
+            }
+        )
+        metrics[seed] = {s: {"explained_variance": 0.8} for s in ("train", "test")}
+    return tables, proponents, prepared, houses, metrics
+
+
+def test_evaluate_claims_end_to_end_with_optional_removal(run):
+    table, docs, measurements = claims.evaluate_claims(*run, top_n=50)
+    assert len(table) == 6 and list(measurements.index) == [0, 1]
+    pa = {d["id"]: d for d in docs}["palo_alto_proponents_expensive"]
+    assert "10 aggregate proponents" in pa["measurement"]
+    ceiling = pa["baselines"]["highest attainable: every proponent at the cap"]["mean"]
+    assert ceiling == pytest.approx(pa["mean"])  # every fake proponent is at the cap
+    assert claims.price_summary(measurements).loc["proponents", "capped_share"] == 1.0
+    correlations = claims.correlation_summary(measurements)
+    assert correlations.loc["summed_loss", "mean"] > 0.9  # summed loss = self-influence^2 here
+    assert list(correlations.columns) == ["mean", "sd", "ci95_low", "ci95_high", "n"]
+    removal = pd.DataFrame(
+        {"excess_vs_random": [0.5], "excess_vs_map_neighbours": [0.1]},
+        index=pd.Index([0], name="seed"),
+    )
+    table, docs, _ = claims.evaluate_claims(*run, top_n=50, removal=removal)
+    assert len(table) == 8 and docs[-1]["n"] == 1 and docs[-1]["verdict"] == "inconclusive"
