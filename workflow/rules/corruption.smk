@@ -26,15 +26,18 @@ rule corruption_train:
 
 rule corruption_scores:
     """Rank the training houses by self-influence and by loss-based scores, and measure how
-    well each ranking finds the corrupted ones."""
+    well each ranking finds the corrupted ones, also split by the size of the change (below
+    or above the model's own test RMSE)."""
     input:
         **prepared_data(),
         manifest=rules.corruption_train.output.manifest,
         checkpoints=rules.corruption_train.output.checkpoints,
         targets=rules.corruption_train.output.targets,
+        metrics=rules.corruption_train.output.metrics,
     output:
         scores=results("corruption/seed_{seed}/scores.parquet"),
         detection=results("corruption/seed_{seed}/detection.csv"),
+        recall_by_change=results("corruption/seed_{seed}/recall_by_change.csv"),
         curves=results("corruption/seed_{seed}/curves.csv"),
     log:
         log_file("corruption_scores", "seed_{seed}"),

@@ -1,6 +1,9 @@
 """Snakemake script: score every training point of a corrupted-target model and measure how
 well each ranking finds the corrupted targets."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
@@ -31,5 +34,9 @@ table.to_parquet(sm.output.scores, index=False)
 detection, curves = corruption.detection_results(scores, mask, seed)
 detection.to_csv(sm.output.detection, index=False)
 curves.to_csv(sm.output.curves, index=False)
+rmse = float(np.sqrt(json.loads(Path(sm.input.metrics).read_text())["test"]["mse"]))
+change = targets["corrupted_target"].to_numpy() - targets["target"].to_numpy()
+by_change = corruption.recall_by_change(scores, change, threshold=rmse).assign(seed=seed)
+by_change.to_csv(sm.output.recall_by_change, index=False)
 log.info("AUC: %s", dict(zip(detection["score"], detection["auc"].round(3), strict=True)))
-log.info("wrote %s, %s, %s", sm.output.scores, sm.output.detection, sm.output.curves)
+log.info("wrote %s", ", ".join(sm.output))
