@@ -100,3 +100,22 @@ def test_evaluate_claims_end_to_end_with_optional_removal(run):
     )
     table, docs, _ = claims.evaluate_claims(*run, top_n=50, removal=removal)
     assert len(table) == 8 and docs[-1]["n"] == 1 and docs[-1]["verdict"] == "inconclusive"
+
+
+def test_findings_give_one_bullet_per_claim_with_verdict_interval_and_source():
+    docs = [
+        {
+            "claim": "explained variance 0.72 on the training split",
+            "source": claims.CA_SECTION,
+            "measurement": "explained variance of the final model",
+            "mean": 0.9293,
+            "ci95": [0.919, 0.9396],
+            "n": 5,
+            "margin": "within 0.03 of 0.72",
+            "verdict": "contradicted",
+        }
+    ]
+    text = claims.findings(docs * 2)
+    assert text.count("\n") == 1
+    assert "**Explained variance 0.72 on the training split: contradicted.**" in text
+    assert "0.929 [0.919, 0.940] over 5 seeds" in text and "paper, p. 8" in text

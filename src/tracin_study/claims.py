@@ -320,3 +320,18 @@ def evaluate_claims(
         claim_list += removal_claims(k)
     table, docs = evaluate(claim_list, measurements)
     return table, docs, measurements
+
+
+def findings(docs: list[dict]) -> str:
+    """The claims' verdicts as Markdown bullets, one per claim (docs from `evaluate`): the
+    claim, its source, our mean with its 95% interval over seeds, and the verdict."""
+    lines = []
+    for doc in docs:
+        low, high = doc["ci95"]
+        lines.append(
+            f"- **{doc['claim'][0].upper()}{doc['claim'][1:]}: {doc['verdict']}.** "
+            f"{doc['measurement'][0].upper()}{doc['measurement'][1:]}: {doc['mean']:.3f} "
+            f"[{low:.3f}, {high:.3f}] over {doc['n']} seeds (margin: {doc['margin']}). "
+            f"Source: {SHORT_SOURCES[doc['source']]}."
+        )
+    return "\n".join(lines)

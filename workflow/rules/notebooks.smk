@@ -58,6 +58,9 @@ rule report:
         corruption=rules.corruption_summary.output.summary,
         corruption_json=rules.corruption_summary.output.summary_json,
         corruption_curves=per_seed(rules.corruption_scores.output.curves),
+        corruption_recall=per_seed(rules.corruption_scores.output.recall_by_change),
+        removal_effects=rules.removal_summary.output.effects,
+        removal_per_house=rules.removal_summary.output.per_house,
     output:
         notebook=f"{REPORT}/report.ipynb",
         html=f"{REPORT}/report.html",
