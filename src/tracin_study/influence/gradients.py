@@ -49,10 +49,6 @@ class Gradients:
 
     terms: tuple[Term, ...]
 
-    def __len__(self) -> int:
-        first = self.terms[0]
-        return len(first.a if isinstance(first, LayerFactors) else first.grads)
-
     def rows(self, index) -> "Gradients":
         """The same record for the examples `index` (slice or index tensor)."""
         return Gradients(tuple(_rows(t, index) for t in self.terms))

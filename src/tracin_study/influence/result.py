@@ -19,7 +19,8 @@ class InfluenceResult:
     (K, L, M, N) for the M test examples (None without a test set). K checkpoints are
     described by `epochs` and `learning_rates` (K,), in the order used; the L selected
     layers (modules owning parameters) by `layer_names`, in model order.
-    Scores are loss units squared times the learning rate (dimensionless scale otherwise).
+    A score is a learning rate times a (preconditioned) product of two loss gradients:
+    comparable within one result, not across models or checkpoint sets.
     """
 
     self_by_layer: np.ndarray
