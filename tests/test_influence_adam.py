@@ -172,3 +172,14 @@ def test_saving_the_state_leaves_adam_untouched(data, tmp_path):
                 save_checkpoint(model, tmp_path / f"{step}.pt", 0, step, 0.01, optimizer)
         finals.append([p.detach().clone() for p in model.parameters()])
     assert all(torch.equal(a, b) for a, b in zip(*finals, strict=True))
+
+
+def test_adam_layer_subset_equals_that_layers_term(trained, data):
+    model, checkpoints = trained
+    full = TracInCP(model, checkpoints[1:], progress=False, preconditioner="adam")
+    last = TracInCP(model, checkpoints[1:], layers="last", progress=False, preconditioner="adam")
+    full_result, last_result = full.compute(*data), last.compute(*data)
+    assert rel_error(full_result.self_total(layers=["6"]), last_result.self_total()) <= 1e-12
+    assert (
+        rel_error(full_result.influence_total(layers=["6"]), last_result.influence_total()) <= 1e-12
+    )
