@@ -71,7 +71,9 @@ def _self(term: Term, p: ScalePart | None) -> torch.Tensor:
         return squared_norms(term.delta) * (squared_norms(term.a) + float(term.bias))
     d2 = term.delta.square()
     total = ((d2 @ p.weight) * term.a.square()).sum(1, dtype=torch.float64)
-    return total + (d2 @ p.bias).double() if p.bias is not None else total
+    if p.bias is not None:
+        total = total + (d2 @ p.bias).double()
+    return total
 
 
 def _cross(test: Term, train: Term, p: ScalePart | None) -> torch.Tensor:
