@@ -8,7 +8,9 @@ saving 10 checkpoints with Adam's state, for N training and M test points:
 - the test x train term (time of self + influence minus self alone), per test house and
   checkpoint, against one matrix multiply with N x P multiply-adds ((N, 512) @ (512, P/512)).
 
-All in float64, one thread by default. Prints a table, then a JSON line with the figures.
+All in float64, one thread by default; each self-influence and floor time is the fastest of
+`--repeats` runs, interleaved (the machine may be shared). Prints a table, then a JSON line
+with the figures.
 
     PYTHONPATH=src .venv/bin/python benchmarks/adam_preconditioned.py [--threads 1]
 """
@@ -33,6 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--n-test", type=int, default=11, help="test points")
     parser.add_argument("--checkpoints", type=int, default=10, help="checkpoints to sum over")
     parser.add_argument("--batch-size", type=int, default=1024, help="engine batch size")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per self-influence time")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
@@ -110,10 +113,16 @@ def main() -> None:
             )
             for name in ("none", "adam")
         }
-        floor = timed(lambda: passes_floor(model, checkpoints, X_train, y_train, args.batch_size))
-        seconds = {}
+        runs = {"floor": [], "none_self": [], "adam_self": []}
+        for _ in range(args.repeats):
+            runs["floor"].append(
+                timed(lambda: passes_floor(model, checkpoints, X_train, y_train, args.batch_size))
+            )
+            for name, engine in engines.items():
+                runs[f"{name}_self"].append(timed(lambda e=engine: e.compute(X_train, y_train)))
+        seconds = {key: min(values) for key, values in runs.items()}
+        floor = seconds["floor"]
         for name, engine in engines.items():
-            seconds[f"{name}_self"] = timed(lambda e=engine: e.compute(X_train, y_train))
             both = timed(lambda e=engine: e.compute(X_train, y_train, X_test, y_test))
             seconds[f"{name}_influence"] = max(both - seconds[f"{name}_self"], 0.0)
     n_params = count_parameters(model)
@@ -125,6 +134,7 @@ def main() -> None:
         "n_test": m,
         "n_checkpoints": k,
         "threads": args.threads,
+        "repeats": args.repeats,
         "dtype": "float64",
         "floor_passes_seconds": round(floor, 3),
         "raw_self_seconds": round(seconds["none_self"], 3),
