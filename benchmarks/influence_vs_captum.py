@@ -99,7 +99,7 @@ def main() -> None:
         ours = TracInCP(model, checkpoints, progress=False)
         result, t_ours = timed(lambda: ours.compute(X_train, y_train, X_test, y_test))
         _, t_ours_self = timed(lambda: ours.self_influence(X_train, y_train))
-        _, t_ours_infl = timed(lambda: ours.influence(X_test, y_test, X_train, y_train))
+        _, t_ours_infl = timed(lambda: ours.influence(X_train, y_train, X_test, y_test))
         fast = TracInCP(model, checkpoints, progress=False, dtype=torch.float32)
         result32, t_ours32 = timed(lambda: fast.compute(X_train, y_train, X_test, y_test))
         rss_ours = peak_rss_mb()

@@ -214,10 +214,10 @@ def test_approximation_chain_scores_and_comparison(chain_run, tiny_prepared):
     tracin = TracInCP(manifest.build_model(), manifest.checkpoints)
     train_index, test_index = steps["train_index"], steps["test_index"]
     per_checkpoint = tracin.influence(
-        tiny_prepared.X_test[test_index],
-        tiny_prepared.y_test[test_index],
         tiny_prepared.X_train[train_index],
         tiny_prepared.y_train[train_index],
+        tiny_prepared.X_test[test_index],
+        tiny_prepared.y_test[test_index],
     )
     np.testing.assert_allclose(chain.tracin_cp[0], per_checkpoint[3], rtol=1e-12)  # the last
     np.testing.assert_allclose(chain.tracin_cp[1], per_checkpoint[[1, 3]].sum(0), rtol=1e-12)

@@ -89,10 +89,18 @@ def expected(mlp, data):
     return brute_force(mlp[0], mlp[1], *data)
 
 
-def test_compute_matches_brute_force(mlp, data, expected):
+@pytest.mark.parametrize("method", ["auto", "relu_mlp", "hooks", "generic"])
+def test_each_method_matches_brute_force(mlp, data, expected, method):
     model, checkpoints = mlp
+    if method == "relu_mlp" and isinstance(model[1], nn.Tanh):
+        with pytest.raises(InfluenceError, match="method='relu_mlp' needs an nn.Sequential"):
+            TracInCP(model, checkpoints, method=method)
+        return
     # batch_size 16 leaves a remainder batch of 8.
-    result = TracInCP(model, checkpoints, batch_size=16, progress=False).compute(*data)
+    tracin = TracInCP(model, checkpoints, batch_size=16, progress=False, method=method)
+    auto = "relu_mlp" if isinstance(model[1], nn.ReLU) else "hooks"
+    assert tracin.method == (auto if method == "auto" else method)
+    result = tracin.compute(*data)
     self_expected, influence_expected = expected
     assert result.self_influence.shape == (3, 40) and result.influence.shape == (3, 6, 40)
     assert result.self_influence.dtype == np.float64
@@ -109,7 +117,7 @@ def test_single_purpose_methods_agree_with_compute(mlp, data, expected):
     X_train, y_train, X_test, y_test = data
     tracin = TracInCP(*mlp, progress=False)
     assert rel_error(tracin.self_influence(X_train, y_train), expected[0]) <= 1e-6
-    assert rel_error(tracin.influence(X_test, y_test, X_train, y_train), expected[1]) <= 1e-6
+    assert rel_error(tracin.influence(X_train, y_train, X_test, y_test), expected[1]) <= 1e-6
 
 
 def test_top_k_matches_brute_force_order(mlp, data, expected):
@@ -151,10 +159,26 @@ def test_layer_subset_matches_brute_force(mlp, data, layers, params):
     assert rel_error(result.influence, influence_expected) <= 1e-6
 
 
-def test_generic_path_matches_brute_force(mlp, data, expected):
-    result = TracInCP(*mlp, factored=False, batch_size=16, progress=False).compute(*data)
-    assert rel_error(result.self_influence, expected[0]) <= 1e-6
-    assert rel_error(result.influence, expected[1]) <= 1e-6
+def test_per_layer_terms_sum_to_layer_subsets(mlp, data):
+    full = TracInCP(*mlp, progress=False).compute(*data)
+    last = TracInCP(*mlp, layers="last", progress=False).compute(*data)
+    assert full.layer_names == ("0", "2", "4", "6") and last.layer_names == ("6",)
+    assert full.self_by_layer.shape == (3, 4, 40) and full.influence_by_layer.shape == (3, 4, 6, 40)
+    assert rel_error(full.self_total(layers=["6"]), last.self_total()) <= 1e-12
+    assert rel_error(full.influence_total(layers="6"), last.influence_total()) <= 1e-12
+
+
+def test_totals_sum_the_chosen_checkpoints(mlp, data, expected):
+    result = TracInCP(*mlp, progress=False).compute(*data)
+    assert rel_error(result.self_total(), expected[0].sum(0)) <= 1e-6
+    assert rel_error(result.self_total(epochs=[2, 0]), expected[0][[0, 2]].sum(0)) <= 1e-6
+    assert rel_error(result.influence_total(epochs=[1]), expected[1][1]) <= 1e-6
+    with pytest.raises(InfluenceError, match=r"no checkpoint for epoch\(s\) \[5\].*\[0, 1, 2\]"):
+        result.self_total(epochs=[1, 5])
+    with pytest.raises(InfluenceError, match="unknown layer"):
+        result.self_total(layers=["9"])
+    with pytest.raises(InfluenceError, match="no test set"):
+        TracInCP(*mlp, progress=False).compute(data[0], data[1]).influence_total()
 
 
 def test_model_with_conv_layer_matches_brute_force(tmp_path, data):
@@ -165,7 +189,7 @@ def test_model_with_conv_layer_matches_brute_force(tmp_path, data):
     )
     checkpoints = _perturbed_checkpoints(model, tmp_path)
     tracin = TracInCP(model, checkpoints, progress=False)
-    assert tracin._generic == ["1.weight", "1.bias"]
+    assert tracin.method == "hooks" and tracin.layer_names == ("1", "4")
     result = tracin.compute(*data)
     self_expected, influence_expected = brute_force(model, checkpoints, *data)
     assert rel_error(result.self_influence, self_expected) <= 1e-6

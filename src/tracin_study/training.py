@@ -49,6 +49,9 @@ def train(
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
     """Train one model and save its checkpoints plus `manifest.json` in `checkpoint_dir`.
 
+    Each checkpoint after the first step comes with Adam's state (`epoch_XXXX.adam.pt`);
+    the initial one (epoch 0) has none.
+
     X_* have shape (n, features) (standardised), y_* shape (n,) (prices in $100,000).
     `seed` alone drives the initial weights and the batch order, so the same seed on the same
     machine and thread count gives bit-identical checkpoints. Returns the trained model and
@@ -69,7 +72,8 @@ def train(
 
     def checkpoint(epoch: int, step: int):
         lr = optimizer.param_groups[0]["lr"]
-        return save_checkpoint(model, checkpoint_dir / f"epoch_{epoch:04d}.pt", epoch, step, lr)
+        path = checkpoint_dir / f"epoch_{epoch:04d}.pt"
+        return save_checkpoint(model, path, epoch, step, lr, optimizer)
 
     saved = [checkpoint(0, 0)]
     curve = []

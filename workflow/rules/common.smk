@@ -52,8 +52,10 @@ def per_seed(paths):
 
 
 def checkpoint_files(folder, epochs):
-    """The checkpoint files that training writes into `folder`, one per saved epoch."""
-    return [f"{folder}/epoch_{epoch:04d}.pt" for epoch in epochs]
+    """The files that training writes into `folder`: a `state_dict` per saved epoch and,
+    after the first step, Adam's state with it."""
+    weights = [f"{folder}/epoch_{epoch:04d}.pt" for epoch in epochs]
+    return weights + [f"{folder}/epoch_{epoch:04d}.adam.pt" for epoch in epochs if epoch > 0]
 
 
 def study_outputs(wildcard_values):

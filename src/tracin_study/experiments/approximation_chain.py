@@ -12,8 +12,9 @@ TracIn(z, z') (`per_pair`); TracInCP over checkpoints saved along the way approx
 
 Every parameter must live in an `nn.Linear` layer y = W a + b that runs once per forward
 pass. Then, exactly, dl/dW = delta a^T and dl/db = delta with delta = dl/dy, so one forward
-and one backward pass over the batch [z_t, z'_1..z'_M] give the SGD update and all M dot
-products: grad l(z) . grad l(z') = sum over layers of (delta . delta') (a . a' + 1).
+and one backward pass over the batch [z_t, z'_1..z'_M] (the engine's `hooked_factors`) give
+the SGD update and all M dot products (the engine's `cross_terms`):
+grad l(z) . grad l(z') = sum over layers of (delta . delta') (a . a' + 1).
 """
 
 import logging
@@ -30,6 +31,8 @@ from tracin_study.agreement import compare_rows, mean_sd
 from tracin_study.checkpoints import Checkpoint, Manifest, save_checkpoint, write_manifest
 from tracin_study.data import PreparedData
 from tracin_study.influence import TracInCP
+from tracin_study.influence.algebra import cross_terms
+from tracin_study.influence.gradients import Gradients, hooked_factors
 from tracin_study.model import build_mlp
 
 log = logging.getLogger(__name__)
@@ -53,10 +56,10 @@ class IdealRun:
     checkpoints: tuple[Checkpoint, ...]
 
 
-def _linear_layers(model: nn.Module) -> list[nn.Linear]:
-    """The model's Linear layers; raises if any parameter lives elsewhere."""
-    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    owned = {id(p) for m in layers for p in m.parameters(recurse=False)}
+def _linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
+    """The model's Linear layers as (name, layer); raises if any parameter lives elsewhere."""
+    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    owned = {id(p) for _, m in layers for p in m.parameters(recurse=False)}
     stray = [n for n, p in model.named_parameters() if id(p) not in owned]
     if stray:
         raise ValueError(f"the SGD recorder handles nn.Linear parameters only, not {stray}")
@@ -109,58 +112,44 @@ def record_sgd(
     exact_loss = torch.empty(steps + 1, m, dtype=torch.float64)
     first_order = torch.empty(steps, m, dtype=torch.float64)
 
-    captured: list[tuple[torch.Tensor, torch.Tensor]] = []
-    hooks = [
-        layer.register_forward_hook(lambda _, inp, out: captured.append((inp[0], out)))
-        for layer in layers
-    ]
     checkpoints: list[Checkpoint] = []
     if checkpoint_dir is not None:
         checkpoint_dir = Path(checkpoint_dir)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         for stale in checkpoint_dir.glob("step_*.pt"):
             stale.unlink()
-    weights = [(layer.weight, layer.bias) for layer in layers]
     start = time.perf_counter()
-    try:
-        for t, i in enumerate(order.tolist()):
-            batch_x[0], batch_y[0] = x[i], y[i]
-            captured.clear()
-            losses = (model(batch_x).reshape(-1) - batch_y).square()
-            if len(captured) != len(layers):
-                raise ValueError(
-                    f"{len(captured)} Linear calls in one forward pass for {len(layers)} layers; "
-                    f"each layer must run exactly once"
-                )
-            deltas = torch.autograd.grad(losses.sum(), [out for _, out in captured])
-            with torch.no_grad():
-                exact_loss[t] = losses[1:]
-                dot = torch.zeros(m, dtype=torch.float64)
-                for (a, _), d, (w, b) in zip(captured, deltas, weights, strict=True):
-                    a_dot = a[1:] @ a[0] + (1.0 if b is not None else 0.0)
-                    dot += (d[1:] @ d[0]) * a_dot
-                    w.addr_(d[0], a[0], alpha=-learning_rate)
-                    if b is not None:
-                        b.add_(d[0], alpha=-learning_rate)
-                first_order[t] = learning_rate * dot
-            done = t + 1
-            if checkpoint_dir is not None and (done % checkpoint_every_steps == 0 or done == steps):
-                path = checkpoint_dir / f"step_{done:07d}.pt"
-                checkpoints.append(save_checkpoint(model, path, done // n, done, learning_rate))
-            if done % n == 0:
-                log.info(
-                    "SGD epoch %d/%d done (%.1f s)", done // n, epochs, time.perf_counter() - start
-                )
-        captured.clear()
+    for t, i in enumerate(order.tolist()):
+        batch_x[0], batch_y[0] = x[i], y[i]
+        factors, losses = hooked_factors(model, layers, batch_x, batch_y)
         with torch.no_grad():
-            exact_loss[steps] = (model(batch_x[1:]).reshape(-1) - batch_y[1:]).square()
-    finally:
-        for hook in hooks:
-            hook.remove()
+            exact_loss[t] = losses[1:]
+            grads = Gradients(factors)
+            dots = cross_terms(grads.rows(slice(1, None)), grads.rows(slice(0, 1)))  # (L, M, 1)
+            first_order[t] = learning_rate * dots.sum(0)[:, 0]
+            _sgd_step(layers, factors, learning_rate)
+        done = t + 1
+        if checkpoint_dir is not None and (done % checkpoint_every_steps == 0 or done == steps):
+            path = checkpoint_dir / f"step_{done:07d}.pt"
+            checkpoints.append(save_checkpoint(model, path, done // n, done, learning_rate))
+        if done % n == 0:
+            log.info(
+                "SGD epoch %d/%d done (%.1f s)", done // n, epochs, time.perf_counter() - start
+            )
+    with torch.no_grad():
+        exact_loss[steps] = (model(batch_x[1:]).reshape(-1) - batch_y[1:]).square()
     if checkpoint_dir is not None:
         write_manifest(checkpoint_dir / "manifest.json", seed, model_spec or {}, checkpoints)
     loss = exact_loss.numpy()
     return IdealRun(order, loss[:-1] - loss[1:], first_order.numpy(), loss, tuple(checkpoints))
+
+
+def _sgd_step(layers, factors, learning_rate: float) -> None:
+    """w <- w - eta grad l(w, z_0) for each Linear layer, from the factors of row 0."""
+    for (_, layer), f in zip(layers, factors, strict=True):
+        layer.weight.addr_(f.delta[0], f.a[0], alpha=-learning_rate)
+        if layer.bias is not None:
+            layer.bias.add_(f.delta[0], alpha=-learning_rate)
 
 
 def train_ideal(
@@ -356,7 +345,7 @@ def approximation_chain(
     n_saved = len(manifest.checkpoints)
     counts = sorted({*checkpoint_counts, n_saved})
     tracin = TracInCP(manifest.build_model(), manifest.checkpoints, batch_size=batch_size)
-    per_checkpoint = tracin.influence(X_test, y_test, X_train, y_train)  # (K, M, N)
+    per_checkpoint = tracin.influence(X_train, y_train, X_test, y_test)  # (K, M, N)
     position = steps["step_train_position"]
     return ApproximationChain(
         train_index=train_index,

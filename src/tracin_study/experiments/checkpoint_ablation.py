@@ -47,24 +47,23 @@ def variant_scores(
     positions `test_index` (M,), for the three variants (`PAPER` over the checkpoints of
     `epochs`, `EVERY` over the checkpoints with epoch > 0, `LAST_LAYER`).
 
-    Returns variant name -> (self-influence (N,), influence (M, N)), summed over checkpoints.
+    Returns variant name -> (self-influence (N,), influence (M, N)), summed over checkpoints;
+    all three come from one engine pass (per-checkpoint and per-layer terms).
     """
     X_test, y_test = prepared.test_points(test_index)
     paper = [c.epoch for c in manifest.select(epochs)]
-
-    def tracin(checkpoints, layers):
-        engine = TracInCP(
-            manifest.build_model(), checkpoints, layers=layers, batch_size=batch_size, dtype=dtype
-        )
-        return engine.compute(prepared.X_train, prepared.y_train, X_test, y_test)
-
-    every = tracin([c for c in manifest.checkpoints if c.epoch > 0], "all")
-    in_paper = np.isin(every.epochs, paper)
-    last = tracin(manifest.select(epochs), "last")
+    engine = TracInCP(
+        manifest.build_model(),
+        [c for c in manifest.checkpoints if c.epoch > 0],
+        batch_size=batch_size,
+        dtype=dtype,
+    )
+    every = engine.compute(prepared.X_train, prepared.y_train, X_test, y_test)
+    last = every.layer_names[-1:]
     return {
-        PAPER: (every.self_influence[in_paper].sum(0), every.influence[in_paper].sum(0)),
-        EVERY: (every.self_influence.sum(0), every.influence.sum(0)),
-        LAST_LAYER: (last.self_influence.sum(0), last.influence.sum(0)),
+        PAPER: (every.self_total(paper), every.influence_total(paper)),
+        EVERY: (every.self_total(), every.influence_total()),
+        LAST_LAYER: (every.self_total(paper, last), every.influence_total(paper, last)),
     }
 
 

@@ -217,28 +217,21 @@ def detection_scores(
     """The scores (N,) that rank training points (X (N, F), targets y (N,) as trained on) for
     inspection, keyed by the names in `SCORES`: TracInCP self-influence over the checkpoints
     of `epochs`, all layers and last layer only; all-layer self-influence at the last saved
-    checkpoint alone; the final training loss; the training loss summed over the checkpoints
-    of `epochs`; uniform random scores drawn from `rng`.
+    checkpoint alone (all three from one engine pass); the final training loss; the training
+    loss summed over the checkpoints of `epochs`; uniform random scores drawn from `rng`.
     """
     last = manifest.checkpoints[-1]
-
-    def self_influence(chosen, layers) -> tuple[tuple[int, ...], np.ndarray]:
-        engine = TracInCP(
-            manifest.build_model(),
-            manifest.select(chosen),
-            layers=layers,
-            batch_size=batch_size,
-            dtype=dtype,
-        )
-        result = engine.compute(X, y)
-        return result.epochs, result.self_influence
-
-    used, all_layers = self_influence(sorted({*epochs, last.epoch}), "all")
-    in_paper = np.isin(used, epochs)
+    engine = TracInCP(
+        manifest.build_model(),
+        manifest.select(sorted({*epochs, last.epoch})),
+        batch_size=batch_size,
+        dtype=dtype,
+    )
+    result = engine.compute(X, y)
     return {
-        "self_influence_all_layers": all_layers[in_paper].sum(0),
-        "self_influence_last_layer": self_influence(epochs, "last")[1].sum(0),
-        "self_influence_last_checkpoint": all_layers[used.index(last.epoch)],
+        "self_influence_all_layers": result.self_total(epochs),
+        "self_influence_last_layer": result.self_total(epochs, result.layer_names[-1:]),
+        "self_influence_last_checkpoint": result.self_total([last.epoch]),
         "final_loss": final_loss(load_checkpoint(last, manifest.build_model()), X, y),
         "summed_loss": checkpoint_losses(manifest, epochs, X, y).sum(0),
         "random": random_scores(len(y), rng),

@@ -73,21 +73,18 @@ def compute_seed_influence(
     batch_size: int,
 ) -> SeedInfluence:
     """TracInCP over the checkpoints of `epochs` for all training houses and the test houses
-    at positions `test_index` of the test split, and the training losses (`loss_scores`)."""
-    checkpoints = manifest.select(epochs)
-    model = manifest.build_model()
-    X, y = prepared.X_train, prepared.y_train
+    at positions `test_index` of the test split, in one engine pass (the last-layer
+    self-influence is that layer's term of the all-layer pass), and the training losses
+    (`loss_scores`)."""
+    engine = TracInCP(manifest.build_model(), manifest.select(epochs), batch_size=batch_size)
     X_test, y_test = prepared.X_test[test_index], prepared.y_test[test_index]
-    full = TracInCP(model, checkpoints, layers="all", batch_size=batch_size).compute(
-        X, y, X_test, y_test
-    )
-    last = TracInCP(model, checkpoints, layers="last", batch_size=batch_size).compute(X, y)
+    result = engine.compute(prepared.X_train, prepared.y_train, X_test, y_test)
     return SeedInfluence(
-        epochs=np.asarray(full.epochs),
-        learning_rates=full.learning_rates,
+        epochs=np.asarray(result.epochs),
+        learning_rates=result.learning_rates,
         test_index=np.asarray(test_index),
-        self_all=full.self_influence,
-        self_last=last.self_influence,
-        influence=full.influence,
-        losses=loss_scores(manifest, epochs, X, y),
+        self_all=result.self_influence,
+        self_last=result.self_by_layer[:, -1],
+        influence=result.influence,
+        losses=loss_scores(manifest, epochs, prepared.X_train, prepared.y_train),
     )

@@ -1,0 +1,10 @@
+"""TracInCP influence scores: the engine, its result and rankings.
+
+`engine.TracInCP` runs the checkpoint loop; `gradients` holds the three ways of getting
+per-example gradients of a batch; `algebra` the dot products from their factors.
+"""
+
+from tracin_study.influence.engine import TracInCP
+from tracin_study.influence.result import InfluenceError, InfluenceResult, top_k
+
+__all__ = ["InfluenceError", "InfluenceResult", "TracInCP", "top_k"]
