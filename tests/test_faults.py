@@ -1,0 +1,119 @@
+"""Regression tests of issue 9 ("Faults"): each reproduces a fault and checks its refusal."""
+
+import gzip
+import re
+import shutil
+
+import joblib
+import numpy as np
+import pytest
+import torch
+
+from tracin_study import data
+from tracin_study.config import TrainingConfig
+from tracin_study.training import TrainingError, train
+
+DAMAGES = ["truncated", "byte_flipped", "empty", "missing"]
+
+
+def damage(path, how: str) -> None:
+    """Damage the file at `path` in place: cut it in half, flip a byte, empty or delete it."""
+    raw = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif how == "byte_flipped":
+        middle = len(raw) // 2
+        path.write_bytes(raw[:middle] + bytes([raw[middle] ^ 0xFF]) + raw[middle + 1 :])
+    elif how == "empty":
+        path.write_bytes(b"")
+    else:
+        path.unlink()
+
+
+# Item 5: non-finite values
+
+
+def test_a_nan_in_the_raw_table_is_refused_naming_the_file_and_row(monkeypatch, table, tmp_path):
+    poisoned = table.copy()
+    poisoned.loc[123, "AveRooms"] = np.nan
+    monkeypatch.setattr(data, "fetch_sklearn", lambda _: poisoned)
+    cache = data.sklearn_cache(tmp_path)
+    with pytest.raises(
+        data.DataError,
+        match=rf"{re.escape(str(cache))}: row 123 has non-finite values in \['AveRooms'\]",
+    ):
+        data.load_table("auto", tmp_path)
+
+
+def test_a_nan_in_a_prepared_file_is_refused_naming_the_file_and_row(split, tmp_path):
+    train, test, scaler = split
+    poisoned = train.copy()
+    poisoned.loc[5, "MedInc"] = np.inf
+    data.write_prepared(tmp_path, poisoned, test, scaler, {})
+    original_row = int(train["row"].iloc[5])
+    with pytest.raises(
+        data.DataError,
+        match=rf"train.parquet: row 5 \(row {original_row} of the original table\) has "
+        rf"non-finite values in \['MedInc'\] \(1 rows in all\); re-run the prepare_data",
+    ):
+        data.load_prepared(tmp_path)
+
+
+def test_training_stops_at_the_first_non_finite_loss_and_removes_its_checkpoints(tmp_path):
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)).astype(np.float32)
+    y = X.sum(1)
+    X[17, 1] = np.nan
+    config = TrainingConfig(
+        hidden=(4,), epochs=3, batch_size=16, learning_rate=0.01, checkpoint_every=1
+    )
+    with pytest.raises(TrainingError, match=r"seed 3: training loss is nan at epoch 1, batch \d"):
+        train(X, y, X[:8], y[:8], config, 3, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no checkpoint, no manifest
+
+
+# Item 7: damaged snapshot and cache files
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_damaged_shipped_snapshot_names_the_file_and_says_restore_it(monkeypatch, tmp_path, how):
+    snapshot = tmp_path / data.SNAPSHOT
+    shutil.copy(data.shipped_snapshot(), snapshot)
+    damage(snapshot, how)
+    monkeypatch.setattr(data, "shipped_snapshot", lambda: snapshot)
+    with pytest.raises(
+        data.DataError, match=rf"data snapshot {re.escape(str(snapshot))} .*git checkout.*reinstall"
+    ):
+        data.load_table("snapshot", tmp_path)
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_damaged_snapshot_copy_names_the_file_and_says_replace_it(tmp_path, how):
+    copy = tmp_path / "copy.csv.gz"
+    shutil.copy(data.shipped_snapshot(), copy)
+    damage(copy, how)
+    with pytest.raises(
+        data.DataError,
+        match=rf"data snapshot {re.escape(str(copy))} .*replace {re.escape(str(copy))} with",
+    ):
+        data.read_snapshot(copy)
+
+
+def test_a_snapshot_with_a_bad_line_names_the_file(tmp_path):
+    copy = tmp_path / "bad.csv.gz"
+    copy.write_bytes(gzip.compress(b"a,b\n1,2\n3,4,5,6\n"))
+    with pytest.raises(data.DataError, match=rf"{re.escape(str(copy))} is damaged \(ParserError"):
+        data.read_snapshot(copy)
+
+
+@pytest.mark.parametrize("how", ["truncated", "byte_flipped", "empty"])
+@pytest.mark.parametrize("source", ["auto", "sklearn"])
+def test_a_damaged_scikit_learn_cache_names_the_file_and_says_delete_it(tmp_path, how, source):
+    cache = data.sklearn_cache(tmp_path)
+    joblib.dump(np.random.default_rng(0).normal(size=(2000, 9)), cache, compress=6)
+    damage(cache, how)
+    with pytest.raises(
+        data.DataError, match=rf"scikit-learn cache {re.escape(str(cache))} .*delete .* and re-run"
+    ):
+        data.load_table(source, tmp_path)
