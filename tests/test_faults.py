@@ -1,6 +1,7 @@
 """Regression tests of issue 9 ("Faults"): each reproduces a fault and checks its refusal."""
 
 import gzip
+import json
 import re
 import shutil
 
@@ -10,7 +11,10 @@ import pytest
 import torch
 
 from tracin_study import data
+from tracin_study.checkpoints import CheckpointError, read_manifest, save_checkpoint, write_manifest
 from tracin_study.config import TrainingConfig
+from tracin_study.experiments.approximation_chain import record_ideal
+from tracin_study.model import build_mlp
 from tracin_study.training import TrainingError, train
 
 DAMAGES = ["truncated", "byte_flipped", "empty", "missing"]
@@ -117,3 +121,31 @@ def test_a_damaged_scikit_learn_cache_names_the_file_and_says_delete_it(tmp_path
         data.DataError, match=rf"scikit-learn cache {re.escape(str(cache))} .*delete .* and re-run"
     ):
         data.load_table(source, tmp_path)
+
+
+# Item 11: byte-identical outputs and strict manifests
+
+
+def test_equal_approximation_chain_runs_write_identical_steps_files(tiny_prepared, tmp_path):
+    settings = dict(
+        n_train=8, subsample_seed=0, learning_rate=1e-3, epochs=1, seed=0, checkpoint_every_steps=4
+    )
+    files = []
+    for run in ("a", "b"):
+        steps = record_ideal(tiny_prepared, np.array([0, 1]), [3], settings, tmp_path / run)
+        np.savez_compressed(tmp_path / f"{run}.npz", **steps)
+        files.append((tmp_path / f"{run}.npz").read_bytes())
+    assert files[0] == files[1]
+
+
+def test_a_boolean_learning_rate_in_a_manifest_is_refused(tmp_path):
+    model = build_mlp(2, (3,))
+    checkpoint = save_checkpoint(model, tmp_path / "epoch_0000.pt", 0, 0, 0.001)
+    write_manifest(tmp_path / "manifest.json", 0, {"n_features": 2, "hidden": [3]}, [checkpoint])
+    doc = json.loads((tmp_path / "manifest.json").read_text())
+    doc["checkpoints"][0]["learning_rate"] = True
+    (tmp_path / "manifest.json").write_text(json.dumps(doc))
+    with pytest.raises(
+        CheckpointError, match=r"manifest.json, entry 0 \(epoch_0000.pt\): learning_rate=True"
+    ):
+        read_manifest(tmp_path / "manifest.json")
