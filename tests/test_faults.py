@@ -2,19 +2,25 @@
 
 import gzip
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 import torch
 
+import tracin_study
 from tracin_study import data
 from tracin_study.checkpoints import CheckpointError, read_manifest, save_checkpoint, write_manifest
 from tracin_study.config import TrainingConfig
 from tracin_study.experiments.approximation_chain import record_ideal
 from tracin_study.model import build_mlp
+from tracin_study.provenance import check_package_source
 from tracin_study.training import TrainingError, train
 
 DAMAGES = ["truncated", "byte_flipped", "empty", "missing"]
@@ -149,3 +155,46 @@ def test_a_boolean_learning_rate_in_a_manifest_is_refused(tmp_path):
         CheckpointError, match=r"manifest.json, entry 0 \(epoch_0000.pt\): learning_rate=True"
     ):
         read_manifest(tmp_path / "manifest.json")
+
+
+# Item 8: the package of another clone
+
+
+def fake_clone(root):
+    """A clone holding a copy of the package under src/, as another checkout would."""
+    shutil.copytree(Path(tracin_study.__file__).parent, root / "src/tracin_study")
+    return root
+
+
+def check_in_subprocess(pythonpath, workflow_dir) -> subprocess.CompletedProcess:
+    code = (
+        "import sys; from tracin_study.provenance import check_package_source as c; c(sys.argv[1])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    return subprocess.run(
+        [sys.executable, "-c", code, str(workflow_dir)], env=env, capture_output=True, text=True
+    )
+
+
+def test_the_tests_run_the_package_of_their_own_checkout():
+    check_package_source(Path(__file__).resolve().parents[1])
+
+
+def test_the_package_of_another_clone_is_refused_naming_both_paths(tmp_path):
+    this = fake_clone(tmp_path / "this")
+    other = fake_clone(tmp_path / "other")
+    result = check_in_subprocess(other / "src", this)
+    assert result.returncode != 0
+    message = result.stderr.splitlines()[-1]
+    assert message.startswith("tracin_study.provenance.PackageSourceError")
+    assert f"imports tracin_study from {other / 'src/tracin_study'}, not" in message
+    assert f"this checkout's {this / 'src/tracin_study'}" in message
+    assert f"`pip install -e .` in {this}, or set PYTHONPATH={this / 'src'}" in message
+
+
+def test_pythonpath_to_the_checkout_counts_as_this_checkout(tmp_path):
+    clone = fake_clone(tmp_path / "clone")
+    link = tmp_path / "link"
+    link.symlink_to(clone)
+    assert check_in_subprocess(clone / "src", clone).returncode == 0
+    assert check_in_subprocess(link / "src", clone).returncode == 0

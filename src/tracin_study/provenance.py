@@ -10,6 +10,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
+class PackageSourceError(RuntimeError):
+    """The imported `tracin_study` is not the one in the workflow's checkout."""
+
+
+def check_package_source(workflow_dir: Path) -> None:
+    """Raise `PackageSourceError` unless `tracin_study` is imported from `workflow_dir`/src.
+
+    A virtual environment shared by two clones imports the package of whichever clone was
+    installed last (`pip install -e .`), so the workflow of one clone would run the other's
+    code. PYTHONPATH=<clone>/src puts this clone's package first and passes the check.
+    """
+    import tracin_study
+
+    expected = (Path(workflow_dir) / "src" / "tracin_study").resolve()
+    imported = Path(tracin_study.__file__).resolve().parent
+    if imported != expected:
+        raise PackageSourceError(
+            f"the workflow in {Path(workflow_dir).resolve()} imports tracin_study from "
+            f"{imported}, not from this checkout's {expected} (the environment has another "
+            f"clone's package installed). Run `pip install -e .` in "
+            f"{Path(workflow_dir).resolve()}, or set PYTHONPATH={expected.parent}."
+        )
+
+
 def setup_logging(log_file: Path | None = None) -> None:
     """Log INFO and above to stderr and, when given, to `log_file` (overwritten)."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
