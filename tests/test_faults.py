@@ -20,7 +20,7 @@ from tracin_study.checkpoints import CheckpointError, read_manifest, save_checkp
 from tracin_study.config import TrainingConfig
 from tracin_study.experiments.approximation_chain import record_ideal
 from tracin_study.model import build_mlp
-from tracin_study.provenance import check_package_source
+from tracin_study.provenance import PINNED_KERNELS, check_package_source
 from tracin_study.training import TrainingError, train
 
 DAMAGES = ["truncated", "byte_flipped", "empty", "missing"]
@@ -198,3 +198,28 @@ def test_pythonpath_to_the_checkout_counts_as_this_checkout(tmp_path):
     link.symlink_to(clone)
     assert check_in_subprocess(clone / "src", clone).returncode == 0
     assert check_in_subprocess(link / "src", clone).returncode == 0
+
+
+# Item 13: the same kernels on every machine
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PINNED_KERNELS}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_pin_kernels_before_torch_makes_aten_use_avx2():
+    code = (
+        "from tracin_study.provenance import pin_kernels, provenance; pin_kernels(); "
+        "print(provenance()['cpu_kernels'])"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'aten': 'AVX2', 'mkl_cbwr': 'AVX2'}"
+
+
+def test_pin_kernels_after_torch_is_refused():
+    result = run_python(
+        "import torch; from tracin_study.provenance import pin_kernels; pin_kernels()"
+    )
+    assert "called after torch was imported" in result.stderr
