@@ -117,6 +117,16 @@ def test_a_snapshot_with_a_bad_line_names_the_file(tmp_path):
         data.read_snapshot(copy)
 
 
+def test_a_missing_scikit_learn_cache_offline_names_the_file(monkeypatch, tmp_path):
+    def offline(_):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(data, "fetch_sklearn", offline)
+    cache = re.escape(str(data.sklearn_cache(tmp_path)))
+    with pytest.raises(data.DataError, match=rf"could not download the table to {cache} \(OSError"):
+        data.load_table("sklearn", tmp_path)
+
+
 @pytest.mark.parametrize("how", ["truncated", "byte_flipped", "empty"])
 @pytest.mark.parametrize("source", ["auto", "sklearn"])
 def test_a_damaged_scikit_learn_cache_names_the_file_and_says_delete_it(tmp_path, how, source):

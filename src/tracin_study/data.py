@@ -155,8 +155,9 @@ def load_table(source: str, data_home: Path) -> tuple[pd.DataFrame, str]:
                 ) from err
             if source == "sklearn":
                 raise DataError(
-                    f"fetch_california_housing failed ({err}). Connect to the internet, or set "
-                    f"data.source to 'snapshot' or 'auto' to use the shipped copy."
+                    f"fetch_california_housing could not download the table to {cache} "
+                    f"({describe(err)}). Connect to the internet, or set data.source to "
+                    f"'snapshot' or 'auto' to use the shipped copy."
                 ) from err
             log.warning("scikit-learn fetch failed (%s); using the shipped snapshot", err)
         else:

@@ -4,6 +4,7 @@ import logging
 import math
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,7 @@ def regression_metrics(y_true, y_pred) -> dict:
     }
 
 
-def _diverged(seed: int, epoch: int, batch: int, loss: float, saved) -> None:
+def _diverged(seed: int, epoch: int, batch: int, loss: float, saved) -> NoReturn:
     """Remove the run's checkpoints and raise `TrainingError` for a non-finite loss."""
     for checkpoint in saved:
         Path(checkpoint.path).unlink(missing_ok=True)
