@@ -47,8 +47,8 @@ def check_package_source(workflow_dir: Path) -> None:
     if imported != expected:
         raise PackageSourceError(
             f"the workflow in {Path(workflow_dir).resolve()} imports tracin_study from "
-            f"{imported}, not from this checkout's {expected} (the environment has another "
-            f"clone's package installed). Run `pip install -e .` in "
+            f"{imported}, not from this checkout's {expected} (another clone's package is "
+            f"installed in this environment or on PYTHONPATH). Run `pip install -e .` in "
             f"{Path(workflow_dir).resolve()}, or set PYTHONPATH={expected.parent}."
         )
 
