@@ -11,7 +11,7 @@ from tracin_study import data
 def table():
     """The full verified table from the shipped snapshot (20,640 x 9)."""
     frame = data.read_snapshot()
-    data.verify_table(frame, "snapshot")
+    data.verify_table(frame, "snapshot", "restore it")
     return frame
 
 

@@ -191,7 +191,6 @@ def test_record_ideal_runs_on_the_subsample_against_the_test_points(chain_run, t
         "exact",
         "first_order",
         "test_loss",
-        "seconds",
     ]
     assert np.array_equal(steps["train_index"], subsample(40, 12, 1))
     assert steps["test_index"].tolist() == [7, 2, 11]

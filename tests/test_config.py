@@ -1,10 +1,12 @@
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from tracin_study.config import ConfigError, validate_config
+from tracin_study.experiments.approximation_chain import saved_steps, train_ideal
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
@@ -53,3 +55,62 @@ def test_influence_epochs_without_checkpoints_are_refused(default):
     default["influence"]["epochs"] = [20, 42]
     with pytest.raises(ConfigError, match=r"'influence.epochs': epochs \[42\] have no checkpoint"):
         validate_config(default, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (("training", "epochs"), 4.0, r"'training.epochs': 4.0 is not of type 'integer'"),
+        (("seeds",), [0.0], r"'seeds.0': 0.0 is not of type 'integer'"),
+        (("palo_alto", "n_houses"), 11.0, r"'palo_alto.n_houses': 11.0 is not of type"),
+        (("training", "threads"), True, r"'training.threads': True is not of type 'integer'"),
+    ],
+)
+def test_integers_written_as_floats_or_booleans_are_refused(default, key, value, message):
+    *parents, last = key
+    section = default
+    for name in parents:
+        section = section[name]
+    section[last] = value
+    with pytest.raises(ConfigError, match=message):
+        validate_config(default, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("fraction", "message"),
+    [
+        (0.00001, r"'data.test_fraction': 1e-05 gives 20640 training and 0 test rows of 20640"),
+        (0.99999, r"'data.test_fraction': 0.99999 gives 0 training and 20640 test rows"),
+        (0.0005, r"'palo_alto.n_houses': 11 exceeds the 10 test rows \(data.test_fraction="),
+        (0.95, r"'experiments.approximation_chain.n_train': 2000 exceeds the 1032 training rows"),
+    ],
+)
+def test_a_test_fraction_leaving_too_few_rows_is_refused(default, fraction, message):
+    default["data"]["test_fraction"] = fraction
+    with pytest.raises(ConfigError, match=message):
+        validate_config(default, SCHEMA)
+
+
+def test_more_palo_alto_houses_than_test_rows_are_refused(default):
+    default["palo_alto"]["n_houses"] = 5000
+    with pytest.raises(
+        ConfigError, match=r"'palo_alto.n_houses': 5000 exceeds the 4128 test rows .* at most 4128"
+    ):
+        validate_config(default, SCHEMA)
+
+
+def test_more_checkpoints_than_the_approximation_chain_saves_are_refused(default):
+    default["experiments"]["approximation_chain"]["checkpoint_counts"] = [1, 1000]
+    with pytest.raises(
+        ConfigError,
+        match=r"'experiments.approximation_chain.checkpoint_counts': \[1000\] exceed the 60 ",
+    ):
+        validate_config(default, SCHEMA)
+
+
+@pytest.mark.parametrize(("epochs", "n_train", "every"), [(1, 60, 7), (2, 5, 3), (1, 20, 20)])
+def test_saved_steps_are_the_steps_the_approximation_chain_saves(tmp_path, epochs, n_train, every):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(n_train, 2)), rng.normal(size=n_train)
+    run = train_ideal(X, y, X[:1], y[:1], [2], 0.01, epochs, 0, tmp_path, every)
+    assert [c.step for c in run.checkpoints] == saved_steps(n_train, epochs, every)

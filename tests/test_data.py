@@ -18,12 +18,12 @@ def test_checksum_check_fails_on_a_corrupted_table(table):
     corrupted = table.copy()
     corrupted.loc[123, "AveRooms"] += 1e-9
     with pytest.raises(data.DataError, match="content sha256 is .* expected dfc7196b"):
-        data.verify_table(corrupted, "corrupted copy")
+        data.verify_table(corrupted, "corrupted copy", "restore it")
 
 
 def test_checksum_check_names_missing_columns(table):
     with pytest.raises(data.DataError, match=r"\['MedHouseVal'\] are missing"):
-        data.verify_table(table.drop(columns="MedHouseVal"), "cut copy")
+        data.verify_table(table.drop(columns="MedHouseVal"), "cut copy", "restore it")
 
 
 def test_split_is_8_to_2_disjoint_complete_and_fixed_by_the_split_seed(table, split):
@@ -83,7 +83,9 @@ def test_offline_auto_falls_back_to_the_snapshot(monkeypatch, tmp_path):
 
 def test_a_fetched_table_with_other_content_is_refused(monkeypatch, tmp_path, table):
     monkeypatch.setattr(data, "fetch_sklearn", lambda _: table.iloc[:-1])
-    with pytest.raises(data.DataError, match="fetch_california_housing"):
+    with pytest.raises(
+        data.DataError, match=r"scikit-learn cache .*cal_housing_py3.pkz: content sha256"
+    ):
         data.load_table("auto", tmp_path)
 
 

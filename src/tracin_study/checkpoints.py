@@ -196,12 +196,13 @@ def read_manifest(path: Path) -> Manifest:
                 f"checkpoint manifest {path}, entry {i}: missing {missing}. A learning rate is "
                 f"never assumed; rewrite the manifest by re-running training."
             )
-        lr = float(entry["learning_rate"])
-        if not math.isfinite(lr) or lr <= 0:
+        lr = entry["learning_rate"]
+        if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 < lr < math.inf:
             raise CheckpointError(
-                f"checkpoint manifest {path}, entry {i}: learning_rate={entry['learning_rate']!r} "
-                f"must be a positive finite number"
+                f"checkpoint manifest {path}, entry {i} ({entry['file']}): learning_rate={lr!r} "
+                f"must be a positive finite number; rewrite the manifest by re-running training."
             )
+        lr = float(lr)
         checkpoints.append(
             Checkpoint(
                 int(entry["epoch"]),

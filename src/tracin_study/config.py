@@ -6,6 +6,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from tracin_study.data import N_ROWS, split_sizes
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -48,11 +50,21 @@ def canonical(value):
     return value
 
 
-def validate_config(config: dict, schema_path: Path) -> None:
-    """Raise `ConfigError` naming the first offending key (as a dotted path) and the fix."""
+def _is_integer(_checker, value) -> bool:
+    """JSON-schema "integer" without the floats that Draft 2020-12 lets through (4.0)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_VALIDATOR = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+def check_schema(config: dict, schema_path: Path) -> None:
+    """Raise `ConfigError` naming the first key (as a dotted path) the schema rejects."""
     schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    errors = sorted(_VALIDATOR(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         key = ".".join(str(p) for p in err.absolute_path) or "<top level>"
@@ -60,6 +72,10 @@ def validate_config(config: dict, schema_path: Path) -> None:
             f"invalid config at '{key}': {err.message}. See {schema_path} for what each key "
             f"accepts."
         )
+
+
+def check_influence_epochs(config: dict) -> None:
+    """Every epoch TracInCP sums over must be one that training saves."""
     saved = set(TrainingConfig.from_config(config).checkpoint_epochs())
     unsaved = sorted(set(config["influence"]["epochs"]) - saved)
     if unsaved:
@@ -69,3 +85,55 @@ def validate_config(config: dict, schema_path: Path) -> None:
             f"{config['training']['checkpoint_every']}, training.epochs="
             f"{config['training']['epochs']})."
         )
+
+
+def check_split(config: dict) -> None:
+    """The split must have a row in each part, palo_alto.n_houses test rows and the
+    approximation chain's training subsample."""
+    fraction = config["data"]["test_fraction"]
+    n_train, n_test = split_sizes(N_ROWS, fraction)
+    gives = f"data.test_fraction={fraction} gives {n_train} training and {n_test} test rows"
+    if min(n_train, n_test) < 1:
+        raise ConfigError(
+            f"invalid config at 'data.test_fraction': {fraction} gives {n_train} training and "
+            f"{n_test} test rows of {N_ROWS}; each split needs at least one row, so choose a "
+            f"value between {1 / N_ROWS:.6f} and {1 - 1 / N_ROWS:.6f}."
+        )
+    n_houses = config["palo_alto"]["n_houses"]
+    if n_houses > n_test:
+        raise ConfigError(
+            f"invalid config at 'palo_alto.n_houses': {n_houses} exceeds the {n_test} test "
+            f"rows ({gives} of {N_ROWS}). Choose at most {n_test}, or raise data.test_fraction."
+        )
+    subsample = config["experiments"]["approximation_chain"]["n_train"]
+    if subsample > n_train:
+        raise ConfigError(
+            f"invalid config at 'experiments.approximation_chain.n_train': {subsample} exceeds "
+            f"the {n_train} training rows ({gives} of {N_ROWS}). Choose at most {n_train}, or "
+            f"lower data.test_fraction."
+        )
+
+
+def check_checkpoint_counts(config: dict) -> None:
+    """TracInCP can pick at most as many checkpoints as the SGD run saves."""
+    chain = config["experiments"]["approximation_chain"]
+    from tracin_study.experiments.approximation_chain import saved_steps  # imports torch
+
+    n_saved = len(saved_steps(chain["n_train"], chain["epochs"], chain["checkpoint_every_steps"]))
+    too_many = [k for k in chain["checkpoint_counts"] if k > n_saved]
+    if too_many:
+        raise ConfigError(
+            f"invalid config at 'experiments.approximation_chain.checkpoint_counts': {too_many} "
+            f"exceed the {n_saved} checkpoints the run saves (epochs={chain['epochs']} x "
+            f"n_train={chain['n_train']} steps, one every checkpoint_every_steps="
+            f"{chain['checkpoint_every_steps']} and after the last). Lower them, or save more "
+            f"often."
+        )
+
+
+def validate_config(config: dict, schema_path: Path) -> None:
+    """Raise `ConfigError` naming the first offending key (as a dotted path) and the fix:
+    the schema first, then the rules that span several keys."""
+    check_schema(config, schema_path)
+    for check in (check_influence_epochs, check_split, check_checkpoint_counts):
+        check(config)

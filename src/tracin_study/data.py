@@ -7,6 +7,7 @@ the model's input matrix); `row` is the row of the original 20,640-row table.
 import hashlib
 import json
 import logging
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,28 +47,82 @@ def content_sha256(table: pd.DataFrame) -> str:
     return hashlib.sha256(values.tobytes()).hexdigest()
 
 
-def verify_table(table: pd.DataFrame, origin: str) -> None:
-    """Raise `DataError` unless `table` holds exactly the expected columns and values."""
+def check_finite(table: pd.DataFrame, origin: str, fix: str) -> None:
+    """Raise `DataError` naming `origin` and the first row (position in `table`, and the
+    original table row when a `row` column says it) holding NaN or infinity among the data
+    columns; `fix` says how to repair it."""
+    bad = ~np.isfinite(table[COLUMNS].to_numpy(np.float64))
+    bad_rows = np.flatnonzero(bad.any(axis=1))
+    if not len(bad_rows):
+        return
+    first = int(bad_rows[0])
+    where = f"row {first}"
+    if "row" in table.columns:
+        where += f" (row {int(table['row'].iloc[first])} of the original table)"
+    columns = [c for c, b in zip(COLUMNS, bad[first], strict=True) if b]
+    raise DataError(
+        f"{origin}: {where} has non-finite values in {columns} ({len(bad_rows)} rows in all); {fix}"
+    )
+
+
+def verify_table(table: pd.DataFrame, origin: str, fix: str) -> None:
+    """Raise `DataError` unless `table` holds exactly the expected columns and finite values;
+    the message names `origin` and ends with `fix`."""
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
-        raise DataError(f"{origin}: columns {missing} are missing; expected {COLUMNS}")
+        raise DataError(f"{origin}: columns {missing} are missing; expected {COLUMNS}. {fix}")
+    check_finite(table, origin, fix)
     digest = content_sha256(table)
     if digest != CONTENT_SHA256:
         raise DataError(
             f"{origin}: content sha256 is {digest}, expected {CONTENT_SHA256}. The table is "
-            f"corrupted or not the California housing data; delete it and re-run, or restore "
-            f"the snapshot from src/tracin_study/resources/{SNAPSHOT}."
+            f"corrupted or not the California housing data; {fix}"
         )
 
 
+def describe(err: BaseException) -> str:
+    """An exception as one line: its type and message."""
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
+
+
+def shipped_snapshot() -> Path:
+    """Path of the checksummed CSV snapshot shipped with the package."""
+    return Path(str(resources.files("tracin_study.resources") / SNAPSHOT))
+
+
+def snapshot_fix(path: Path) -> str:
+    """How to repair the snapshot at `path`: restore the shipped one, or replace a copy."""
+    if Path(path) == shipped_snapshot():
+        return (
+            f"the file ships with the package: restore it with `git checkout -- "
+            f"src/tracin_study/resources/{SNAPSHOT}` in the clone, or reinstall the package "
+            f"(`pip install -e .`)"
+        )
+    return f"replace {path} with an intact copy of src/tracin_study/resources/{SNAPSHOT}"
+
+
 def read_snapshot(path: Path | None = None) -> pd.DataFrame:
-    """The checksummed CSV snapshot shipped with the package (or the one at `path`)."""
-    if path is None:
-        with resources.as_file(resources.files("tracin_study.resources") / SNAPSHOT) as p:
-            return pd.read_csv(p)
-    if not Path(path).is_file():
-        raise DataError(f"data snapshot {path} does not exist")
-    return pd.read_csv(path)
+    """The CSV snapshot shipped with the package (or the one at `path`), unverified.
+
+    Raises `DataError` naming the file when it is missing, empty or cannot be decompressed
+    or parsed.
+    """
+    path = Path(path) if path is not None else shipped_snapshot()
+    if not path.is_file():
+        raise DataError(f"data snapshot {path} does not exist; {snapshot_fix(path)}")
+    try:
+        return pd.read_csv(path)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise DataError(
+            f"data snapshot {path} is damaged ({describe(err)}); {snapshot_fix(path)}"
+        ) from err
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"data snapshot {path} is empty; {snapshot_fix(path)}") from err
+
+
+def sklearn_cache(data_home: Path) -> Path:
+    """The file in which `fetch_california_housing` keeps the table under `data_home`."""
+    return Path(data_home).expanduser() / "cal_housing_py3.pkz"
 
 
 def fetch_sklearn(data_home: Path) -> pd.DataFrame:
@@ -81,27 +136,44 @@ def fetch_sklearn(data_home: Path) -> pd.DataFrame:
 def load_table(source: str, data_home: Path) -> tuple[pd.DataFrame, str]:
     """The verified table and the name of the source it came from ("sklearn" or "snapshot").
 
-    `source="auto"` tries scikit-learn first and falls back to the snapshot when the fetch
-    fails (offline); "sklearn" or "snapshot" insist on one of them.
+    `source="auto"` tries scikit-learn first and falls back to the snapshot when the download
+    fails (offline); "sklearn" or "snapshot" insist on one of them. A damaged scikit-learn
+    cache is an error in either mode, naming the file.
     """
     if source not in SOURCES:
         raise DataError(f"data.source={source!r} is not one of {SOURCES}")
     if source in ("auto", "sklearn"):
+        cache = sklearn_cache(data_home)
+        cache_fix = f"delete {cache} and re-run to download it again"
+        cached = cache.is_file()
         try:
             table = fetch_sklearn(data_home)
         except Exception as err:
+            if cached:
+                raise DataError(
+                    f"scikit-learn cache {cache} is damaged ({describe(err)}); {cache_fix}"
+                ) from err
             if source == "sklearn":
                 raise DataError(
-                    f"fetch_california_housing failed ({err}). Connect to the internet, or set "
-                    f"data.source to 'snapshot' or 'auto' to use the shipped copy."
+                    f"fetch_california_housing could not download the table to {cache} "
+                    f"({describe(err)}). Connect to the internet, or set data.source to "
+                    f"'snapshot' or 'auto' to use the shipped copy."
                 ) from err
             log.warning("scikit-learn fetch failed (%s); using the shipped snapshot", err)
         else:
-            verify_table(table, f"fetch_california_housing(data_home={data_home})")
+            verify_table(table, f"scikit-learn cache {cache}", cache_fix)
             return table[COLUMNS], "sklearn"
-    table = read_snapshot()
-    verify_table(table, f"snapshot {SNAPSHOT}")
+    path = shipped_snapshot()
+    table = read_snapshot(path)
+    verify_table(table, f"data snapshot {path}", snapshot_fix(path))
     return table[COLUMNS], "snapshot"
+
+
+def split_sizes(n_rows: int, test_fraction: float) -> tuple[int, int]:
+    """Numbers of training and test rows of `split_rows`: the test split has
+    round(n_rows * test_fraction) rows."""
+    n_test = round(n_rows * test_fraction)
+    return n_rows - n_test, n_test
 
 
 def split_rows(n_rows: int, test_fraction: float, split_seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +181,7 @@ def split_rows(n_rows: int, test_fraction: float, split_seed: int) -> tuple[np.n
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction={test_fraction} must lie strictly between 0 and 1")
     order = np.random.default_rng(split_seed).permutation(n_rows)
-    n_test = round(n_rows * test_fraction)
+    _, n_test = split_sizes(n_rows, test_fraction)
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
@@ -201,6 +273,14 @@ def write_prepared(files: PreparedFiles, train, test, scaler: dict, record: dict
     files.source.write_text(json.dumps(record, indent=2) + "\n")
 
 
+def read_prepared_table(path: Path) -> pd.DataFrame:
+    """A prepared split; raises `DataError` naming the file and row of a non-finite value."""
+    table = pd.read_parquet(path)
+    fix = "re-run the prepare_data stage (snakemake --forcerun prepare_data)"
+    check_finite(table, f"prepared data {path}", fix)
+    return table
+
+
 def load_prepared(files: PreparedFiles) -> PreparedData:
     """Read what `write_prepared` wrote; raises `DataError` naming a missing file."""
     for path in (files.train, files.test, files.scaler):
@@ -209,9 +289,10 @@ def load_prepared(files: PreparedFiles) -> PreparedData:
     scaler = json.loads(files.scaler.read_text())
     if scaler["features"] != FEATURES:
         raise DataError(f"{files.scaler} lists features {scaler['features']}")
+    train, test = (read_prepared_table(path) for path in (files.train, files.test))
     return PreparedData(
-        pd.read_parquet(files.train),
-        pd.read_parquet(files.test),
+        train,
+        test,
         np.asarray(scaler["mean"], np.float64),
         np.asarray(scaler["scale"], np.float64),
     )

@@ -1,8 +1,10 @@
 """Deterministic training of the MLP with Adam and MSE, saving checkpoints and a manifest."""
 
 import logging
+import math
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,10 @@ from tracin_study.config import TrainingConfig
 from tracin_study.model import build_mlp, count_parameters
 
 log = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    """Training diverged: a non-finite loss."""
 
 
 def _as_tensor(a) -> torch.Tensor:
@@ -38,6 +44,19 @@ def regression_metrics(y_true, y_pred) -> dict:
     }
 
 
+def _diverged(seed: int, epoch: int, batch: int, loss: float, saved) -> NoReturn:
+    """Remove the run's checkpoints and raise `TrainingError` for a non-finite loss."""
+    for checkpoint in saved:
+        for path in (checkpoint.path, checkpoint.optimizer_path):
+            if path is not None:
+                Path(path).unlink(missing_ok=True)
+    raise TrainingError(
+        f"seed {seed}: training loss is {loss} at epoch {epoch}, batch {batch}; stopped and "
+        f"removed this run's checkpoints. Check the prepared data for non-finite values, or "
+        f"lower training.learning_rate."
+    )
+
+
 def train(
     X_train,
     y_train,
@@ -56,12 +75,14 @@ def train(
     `seed` alone drives the initial weights and the batch order, so the same seed on the same
     machine and thread count gives bit-identical checkpoints. Returns the trained model and
     the loss curve: one row per epoch with the mean training-batch MSE and the test MSE.
+    A non-finite batch loss raises `TrainingError` before the manifest is written and
+    removes the checkpoints saved so far.
     """
     torch.use_deterministic_algorithms(True)
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    for stale in checkpoint_dir.glob("epoch_*.pt"):
-        stale.unlink()
+    for stale in [*checkpoint_dir.glob("epoch_*.pt"), checkpoint_dir / "manifest.json"]:
+        stale.unlink(missing_ok=True)
     X, y = _as_tensor(X_train), _as_tensor(y_train).reshape(-1)
     n = len(X)
     torch.manual_seed(seed)
@@ -87,6 +108,8 @@ def train(
             idx = perm[i : i + config.batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = torch.mean((model(X[idx]).squeeze(1) - y[idx]) ** 2)
+            if not math.isfinite(loss.item()):
+                _diverged(seed, epoch, i // config.batch_size + 1, loss.item(), saved)
             loss.backward()
             optimizer.step()
             step += 1

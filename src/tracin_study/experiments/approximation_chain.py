@@ -216,7 +216,9 @@ def subsample(n_total: int, n: int, seed: int) -> np.ndarray:
     """Sorted positions (n,) of n of n_total training points, drawn without replacement by
     `np.random.default_rng(seed)`."""
     if n > n_total:
-        raise ValueError(f"validation.ideal.n_train={n} exceeds the {n_total} training rows")
+        raise ValueError(
+            f"experiments.approximation_chain.n_train={n} exceeds the {n_total} training rows"
+        )
     return np.sort(np.random.default_rng(seed).choice(n_total, n, replace=False))
 
 
@@ -226,11 +228,12 @@ def record_ideal(
     """The ideal SGD run of `train_ideal` on a subsample of the training split, recorded
     against the test houses at positions `test_index` (M,).
 
-    config: the `validation.ideal` settings (n_train, subsample_seed, learning_rate, epochs,
-    seed, checkpoint_every_steps). Returns the arrays of `steps.npz`: `train_index` (N,) the
-    subsample, `test_index` (M,), `step_train_position` (T,) the subsample position used at
-    each step, `exact` and `first_order` (T, M), `test_loss` (T + 1, M), `seconds` (the run's
-    wall time), with T = epochs x N.
+    config: the `experiments.approximation_chain` settings (n_train, subsample_seed,
+    learning_rate, epochs, seed, checkpoint_every_steps). Returns the arrays of `steps.npz`:
+    `train_index` (N,) the subsample, `test_index` (M,), `step_train_position` (T,) the
+    subsample position used at each step, `exact` and `first_order` (T, M), `test_loss`
+    (T + 1, M), with T = epochs x N. The wall time is logged, not returned, so that equal runs
+    give equal files.
     """
     train_index = subsample(len(prepared.train), config["n_train"], config["subsample_seed"])
     X_test, y_test = prepared.test_points(test_index)
@@ -269,7 +272,6 @@ def record_ideal(
         "exact": run.exact,
         "first_order": run.first_order,
         "test_loss": run.test_loss,
-        "seconds": seconds,
     }
 
 
