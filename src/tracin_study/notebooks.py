@@ -8,7 +8,9 @@ HIDE_INPUT = "hide-input"  # cell tag: the HTML shows the cell's output, not its
 
 def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
     """Run `template` with `parameters` injected after its `parameters` cell, in `cwd`, and
-    save the executed copy to `output`; a failing cell raises papermill's execution error."""
+    save the executed copy to `output`; a failing cell raises papermill's execution error.
+    The copy records the template by its file name only, not this machine's path to it."""
+    import nbformat
     import papermill
 
     Path(output).parent.mkdir(parents=True, exist_ok=True)
@@ -21,6 +23,9 @@ def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
         log_output=True,
         progress_bar=False,
     )
+    executed = nbformat.read(output, as_version=4)
+    executed.metadata.papermill.input_path = Path(template).name
+    nbformat.write(executed, output)
 
 
 def to_html(notebook: Path, html: Path) -> None:
