@@ -15,7 +15,7 @@ $(BIN)/activate: pyproject.toml
 	touch $@
 
 reproduce: $(BIN)/activate
-	export PATH="$(CURDIR)/$(BIN):$$PATH" && time snakemake --cores $(CORES)
+	export PATH="$(CURDIR)/$(BIN):$$PATH" && time snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
 
 test: $(BIN)/activate
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest

@@ -146,7 +146,11 @@ def test_every_job_went_through_slurm_and_completed(runs):
     assert all(j["ExitCode"] == "0:0" for j in jobs), jobs
     # The executor names the rule (and wildcards) in each job's comment: rule_<name>[_...].
     per_rule = Counter(
-        next(r for r in sorted(expected, key=len, reverse=True) if j["Comment"].startswith(f"rule_{r}"))
+        next(
+            r
+            for r in sorted(expected, key=len, reverse=True)
+            if j["Comment"].startswith(f"rule_{r}")
+        )
         for j in jobs
     )
     assert dict(per_rule) == expected
