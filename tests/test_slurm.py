@@ -1,8 +1,8 @@
 """End to end on a real Slurm cluster: the smoke config through workflow/profiles/slurm.
 
 Needs a reachable cluster (`sinfo` answers) and the executor plugin (`pip install -e
-'.[slurm]'`); `.ci/slurm-e2e` brings a one-node cluster up on this machine, runs the test
-suite against it and stops it again. Without a cluster the test is skipped, except where
+'.[slurm]'`). `.ci/with-slurm make test` (what .ci/run does) brings a one-node cluster up on
+this machine, runs the test suite against it and stops it again. Without a cluster the test is skipped, except where
 CI=true: there it fails.
 """
 
@@ -51,7 +51,7 @@ def _unavailable() -> str | None:
 def cluster():
     reason = _unavailable()
     if reason is not None:
-        message = f"Slurm end-to-end test: {reason}; `.ci/slurm-e2e` brings a cluster up"
+        message = f"Slurm end-to-end test: {reason}; `.ci/with-slurm make test` runs it with a cluster up"
         if IN_CI:
             pytest.fail(f"{message} (CI=true: required)")
         pytest.skip(message)
