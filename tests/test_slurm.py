@@ -2,8 +2,8 @@
 
 Needs a reachable cluster (`sinfo` answers) and the executor plugin (`pip install -e
 '.[slurm]'`). `.ci/with-slurm make test` (what .ci/run does) brings a one-node cluster up on
-this machine, runs the test suite against it and stops it again. Without a cluster the test is skipped, except where
-CI=true: there it fails.
+this machine, runs the test suite against it and stops it again. Without a cluster the test
+is skipped, except where CI=true: there it fails.
 """
 
 import json
@@ -51,7 +51,7 @@ def _unavailable() -> str | None:
 def cluster():
     reason = _unavailable()
     if reason is not None:
-        message = f"Slurm end-to-end test: {reason}; `.ci/with-slurm make test` runs it with a cluster up"
+        message = f"Slurm end-to-end test: {reason}; `.ci/with-slurm make test` runs it"
         if IN_CI:
             pytest.fail(f"{message} (CI=true: required)")
         pytest.skip(message)
