@@ -11,11 +11,11 @@ SHELL := bash
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,slurm]'
 	touch $@
 
 reproduce: $(BIN)/activate
-	export PATH="$(CURDIR)/$(BIN):$$PATH" && time snakemake --cores $(CORES)
+	export PATH="$(CURDIR)/$(BIN):$$PATH" && time snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
 
 test: $(BIN)/activate
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest

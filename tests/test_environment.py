@@ -17,8 +17,16 @@ def _pip_pins_of_environment() -> list[str]:
 
 def test_environment_and_pyproject_pin_the_same_versions():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pyproject_pins = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    pyproject_pins = project["dependencies"] + extras["test"] + extras["slurm"]
     assert sorted(_pip_pins_of_environment()) == sorted(pyproject_pins)
+
+
+def test_the_slurm_extra_pins_the_executor_plugin():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    slurm = project["optional-dependencies"]["slurm"]
+    assert all("==" in p for p in slurm), slurm
+    assert any(p.startswith("snakemake-executor-plugin-slurm==") for p in slurm)
 
 
 def test_every_pin_is_exact_and_torch_is_the_cpu_wheel_on_disk():
