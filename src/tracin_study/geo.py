@@ -1,4 +1,8 @@
-"""Great-circle distances and the houses nearest to a place."""
+"""Great-circle distances, the houses nearest to a place, the Bay Area and the outline of
+California."""
+
+import io
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -82,3 +86,19 @@ def bay_area_extent(pad: float = 0.1) -> tuple[float, float, float, float]:
     """(lon_min, lon_max, lat_min, lat_max) of `BAY_AREA_POLYGON`, padded by `pad` degrees."""
     lon, lat = BAY_AREA_POLYGON[:, 0], BAY_AREA_POLYGON[:, 1]
     return lon.min() - pad, lon.max() + pad, lat.min() - pad, lat.max() + pad
+
+
+OUTLINE_FILE = "california_outline.csv"
+
+
+def california_outline() -> list[np.ndarray]:
+    """The California coastline and state border as closed rings, each an array (n, 2) of
+    (longitude, latitude) in degrees whose last vertex repeats its first; the first ring is
+    the mainland (with San Francisco Bay), the others are the larger Channel Islands.
+
+    Read from the package's own `resources/california_outline.csv` (US Census county
+    boundaries, public domain; source and derivation in that file's header), so nothing is
+    downloaded."""
+    text = resources.files("tracin_study.resources").joinpath(OUTLINE_FILE).read_text()
+    table = pd.read_csv(io.StringIO(text), comment="#")
+    return [g[["longitude", "latitude"]].to_numpy() for _, g in table.groupby("part", sort=True)]

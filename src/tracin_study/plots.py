@@ -1,21 +1,55 @@
 """Figures of the study. Each function returns a matplotlib Figure with a title, axis labels
-with units and a legend; maps are drawn from the houses' own coordinates (no tiles)."""
+with units and a legend; maps are drawn from the houses' own coordinates (no tiles), over the
+California coastline and state border shipped with the package (`geo.california_outline`),
+with an aspect of 1 / cos(latitude) at the middle of the map so that a km north and a km east
+are drawn the same length."""
 
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import BoundaryNorm
 
-from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent
+from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent, california_outline
 
 LON, LAT = "Longitude (degrees east)", "Latitude (degrees north)"
 BACKGROUND = {"s": 1, "c": "0.8", "alpha": 0.4, "linewidths": 0, "label": "all training houses"}
+OUTLINE = {"color": "0.25", "lw": 0.7}
 
 
-def _map_axes(ax, background: pd.DataFrame, title: str) -> None:
-    ax.scatter(background["Longitude"], background["Latitude"], **BACKGROUND)
-    ax.set(xlabel=LON, ylabel=LAT, title=title, aspect="equal")
+def california_extent(pad: float = 0.3) -> tuple[float, float, float, float]:
+    """(lon_min, lon_max, lat_min, lat_max) of the California outline, padded by `pad`
+    degrees."""
+    points = np.vstack(california_outline())
+    lon, lat = points[:, 0], points[:, 1]
+    return lon.min() - pad, lon.max() + pad, lat.min() - pad, lat.max() + pad
+
+
+def latitude_aspect(ax, latitude: float) -> float:
+    """Set the aspect of `ax` (degrees of longitude on x, latitude on y) to 1 / cos(latitude)
+    so that distances are true in both directions at that latitude; returns the aspect."""
+    aspect = 1 / math.cos(math.radians(latitude))
+    ax.set_aspect(aspect)
+    return aspect
+
+
+def _draw_california(ax) -> None:
+    for i, ring in enumerate(california_outline()):
+        label = "California coast and state border" if i == 0 else None
+        ax.plot(ring[:, 0], ring[:, 1], label=label, zorder=1, **OUTLINE)
+
+
+def _map_axes(ax, background: pd.DataFrame | None, title: str, extent=None) -> None:
+    """Outline, grey background houses (if any), labels, limits (`extent`: lon_min,
+    lon_max, lat_min, lat_max; default the whole state) and the latitude-corrected aspect."""
+    extent = extent or california_extent()
+    _draw_california(ax)
+    if background is not None:
+        ax.scatter(background["Longitude"], background["Latitude"], **BACKGROUND)
+    ax.set(xlabel=LON, ylabel=LAT, title=title, xlim=extent[:2], ylim=extent[2:])
+    latitude_aspect(ax, (extent[2] + extent[3]) / 2)
 
 
 def training_curves(curves: dict[int, pd.DataFrame]) -> plt.Figure:
@@ -55,6 +89,78 @@ def self_influence_maps(
     return fig
 
 
+def quantile_bins(values, quantiles: int = 10) -> np.ndarray:
+    """Quantile bin (1 = lowest, ..., `quantiles` = highest) of each value: values are
+    ranked with ties broken by row order, so every bin holds the same number of rows (to
+    within one) and the binning is deterministic."""
+    values = np.asarray(values, np.float64)
+    if len(values) < quantiles:
+        raise ValueError(f"{len(values)} values cannot fill {quantiles} quantile bins")
+    rank = np.empty(len(values), np.int64)
+    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return rank * quantiles // len(values) + 1
+
+
+def self_influence_small_multiples(
+    tables: dict[int, pd.DataFrame],
+    column: str = "self_influence",
+    quantiles: int = 10,
+    title: str | None = None,
+) -> plt.Figure:
+    """One map per seed of the training houses coloured by the quantile (decile by default)
+    of `column` within that seed, on a shared discrete colour scale.
+
+    tables: seed -> table with columns Latitude, Longitude and `column`.
+
+    Houses sit on a 0.01-degree grid, so many share a point: each house is a small marker
+    and the houses are drawn from the lowest quantile to the highest, so where houses
+    overlap the highest quantile is the one seen (the panels say so). No jitter is added:
+    every marker is at the house's own coordinates.
+    """
+    if not tables:
+        raise ValueError("no tables to draw")
+    n = len(tables)
+    ncols = min(n, 3)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.6 * ncols + 1.2, 5.2 * nrows), squeeze=False, layout="constrained"
+    )
+    cmap = plt.get_cmap("viridis", quantiles)
+    norm = BoundaryNorm(np.arange(quantiles + 1) + 0.5, cmap.N)
+    for ax, (seed, table) in zip(axes.flat, tables.items(), strict=False):
+        bins = quantile_bins(table[column], quantiles)
+        order = np.argsort(bins, kind="stable")  # highest quantile drawn last, on top
+        ax.scatter(
+            table["Longitude"].to_numpy()[order],
+            table["Latitude"].to_numpy()[order],
+            c=bins[order],
+            cmap=cmap,
+            norm=norm,
+            s=2,
+            linewidths=0,
+            rasterized=True,
+        )
+        _map_axes(ax, None, f"seed {seed}")
+        ax.legend(loc="upper right", fontsize=7)
+    for ax in axes.flat[n:]:
+        fig.delaxes(ax)
+    name = "decile" if quantiles == 10 else "quantile"
+    bar = fig.colorbar(
+        plt.cm.ScalarMappable(norm=norm, cmap=cmap),
+        ax=list(axes.flat[:n]),
+        ticks=np.arange(1, quantiles + 1),
+        shrink=0.8,
+        label=f"{name} of {column.replace('_', ' ')} within the seed (1 = lowest)",
+    )
+    bar.ax.tick_params(labelsize=8)
+    fig.suptitle(
+        title
+        or f"{column.replace('_', ' ').capitalize()} by {name}, one map per seed\n"
+        f"(houses overlap on a 0.01° grid: higher {name}s are drawn on top)"
+    )
+    return fig
+
+
 def palo_alto_map(
     houses: pd.DataFrame, proponents: pd.DataFrame, train: pd.DataFrame, test_index: int = -1
 ) -> plt.Figure:
@@ -66,7 +172,7 @@ def palo_alto_map(
         (axes[0], "California", None),
         (axes[1], "San Francisco Bay Area (nine counties)", bay_area_extent()),
     ):
-        _map_axes(ax, train, title)
+        _map_axes(ax, train, title, box)
         for kind, marker, colour in (
             ("proponent", "^", "forestgreen"),
             ("opponent", "v", "darkorange"),
@@ -96,7 +202,6 @@ def palo_alto_map(
         if box:
             outline = np.vstack([BAY_AREA_POLYGON, BAY_AREA_POLYGON[:1]])
             ax.plot(*outline.T, c="0.4", lw=0.8, ls=":", label="Bay Area (nine counties)")
-            ax.set(xlim=box[:2], ylim=box[2:])
         ax.legend(loc="lower left", fontsize=8)
     which = "all Palo Alto test houses" if test_index == -1 else f"test house {test_index}"
     fig.suptitle(f"Proponents and opponents of {which}")
@@ -135,14 +240,17 @@ def per_seed_with_reference(
 
 
 def heatmap(matrix: pd.DataFrame, title: str, colour_label: str) -> plt.Figure:
-    """A seed x seed matrix with its values written in the cells."""
+    """A seed x seed matrix of correlations with its values written in the cells, on a
+    diverging colour scale centred at 0 with limits [-1, 1], so that negative correlations
+    show in blue and positive ones in red."""
     fig, ax = plt.subplots(figsize=(5, 4.2))
-    image = ax.imshow(matrix.to_numpy(), vmin=0, vmax=1, cmap="viridis")
+    image = ax.imshow(matrix.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
     labels = [str(s) for s in matrix.index]
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
     for (r, c), value in np.ndenumerate(matrix.to_numpy()):
-        ax.text(c, r, f"{value:.2f}", ha="center", va="center", color="w" if value < 0.6 else "k")
+        colour = "w" if abs(value) > 0.6 else "k"
+        ax.text(c, r, f"{value:.2f}", ha="center", va="center", color=colour)
     ax.set(xlabel="seed", ylabel="seed", title=title)
     fig.colorbar(image, ax=ax, label=colour_label)
     fig.tight_layout()

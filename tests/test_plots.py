@@ -1,0 +1,134 @@
+"""Maps and heat maps: the shipped California outline, the latitude-corrected aspect, the
+self-influence small multiples and the diverging heat-map scale."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.path import Path  # noqa: E402
+
+from tracin_study import geo, plots  # noqa: E402
+
+# California's bounding box in degrees (Census: -124.48 to -114.13 east, 32.53 to 42.01 north)
+CA_LON, CA_LAT = (-124.6, -114.0), (32.4, 42.1)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def houses():
+    """300 synthetic houses on the 0.01-degree grid inside California's Central Valley and
+    coast, with a made-up self-influence."""
+    rng = np.random.default_rng(1)
+    lat = np.round(rng.uniform(34.0, 38.5, 300), 2)
+    lon = np.round(rng.uniform(-121.5, -119.0, 300), 2)
+    return pd.DataFrame({"Latitude": lat, "Longitude": lon, "self_influence": rng.random(300)})
+
+
+def test_outline_loads_closed_inside_california_bounding_box():
+    rings = geo.california_outline()
+    assert len(rings) >= 1
+    mainland = rings[0]
+    assert len(mainland) > 100, "the mainland needs a few hundred vertices, not a sketch"
+    for ring in rings:
+        assert ring.shape[1] == 2 and np.isfinite(ring).all()
+        np.testing.assert_array_equal(ring[0], ring[-1])  # closed
+        assert CA_LON[0] <= ring[:, 0].min() and ring[:, 0].max() <= CA_LON[1]
+        assert CA_LAT[0] <= ring[:, 1].min() and ring[:, 1].max() <= CA_LAT[1]
+    # the state's extremes: Oregon border at 42 N, Mexican border near 32.5 N, Colorado River
+    assert mainland[:, 1].max() == pytest.approx(42.0, abs=0.05)
+    assert mainland[:, 1].min() == pytest.approx(32.53, abs=0.05)
+    assert mainland[:, 0].max() == pytest.approx(-114.13, abs=0.1)
+
+
+def test_outline_contains_cities_and_not_the_ocean_or_nevada():
+    mainland = Path(geo.california_outline()[0])
+    inside = {"Sacramento": (-121.49, 38.58), "Fresno": (-119.79, 36.74), "LA": (-118.24, 34.05)}
+    outside = {"Pacific": (-124.0, 36.0), "Reno": (-119.81, 39.53), "Las Vegas": (-115.14, 36.17)}
+    assert mainland.contains_points(list(inside.values())).all()
+    assert not mainland.contains_points(list(outside.values())).any()
+
+
+def test_latitude_aspect_is_one_over_cos_latitude():
+    fig, ax = plt.subplots()
+    assert plots.latitude_aspect(ax, 60.0) == pytest.approx(2.0)
+    assert ax.get_aspect() == pytest.approx(2.0)
+
+
+def test_self_influence_maps_draw_outline_and_correct_aspect(houses):
+    fig = plots.self_influence_maps(houses, 10, "synthetic")
+    extent = plots.california_extent()
+    expected = 1 / math.cos(math.radians((extent[2] + extent[3]) / 2))
+    for ax in fig.axes:
+        assert ax.get_aspect() == pytest.approx(expected)
+        assert expected > 1.2  # not "equal": a degree of longitude is shorter than of latitude
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert "California coast and state border" in labels
+
+
+def test_palo_alto_zoom_uses_bay_area_latitude_and_outline(houses):
+    proponents = pd.DataFrame(
+        {"test_index": -1, "kind": ["proponent", "opponent"], "train_index": [0, 1]}
+    )
+    fig = plots.palo_alto_map(houses.head(3), proponents, houses)
+    zoom = fig.axes[1]
+    box = geo.bay_area_extent()
+    assert zoom.get_aspect() == pytest.approx(1 / math.cos(math.radians((box[2] + box[3]) / 2)))
+    assert zoom.get_xlim() == pytest.approx(box[:2])
+    assert len(zoom.get_lines()) >= 2  # state outline and the nine-county polygon
+
+
+def test_quantile_bins_equal_sized_and_ordered():
+    values = np.array([5.0, 1.0, 3.0, 3.0, 9.0, 0.0, 7.0, 2.0, 8.0, 4.0])
+    bins = plots.quantile_bins(values, 5)
+    assert np.bincount(bins)[1:].tolist() == [2, 2, 2, 2, 2]
+    assert bins[values.argmax()] == 5 and bins[values.argmin()] == 1
+    order = np.argsort(values, kind="stable")
+    assert (np.diff(bins[order]) >= 0).all()
+    with pytest.raises(ValueError):
+        plots.quantile_bins(values[:3], 10)
+
+
+def test_small_multiples_one_map_per_seed_with_deciles_on_top(houses):
+    tables = {
+        seed: houses.assign(self_influence=np.random.default_rng(seed).random(len(houses)))
+        for seed in (3, 5, 8, 13)
+    }
+    fig = plots.self_influence_small_multiples(tables)
+    maps = [ax for ax in fig.axes if ax.get_title().startswith("seed ")]
+    assert [ax.get_title() for ax in maps] == [f"seed {s}" for s in tables]
+    assert len(fig.axes) == len(tables) + 1  # one map per seed and the shared colour bar
+    for ax, table in zip(maps, tables.values(), strict=True):
+        points = ax.collections[0]
+        colours = np.asarray(points.get_array())
+        assert len(colours) == len(table)
+        assert sorted(set(colours.tolist())) == list(range(1, 11))  # deciles 1..10
+        assert (np.diff(colours) >= 0).all()  # highest deciles drawn last, on top
+        assert ax.get_aspect() > 1.2
+    assert "on top" in fig.get_suptitle()
+
+
+def test_small_multiples_rejects_no_tables():
+    with pytest.raises(ValueError):
+        plots.self_influence_small_multiples({})
+
+
+def test_heatmap_diverging_scale_shows_negative_correlations():
+    matrix = pd.DataFrame([[1.0, -0.5], [-0.5, 1.0]], index=[0, 1], columns=[0, 1])
+    fig = plots.heatmap(matrix, "synthetic", "Spearman correlation")
+    image = fig.axes[0].images[0]
+    assert image.get_clim() == (-1, 1)
+    cmap = image.get_cmap()
+    # centred at 0: the middle of the scale is (nearly) white, the ends are far apart
+    assert np.allclose(cmap(0.5)[:3], 1, atol=0.1)
+    assert not np.allclose(image.to_rgba(-0.5), image.to_rgba(0.5), atol=0.1)
