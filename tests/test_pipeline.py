@@ -137,6 +137,7 @@ def test_smoke_run_executes_every_notebook_without_errors(smoke_run):
         "explained_variance.png",
         "self_influence_map.png",
         "palo_alto_map.png",
+        "self_influence_deciles.png",
         "correlation_vs_k.png",
         "corruption_detection.png",
     } <= figures
