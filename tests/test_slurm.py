@@ -24,6 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "config/smoke.yaml"
 PROFILE = ROOT / "workflow/profiles/slurm"
+RESULTS = "results/smoke"  # the smoke config's paths.results (its report is in RESULTS/report)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # The whole Slurm run is killed (SIGKILL) after this, so a hang fails instead of blocking.
 TIMEOUT_S = 900
@@ -197,12 +198,12 @@ def _json(path: Path):
 def test_slurm_results_equal_the_local_run(runs):
     local, via_slurm, _, _ = runs
     for seed in (0, 1):
-        name = f"results/seed_{seed}/metrics.json"
+        name = f"{RESULTS}/seed_{seed}/metrics.json"
         _assert_close(_json(local / name), _json(via_slurm / name), name)
-        name = f"results/seed_{seed}/self_influence.parquet"
+        name = f"{RESULTS}/seed_{seed}/self_influence.parquet"
         a, b = pd.read_parquet(local / name), pd.read_parquet(via_slurm / name)
         assert list(a.columns) == list(b.columns)
         for column in a.columns:
             np.testing.assert_allclose(b[column], a[column], rtol=1e-6, atol=1e-12)
-    name = "report/summary.json"
+    name = f"{RESULTS}/report/summary.json"
     _assert_close(_json(local / name), _json(via_slurm / name), name)
