@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 import torch
+from synthetic import make_data, train_checkpoints
 
-from tracin_study.checkpoints import load_checkpoint, save_checkpoint
+from tracin_study.checkpoints import load_checkpoint
 from tracin_study.influence import TracInCP
 from tracin_study.model import build_mlp, count_parameters
 
@@ -38,34 +39,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="runs per self-influence time")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
-
-
-def make_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(n, 8) standard normal features and a nonlinear target (n,), float32."""
-    gen = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 8, generator=gen)
-    y = X[:, 0].sin() + X[:, 1] * X[:, 2] + 0.5 * X[:, 3].square() - 0.5 + X[:, 4:].sum(1) / 4
-    return X, y + 0.1 * torch.randn(n, generator=gen)
-
-
-def train_checkpoints(X, y, n_checkpoints: int, directory: Path, seed: int):
-    """Adam at rate 1e-3, 20 steps of batch 256 between checkpoints, each saved with the
-    optimizer state."""
-    torch.manual_seed(seed)
-    model = build_mlp()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    checkpoints, step = [], 0
-    for epoch in range(1, n_checkpoints + 1):
-        for _ in range(20):
-            idx = torch.randint(len(X), (256,))
-            loss = (model(X[idx]).squeeze(1) - y[idx]).square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-        path = directory / f"epoch_{epoch:04d}.pt"
-        checkpoints.append(save_checkpoint(model, path, epoch, step, 1e-3, optimizer))
-    return model, checkpoints
 
 
 def timed(fn) -> float:

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from captum.influence import TracInCP as CaptumTracInCP
+from synthetic import make_data, train_checkpoints
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from tracin_study.checkpoints import save_checkpoint
 from tracin_study.influence import TracInCP
-from tracin_study.model import build_mlp, count_parameters
+from tracin_study.model import count_parameters
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,37 +36,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--captum-batch", type=int, default=512, help="captum batch size")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
-
-
-def make_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(n, 8) standard normal features and a nonlinear target (n,), float32."""
-    gen = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 8, generator=gen)
-    y = X[:, 0].sin() + X[:, 1] * X[:, 2] + 0.5 * X[:, 3].square() - 0.5 + X[:, 4:].sum(1) / 4
-    return X, y + 0.1 * torch.randn(n, generator=gen)
-
-
-def train_checkpoints(X, y, n_checkpoints: int, directory: Path, seed: int):
-    """Adam, 20 steps of batch 256 per segment and a decaying rate; a checkpoint after each."""
-    torch.manual_seed(seed)
-    model = build_mlp()
-    optimizer = torch.optim.Adam(model.parameters())
-    checkpoints, step = [], 0
-    for epoch in range(1, n_checkpoints + 1):
-        lr = 1e-3 * 0.8 ** (epoch - 1)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        for _ in range(20):
-            idx = torch.randint(len(X), (256,))
-            loss = (model(X[idx]).squeeze(1) - y[idx]).square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-        checkpoints.append(
-            save_checkpoint(model, directory / f"epoch_{epoch:04d}.pt", epoch, step, lr)
-        )
-    return model, checkpoints
 
 
 def timed(fn):
@@ -93,7 +62,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         model, checkpoints = train_checkpoints(
-            X_train, y_train, args.checkpoints, Path(tmp), args.seed
+            X_train, y_train, args.checkpoints, Path(tmp), args.seed, decay=0.8
         )
 
         ours = TracInCP(model, checkpoints, progress=False)
