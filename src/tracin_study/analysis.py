@@ -15,6 +15,7 @@ from sklearn.neighbors import NearestNeighbors
 from tracin_study.agreement import spearman, top_k_overlap
 from tracin_study.data import TARGET
 from tracin_study.geo import haversine_km, in_bay_area
+from tracin_study.influence import ALL_TEST_POINTS
 
 CAPPED_PRICE = 5.0  # MedHouseVal is capped at 5.00001 ($500,001)
 
@@ -76,7 +77,7 @@ def proponent_measures(
         "median_distance_km_all": float(np.median(distance)),
         "bay_area_share_all": float(bay.mean()),
     }
-    aggregate = proponents[proponents["test_index"] == -1]
+    aggregate = proponents[proponents["test_index"] == ALL_TEST_POINTS]
     for kind in ("proponent", "opponent"):
         idx = aggregate.loc[aggregate["kind"] == kind, "train_index"].to_numpy()
         out[f"n_{kind}s"] = int(idx.size)
@@ -107,7 +108,9 @@ def off_diagonal(matrix: pd.DataFrame) -> np.ndarray:
     return matrix.to_numpy()[rows, cols]
 
 
-def proponent_set_overlap(a: pd.DataFrame, b: pd.DataFrame, test_index: int = -1) -> float:
+def proponent_set_overlap(
+    a: pd.DataFrame, b: pd.DataFrame, test_index: int = ALL_TEST_POINTS
+) -> float:
     """|A ∩ B| / k for the proponent sets (train_index) of one test point in two tables."""
     sets = [
         set(t.loc[(t["test_index"] == test_index) & (t["kind"] == "proponent"), "train_index"])

@@ -42,7 +42,8 @@ class SeedInfluence:
         return pd.concat([table, prepared.train[COLUMNS]], axis=1)
 
     def proponents_table(self, k: int) -> pd.DataFrame:
-        """Top-k proponents and opponents of each test house and of their sum (test_index -1)."""
+        """Top-k proponents and opponents of each test house and of their sum (test_index
+        `ALL_TEST_POINTS`)."""
         return top_k(self.influence.sum(0), k, test_ids=self.test_index)
 
     def save_arrays(self, self_path: Path, influence_path: Path) -> None:
