@@ -95,7 +95,10 @@ def compare_rows(a, b, k: int, row_ids=None, total: bool = True) -> pd.DataFrame
 
 def mean_sd(frame: pd.DataFrame, by: list[str], values=METRICS) -> pd.DataFrame:
     """Mean, sample standard deviation (ddof=1; NaN for one value) and count of each column
-    in `values` within groups of `by`, in long form: columns `by`, metric, mean, sd, n."""
+    in `values` within groups of `by`, in long form: columns `by`, metric, mean, sd, n.
+
+    The summary of many columns and groups; `analysis.mean_sd_ci` summarises one sample
+    with its confidence interval."""
     grouped = frame.groupby(by, sort=False, dropna=False)[list(values)]
     long = grouped.agg(["mean", "std", "count"]).stack(level=0, future_stack=True)
     long.index = long.index.set_names([*by, "metric"])

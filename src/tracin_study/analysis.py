@@ -20,13 +20,25 @@ from tracin_study.influence import ALL_TEST_POINTS
 CAPPED_PRICE = 5.0  # MedHouseVal is capped at 5.00001 ($500,001)
 
 
+CONFIDENCE = 0.95  # of every interval across seeds (`mean_sd_ci`, `verdicts`)
+
+
+def t_quantile(dof: int) -> float:
+    """Quantile of Student's t (`dof` degrees of freedom) for a two-sided `CONFIDENCE`
+    interval."""
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof))
+
+
 def mean_sd_ci(values) -> dict:
-    """Mean, sample sd (ddof=1) and 95% t-interval of the per-seed values, plus n."""
+    """Mean, sample sd (ddof=1) and 95% t-interval of the per-seed values, plus n.
+
+    The summary of one sample; `agreement.mean_sd` gives mean, sd and n of many columns
+    within groups of a table."""
     x = np.asarray(values, dtype=np.float64)
     n = x.size
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else math.nan
-    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
+    half = t_quantile(n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
 
 
