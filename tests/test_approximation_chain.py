@@ -237,7 +237,7 @@ def test_approximation_chain_scores_and_comparison(chain_run, tiny_prepared):
 
 def test_approximation_chain_saves_every_array(chain_run, tmp_path):
     *_, chain = chain_run
-    chain.save(tmp_path / "scores.npz")
+    chain.save_arrays(tmp_path / "scores.npz")
     saved = np.load(tmp_path / "scores.npz")
     assert sorted(saved.files) == sorted(
         ["train_index", "test_index", "ideal", "first_order", "checkpoint_counts", "tracin_cp"]

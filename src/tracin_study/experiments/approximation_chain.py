@@ -323,7 +323,7 @@ class ApproximationChain:
         comparison["checkpoints"] = comparison["checkpoints"].astype("Int64")
         return comparison
 
-    def save(self, path: Path) -> None:
+    def save_arrays(self, path: Path) -> None:
         """All score arrays as a compressed .npz, under the field names."""
         np.savez_compressed(
             path,
