@@ -16,6 +16,7 @@ from tracin_study.agreement import (
     top_k,
     top_k_overlap,
 )
+from tracin_study.influence import ALL_TEST_POINTS
 
 
 def test_correlations_match_scipy_and_hand_values():
@@ -61,7 +62,7 @@ def test_compare_and_compare_rows():
     single = compare(a[0], b[0], 5)
     assert set(single) == {"pearson", "spearman", "top_k_overlap", "k"} and single["k"] == 5
     table = compare_rows(a, b, 5, row_ids=[7, 8, 9])
-    assert table["row"].tolist() == [7, 8, 9, -1]
+    assert table["row"].tolist() == [7, 8, 9, ALL_TEST_POINTS]
     assert table.loc[0, "pearson"] == pytest.approx(single["pearson"])
     assert table.loc[3, "spearman"] == pytest.approx(spearman(a.sum(0), b.sum(0)))
     assert len(compare_rows(a, a, 5, total=False)) == 3

@@ -4,6 +4,7 @@ import pytest
 
 from tracin_study import analysis
 from tracin_study.data import TARGET
+from tracin_study.influence import ALL_TEST_POINTS
 
 
 def test_mean_sd_ci_is_the_t_interval():
@@ -46,7 +47,7 @@ def test_proponent_measures_use_the_aggregate_rows_only():
     houses = _houses()
     proponents = pd.DataFrame(
         {
-            "test_index": [-1, -1, -1, 7],
+            "test_index": [ALL_TEST_POINTS] * 3 + [7],
             "train_index": [0, 1, 5, 9],
             "influence": [3.0, 2.0, -1.0, 9.0],
             "rank": [1, 2, 1, 1],
@@ -68,6 +69,8 @@ def test_pairwise_matrix_and_its_pairs():
 
 def test_proponent_set_overlap_counts_shared_training_houses():
     def table(ids):
-        return pd.DataFrame({"test_index": -1, "train_index": ids, "kind": "proponent"})
+        return pd.DataFrame(
+            {"test_index": ALL_TEST_POINTS, "train_index": ids, "kind": "proponent"}
+        )
 
     assert analysis.proponent_set_overlap(table([1, 2, 3, 4]), table([3, 4, 5, 6])) == 0.5

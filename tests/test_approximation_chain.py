@@ -18,7 +18,7 @@ from tracin_study.experiments.approximation_chain import (
     summarise_comparison,
     train_ideal,
 )
-from tracin_study.influence import TracInCP
+from tracin_study.influence import ALL_TEST_POINTS, TracInCP
 from tracin_study.model import build_mlp
 
 
@@ -228,7 +228,7 @@ def test_approximation_chain_scores_and_comparison(chain_run, tiny_prepared):
     assert len(comparison) == (4 + 3) * 4
     first = comparison[comparison["method"] == "first_order"]
     assert first["checkpoints"].isna().all() and (first["reference"] == "ideal").all()
-    assert first["test_index"].tolist() == [7, 2, 11, -1]
+    assert first["test_index"].tolist() == [7, 2, 11, ALL_TEST_POINTS]
     assert (first["pearson"] > 0.99).all()  # a small learning rate: first order is accurate
     summary = summarise_comparison(comparison)
     assert (summary["n"] == 3).all()  # the summed-loss rows are left out
@@ -237,7 +237,7 @@ def test_approximation_chain_scores_and_comparison(chain_run, tiny_prepared):
 
 def test_approximation_chain_saves_every_array(chain_run, tmp_path):
     *_, chain = chain_run
-    chain.save(tmp_path / "scores.npz")
+    chain.save_arrays(tmp_path / "scores.npz")
     saved = np.load(tmp_path / "scores.npz")
     assert sorted(saved.files) == sorted(
         ["train_index", "test_index", "ideal", "first_order", "checkpoint_counts", "tracin_cp"]

@@ -8,7 +8,7 @@ import torch
 from tracin_study.checkpoints import read_manifest
 from tracin_study.config import TrainingConfig
 from tracin_study.experiments import checkpoint_ablation as ablation
-from tracin_study.influence import TracInCP
+from tracin_study.influence import ALL_TEST_POINTS, TracInCP
 from tracin_study.training import train
 
 TEST_INDEX = np.array([5, 0, 9])
@@ -62,7 +62,7 @@ def test_a_variant_compared_with_itself_agrees_perfectly(trained):
     )
     assert list(table.columns) == ablation.COLUMNS
     assert table["scope"].tolist() == ["self_influence", *["test_point"] * 3, "test_total"]
-    assert table["test_index"].iloc[1:].tolist() == [5, 0, 9, -1]
+    assert table["test_index"].iloc[1:].tolist() == [5, 0, 9, ALL_TEST_POINTS]
     assert pd.isna(table["test_index"].iloc[0])
     assert (table["seed"] == 3).all() and (table["k"] == 5).all()
     np.testing.assert_allclose(table[["pearson", "spearman", "top_k_overlap"]], 1.0)

@@ -7,6 +7,7 @@ import pytest
 from tracin_study import claims
 from tracin_study.data import TARGET, PreparedData
 from tracin_study.geo import nearest_houses
+from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.verdicts import OUTCOMES
 
 
@@ -74,7 +75,7 @@ def run(split):
         top = np.argsort(-train[TARGET].to_numpy(), kind="stable")[seed : seed + 10]
         proponents[seed] = pd.DataFrame(
             {
-                "test_index": -1,
+                "test_index": ALL_TEST_POINTS,
                 "train_index": np.r_[top, np.arange(10)],
                 "kind": ["proponent"] * 10 + ["opponent"] * 10,
             }

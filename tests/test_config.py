@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 import yaml
 
-from tracin_study.config import ConfigError, validate_config
+from tracin_study.config import (
+    ConfigError,
+    CorruptionConfig,
+    InfluenceConfig,
+    PaloAltoConfig,
+    RemovalConfig,
+    validate_config,
+)
 from tracin_study.experiments.approximation_chain import saved_steps, train_ideal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +33,26 @@ def test_default_config_is_valid_and_paper_faithful(default):
     assert default["training"]["epochs"] == 200
     assert default["influence"]["epochs"] == list(range(20, 201, 20))
     assert default["data"]["test_fraction"] == 0.2
+
+
+@pytest.mark.parametrize(
+    "section", [InfluenceConfig, PaloAltoConfig, CorruptionConfig, RemovalConfig]
+)
+def test_typed_sections_hold_the_config_section(default, section):
+    params = default
+    for key in section.KEYS:
+        params = params[key]
+    typed = section.from_config(default)
+    assert typed == section.from_params(params)
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in vars(typed).items()} == params
+    with pytest.raises(TypeError):
+        section.from_params({**params, "unknown": 1})
+
+
+def test_influence_config_reads_the_influence_section(default):
+    influence = InfluenceConfig.from_config(default)
+    assert influence.epochs == tuple(range(20, 201, 20))
+    assert (influence.top_k, influence.batch_size) == (50, 4096)
 
 
 def test_smoke_config_merged_over_default_is_valid(default):

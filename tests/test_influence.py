@@ -17,7 +17,7 @@ from tracin_study.checkpoints import (
     save_checkpoint,
     write_manifest,
 )
-from tracin_study.influence import InfluenceError, TracInCP, top_k
+from tracin_study.influence import ALL_TEST_POINTS, InfluenceError, TracInCP, top_k
 from tracin_study.model import build_mlp
 
 LEARNING_RATES = (0.1, 0.03, 0.005)
@@ -126,7 +126,7 @@ def test_top_k_matches_brute_force_order(mlp, data, expected):
     test_ids = [10, 11, 12, 13, 14, 15]
     table = top_k(result.influence.sum(0), k, test_ids=test_ids)
     truth = expected[1].sum(0)
-    rows = [(i, truth[m]) for m, i in enumerate(test_ids)] + [(-1, truth.sum(0))]
+    rows = [(i, truth[m]) for m, i in enumerate(test_ids)] + [(ALL_TEST_POINTS, truth.sum(0))]
     for test_index, row in rows:
         for kind, order in (("proponent", np.argsort(-row)), ("opponent", np.argsort(row))):
             want = [j for j in order[:k] if (row[j] > 0 if kind == "proponent" else row[j] < 0)]

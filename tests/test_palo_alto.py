@@ -5,6 +5,7 @@ import pytest
 from tracin_study import palo_alto as pa
 from tracin_study.data import FEATURES, TARGET, PreparedData
 from tracin_study.geo import nearest_houses
+from tracin_study.influence import ALL_TEST_POINTS
 
 PALO_ALTO = (37.4419, -122.1430)
 
@@ -21,7 +22,8 @@ def houses(prepared):
 
 
 def _proponents(pro, opp, per_house=None):
-    rows = [(-1, i, "proponent") for i in pro] + [(-1, i, "opponent") for i in opp]
+    rows = [(ALL_TEST_POINTS, i, "proponent") for i in pro]
+    rows += [(ALL_TEST_POINTS, i, "opponent") for i in opp]
     rows += per_house or []
     return pd.DataFrame(rows, columns=["test_index", "train_index", "kind"])
 

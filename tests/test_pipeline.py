@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
+from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.verdicts import OUTCOMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +88,7 @@ def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
         )
         ranked = pd.read_parquet(folder / "proponents.parquet")
         assert list(ranked.columns) == ["test_index", "train_index", "influence", "rank", "kind"]
-        assert set(ranked["test_index"]) == set(houses["test_index"]) | {-1}
+        assert set(ranked["test_index"]) == set(houses["test_index"]) | {ALL_TEST_POINTS}
         assert (ranked.groupby(["test_index", "kind"]).size() <= 5).all()
         per_checkpoint = np.load(folder / "self_influence_per_checkpoint.npz")
         assert list(per_checkpoint["epochs"]) == [2, 4]

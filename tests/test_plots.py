@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 
 from tracin_study import geo, plots  # noqa: E402
+from tracin_study.influence import ALL_TEST_POINTS  # noqa: E402
 
 # California's bounding box in degrees (Census: -124.48 to -114.13 east, 32.53 to 42.01 north)
 CA_LON, CA_LAT = (-124.6, -114.0), (32.4, 42.1)
@@ -78,7 +79,7 @@ def test_self_influence_maps_draw_outline_and_correct_aspect(houses):
 
 def test_palo_alto_zoom_uses_bay_area_latitude_and_outline(houses):
     proponents = pd.DataFrame(
-        {"test_index": -1, "kind": ["proponent", "opponent"], "train_index": [0, 1]}
+        {"test_index": ALL_TEST_POINTS, "kind": ["proponent", "opponent"], "train_index": [0, 1]}
     )
     fig = plots.palo_alto_map(houses.head(3), proponents, houses)
     zoom = fig.axes[1]

@@ -6,6 +6,7 @@ import torch
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import TrainingConfig
 from tracin_study.experiments import removal
+from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.training import predict, train
 
 CONFIG = TrainingConfig(
@@ -29,7 +30,11 @@ def houses(tiny_prepared):
 
 
 PROPONENTS = pd.DataFrame(
-    {"test_index": -1, "train_index": [4, 9, 2, 30], "kind": ["proponent"] * 3 + ["opponent"]}
+    {
+        "test_index": ALL_TEST_POINTS,
+        "train_index": [4, 9, 2, 30],
+        "kind": ["proponent"] * 3 + ["opponent"],
+    }
 )
 
 

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tracin_study.influence import ALL_TEST_POINTS
+
 METRICS = ("pearson", "spearman", "top_k_overlap")
 
 
@@ -76,8 +78,8 @@ def compare_rows(a, b, k: int, row_ids=None, total: bool = True) -> pd.DataFrame
     """`compare` of each row of a and b (M, N), e.g. test points x training points.
 
     Returns one row per input row with column `row` (from `row_ids`, default 0..M-1) and the
-    `compare` keys; with `total`, one more row, `row` = -1, compares the column sums
-    (influence on the summed test loss).
+    `compare` keys; with `total`, one more row, `row` = `ALL_TEST_POINTS` (-1), compares the
+    column sums (influence on the summed test loss).
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or a.shape != b.shape:
@@ -87,13 +89,16 @@ def compare_rows(a, b, k: int, row_ids=None, total: bool = True) -> pd.DataFrame
         raise ValueError(f"row_ids needs {len(a)} entries, got shape {ids.shape}")
     rows = [{"row": int(i), **compare(x, y, k)} for i, x, y in zip(ids, a, b, strict=True)]
     if total:
-        rows.append({"row": -1, **compare(a.sum(0), b.sum(0), k)})
+        rows.append({"row": ALL_TEST_POINTS, **compare(a.sum(0), b.sum(0), k)})
     return pd.DataFrame(rows)
 
 
 def mean_sd(frame: pd.DataFrame, by: list[str], values=METRICS) -> pd.DataFrame:
     """Mean, sample standard deviation (ddof=1; NaN for one value) and count of each column
-    in `values` within groups of `by`, in long form: columns `by`, metric, mean, sd, n."""
+    in `values` within groups of `by`, in long form: columns `by`, metric, mean, sd, n.
+
+    The summary of many columns and groups; `analysis.mean_sd_ci` summarises one sample
+    with its confidence interval."""
     grouped = frame.groupby(by, sort=False, dropna=False)[list(values)]
     long = grouped.agg(["mean", "std", "count"]).stack(level=0, future_stack=True)
     long.index = long.index.set_names([*by, "metric"])

@@ -15,17 +15,30 @@ from sklearn.neighbors import NearestNeighbors
 from tracin_study.agreement import spearman, top_k_overlap
 from tracin_study.data import TARGET
 from tracin_study.geo import haversine_km, in_bay_area
+from tracin_study.influence import ALL_TEST_POINTS
 
 CAPPED_PRICE = 5.0  # MedHouseVal is capped at 5.00001 ($500,001)
 
 
+CONFIDENCE = 0.95  # of every interval across seeds (`mean_sd_ci`, `verdicts`)
+
+
+def t_quantile(dof: int) -> float:
+    """Quantile of Student's t (`dof` degrees of freedom) for a two-sided `CONFIDENCE`
+    interval."""
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof))
+
+
 def mean_sd_ci(values) -> dict:
-    """Mean, sample sd (ddof=1) and 95% t-interval of the per-seed values, plus n."""
+    """Mean, sample sd (ddof=1) and 95% t-interval of the per-seed values, plus n.
+
+    The summary of one sample; `agreement.mean_sd` gives mean, sd and n of many columns
+    within groups of a table."""
     x = np.asarray(values, dtype=np.float64)
     n = x.size
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else math.nan
-    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
+    half = t_quantile(n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
 
 
@@ -76,7 +89,7 @@ def proponent_measures(
         "median_distance_km_all": float(np.median(distance)),
         "bay_area_share_all": float(bay.mean()),
     }
-    aggregate = proponents[proponents["test_index"] == -1]
+    aggregate = proponents[proponents["test_index"] == ALL_TEST_POINTS]
     for kind in ("proponent", "opponent"):
         idx = aggregate.loc[aggregate["kind"] == kind, "train_index"].to_numpy()
         out[f"n_{kind}s"] = int(idx.size)
@@ -107,7 +120,9 @@ def off_diagonal(matrix: pd.DataFrame) -> np.ndarray:
     return matrix.to_numpy()[rows, cols]
 
 
-def proponent_set_overlap(a: pd.DataFrame, b: pd.DataFrame, test_index: int = -1) -> float:
+def proponent_set_overlap(
+    a: pd.DataFrame, b: pd.DataFrame, test_index: int = ALL_TEST_POINTS
+) -> float:
     """|A ∩ B| / k for the proponent sets (train_index) of one test point in two tables."""
     sets = [
         set(t.loc[(t["test_index"] == test_index) & (t["kind"] == "proponent"), "train_index"])

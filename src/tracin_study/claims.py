@@ -13,6 +13,7 @@ import pandas as pd
 
 from tracin_study.analysis import mean_sd_ci, neighbour_distances
 from tracin_study.data import TARGET, PreparedData
+from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.loss_rankings import SCORES, compare_rankings
 from tracin_study.palo_alto import BASELINES, baseline_sets, baseline_table
 from tracin_study.verdicts import EffectRule, ValueRule
@@ -313,7 +314,7 @@ def evaluate_claims(
     per-seed measurements."""
     measurements = seed_measurements(self_influence, proponents, prepared, houses, metrics, top_n)
     first = proponents[min(proponents)]
-    k = int(((first["test_index"] == -1) & (first["kind"] == "proponent")).sum())
+    k = int(((first["test_index"] == ALL_TEST_POINTS) & (first["kind"] == "proponent")).sum())
     claim_list = claims(top_n, k)
     if removal is not None:
         measurements = measurements.join(removal, how="left")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Self
 
 import jsonschema
 import yaml
@@ -35,6 +36,71 @@ class TrainingConfig:
         """Epochs after which a checkpoint is saved: 0 (the initial model), every
         `checkpoint_every`, and the last."""
         return sorted({0, self.epochs, *range(0, self.epochs + 1, self.checkpoint_every)})
+
+
+class _Section:
+    """A config section as a frozen dataclass whose fields are the section's keys (lists
+    become tuples). `from_config` reads it from the whole config; `from_params` from the
+    section alone, e.g. a rule's params, which stay plain dicts so that Snakemake can compare
+    them from run to run."""
+
+    KEYS: ClassVar[tuple[str, ...]]  # where the section sits in the config
+
+    @classmethod
+    def from_params(cls, section: dict) -> Self:
+        """The dataclass of the section `section` (all its keys, no others)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in section.items()})
+
+    @classmethod
+    def from_config(cls, config: dict) -> Self:
+        """The dataclass of this section of a validated config."""
+        section = config
+        for key in cls.KEYS:
+            section = section[key]
+        return cls.from_params(section)
+
+
+@dataclass(frozen=True)
+class InfluenceConfig(_Section):
+    """TracInCP: the checkpoint `epochs` summed over, the `top_k` proponents and opponents
+    kept, the engine's `batch_size` and the `threads` of each job."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("influence",)
+    epochs: tuple[int, ...]
+    top_k: int
+    batch_size: int
+    threads: int
+
+
+@dataclass(frozen=True)
+class PaloAltoConfig(_Section):
+    """The `n_houses` test houses nearest to (`latitude`, `longitude`)."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("palo_alto",)
+    latitude: float
+    longitude: float
+    n_houses: int
+
+
+@dataclass(frozen=True)
+class CorruptionConfig(_Section):
+    """The corrupted-target experiment: the `fraction` of training targets corrupted, drawn
+    with `corruption_seed`."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("experiments", "corruption")
+    fraction: float
+    corruption_seed: int
+
+
+@dataclass(frozen=True)
+class RemovalConfig(_Section):
+    """The removal experiment: the model `seeds` retrained, the number of `random_draws` of
+    random removal sets, drawn with `random_seed`."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("removal",)
+    seeds: tuple[int, ...]
+    random_draws: int
+    random_seed: int
 
 
 class ConfigError(ValueError):

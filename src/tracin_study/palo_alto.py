@@ -4,7 +4,8 @@ and price level, aggregate and per test house.
 `houses` is the palo_alto_test_points.csv table: the `n` test-split houses nearest (great
 circle) to the configured centre of Palo Alto, whatever town they lie in; `proponents` a
 proponents.parquet table; `prepared` the `PreparedData` of the run. Prices are MedHouseVal
-in $100,000 (capped at 5.00001); the aggregate rows of `proponents` have test_index -1.
+in $100,000 (capped at 5.00001); the aggregate rows of `proponents` have test_index
+`ALL_TEST_POINTS` (-1).
 """
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 from tracin_study.analysis import CAPPED_PRICE
 from tracin_study.data import FEATURES, TARGET, PreparedData
 from tracin_study.geo import haversine_km, in_bay_area
+from tracin_study.influence import ALL_TEST_POINTS
 
 BASELINES = {
     "opponents": "the aggregate opponents",
@@ -23,8 +25,9 @@ BASELINES = {
 }
 
 
-def aggregate(proponents: pd.DataFrame, kind: str, test_index: int = -1) -> np.ndarray:
-    """train_index (k,) of the proponents or opponents (`kind`) of one test house (-1: all)."""
+def aggregate(proponents: pd.DataFrame, kind: str, test_index: int = ALL_TEST_POINTS) -> np.ndarray:
+    """train_index (k,) of the proponents or opponents (`kind`) of one test house
+    (`ALL_TEST_POINTS`: of all)."""
     rows = (proponents["test_index"] == test_index) & (proponents["kind"] == kind)
     return proponents.loc[rows, "train_index"].to_numpy()
 

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.colors import BoundaryNorm
 
 from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent, california_outline
+from tracin_study.influence import ALL_TEST_POINTS
 
 LON, LAT = "Longitude (degrees east)", "Latitude (degrees north)"
 BACKGROUND = {"s": 1, "c": "0.8", "alpha": 0.4, "linewidths": 0, "label": "all training houses"}
@@ -162,10 +163,14 @@ def self_influence_small_multiples(
 
 
 def palo_alto_map(
-    houses: pd.DataFrame, proponents: pd.DataFrame, train: pd.DataFrame, test_index: int = -1
+    houses: pd.DataFrame,
+    proponents: pd.DataFrame,
+    train: pd.DataFrame,
+    test_index: int = ALL_TEST_POINTS,
 ) -> plt.Figure:
-    """The Palo Alto test houses with the proponents and opponents of `test_index` (-1: of
-    all of them together), on the whole state and zoomed on the Bay Area."""
+    """The Palo Alto test houses with the proponents and opponents of `test_index`
+    (`ALL_TEST_POINTS`: of all of them together), on the whole state and zoomed on the Bay
+    Area."""
     chosen = proponents[proponents["test_index"] == test_index]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     for ax, title, box in (
@@ -203,7 +208,9 @@ def palo_alto_map(
             outline = np.vstack([BAY_AREA_POLYGON, BAY_AREA_POLYGON[:1]])
             ax.plot(*outline.T, c="0.4", lw=0.8, ls=":", label="Bay Area (nine counties)")
         ax.legend(loc="lower left", fontsize=8)
-    which = "all Palo Alto test houses" if test_index == -1 else f"test house {test_index}"
+    which = (
+        "all Palo Alto test houses" if test_index == ALL_TEST_POINTS else f"test house {test_index}"
+    )
     fig.suptitle(f"Proponents and opponents of {which}")
     fig.tight_layout()
     return fig

@@ -24,12 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from tracin_study.analysis import mean_sd_ci
+from tracin_study.analysis import mean_sd_ci, t_quantile
 
 OUTCOMES = ("reproduced", "contradicted", "no effect", "inconclusive")
-CONFIDENCE = 0.95
 
 
 def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
@@ -46,7 +44,7 @@ def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
     r, c = np.triu_indices(n - 1, k=1)
     estimates = loo[:, r, c].mean(1)
     se = math.sqrt((n - 1) / n * float(((estimates - estimates.mean()) ** 2).sum()))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * se)
+    half = t_quantile(n - 1) * se
     return {"mean": mean, "ci95": [mean - half, mean + half], "n_seeds": n}
 
 

@@ -18,7 +18,7 @@ chain = approximation_chain(
 )
 comparison = chain.comparison(sm.params.top_k)
 summary = summarise_comparison(comparison)
-chain.save(sm.output.scores)
+chain.save_arrays(sm.output.scores)
 comparison.to_csv(sm.output.comparison, index=False)
 summary.to_csv(sm.output.summary, index=False)
 plots.save(plots.correlation_vs_k(summary[summary["reference"] == "ideal"]), sm.output.figure)

@@ -4,7 +4,7 @@ recipe, and save the checkpoints and the targets used."""
 import json
 from pathlib import Path
 
-from tracin_study.config import TrainingConfig
+from tracin_study.config import CorruptionConfig, TrainingConfig
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.corruption import train_corrupted
 from tracin_study.provenance import provenance
@@ -12,18 +12,22 @@ from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-cfg = sm.params.corruption
+cfg = CorruptionConfig.from_params(sm.params.corruption)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 targets, metrics = train_corrupted(
     prepared,
     TrainingConfig.from_config(dict(sm.params.items())),
     int(sm.wildcards.seed),
-    cfg["fraction"],
-    cfg["corruption_seed"],
+    cfg.fraction,
+    cfg.corruption_seed,
     Path(sm.output.manifest).parent,
 )
 targets.to_parquet(sm.output.targets, index=False)
-metrics |= {"threads": sm.threads, "corruption": cfg, **provenance(sm.config, Path(sm.scriptdir))}
+metrics |= {
+    "threads": sm.threads,
+    "corruption": sm.params.corruption,
+    **provenance(sm.config, Path(sm.scriptdir)),
+}
 Path(sm.output.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
 log.info(
     "read %s; trained in %.1f s; wrote %s, %s, %s",

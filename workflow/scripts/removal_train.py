@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import RemovalConfig, TrainingConfig
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.removal import removal_record, removed_houses
 from tracin_study.provenance import provenance
@@ -19,7 +19,8 @@ seed, name = int(sm.wildcards.seed), sm.wildcards.removal_set
 prepared = load_prepared(PreparedFiles.of(sm.input))
 houses = pd.read_csv(sm.input.houses)
 proponents = pd.read_parquet(sm.input.proponents)
-removed = removed_houses(name, proponents, prepared, houses, seed, sm.params.removal["random_seed"])
+random_seed = RemovalConfig.from_params(sm.params.removal).random_seed
+removed = removed_houses(name, proponents, prepared, houses, seed, random_seed)
 recipe = TrainingConfig.from_config(dict(sm.params.items()))
 record = removal_record(
     name, removed, read_manifest(sm.input.manifest), prepared, houses, recipe, seed

@@ -5,23 +5,24 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study.checkpoints import read_manifest
+from tracin_study.config import InfluenceConfig
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.seed_influence import compute_seed_influence
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-cfg = sm.params.influence
+cfg = InfluenceConfig.from_params(sm.params.influence)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 houses = pd.read_csv(sm.input.houses)
 result = compute_seed_influence(
     read_manifest(sm.input.manifest),
     prepared,
     houses["test_index"].to_numpy(),
-    cfg["epochs"],
-    cfg["batch_size"],
+    list(cfg.epochs),
+    cfg.batch_size,
 )
 result.self_influence_table(prepared).to_parquet(sm.output.self_influence, index=False)
-result.proponents_table(cfg["top_k"]).to_parquet(sm.output.proponents, index=False)
+result.proponents_table(cfg.top_k).to_parquet(sm.output.proponents, index=False)
 result.save_arrays(Path(sm.output.self_per_checkpoint), Path(sm.output.influence_per_checkpoint))
-log.info("seed %s: TracInCP over epochs %s written", sm.wildcards.seed, cfg["epochs"])
+log.info("seed %s: TracInCP over epochs %s written", sm.wildcards.seed, list(cfg.epochs))

@@ -30,7 +30,7 @@ from torch import nn
 from tracin_study.agreement import compare_rows, mean_sd
 from tracin_study.checkpoints import Checkpoint, Manifest, save_checkpoint, write_manifest
 from tracin_study.data import PreparedData
-from tracin_study.influence import TracInCP
+from tracin_study.influence import ALL_TEST_POINTS, TracInCP
 from tracin_study.influence.algebra import cross_terms
 from tracin_study.influence.gradients import Gradients, hooked_factors
 from tracin_study.model import build_mlp
@@ -295,7 +295,8 @@ class ApproximationChain:
     def comparison(self, top_k: int) -> pd.DataFrame:
         """`compare_rows` of first order and each TracInCP against TracInIdeal, and of each
         TracInCP against first order: columns reference, method, checkpoints (<NA> for first
-        order), test_index (-1: the summed test loss), pearson, spearman, top_k_overlap, k."""
+        order), test_index (`ALL_TEST_POINTS`: the summed test loss), pearson, spearman,
+        top_k_overlap, k."""
         frames = []
         for reference in ("ideal", "first_order"):
             methods = [("first_order", np.nan, self.first_order)] if reference == "ideal" else []
@@ -322,7 +323,7 @@ class ApproximationChain:
         comparison["checkpoints"] = comparison["checkpoints"].astype("Int64")
         return comparison
 
-    def save(self, path: Path) -> None:
+    def save_arrays(self, path: Path) -> None:
         """All score arrays as a compressed .npz, under the field names."""
         np.savez_compressed(
             path,
@@ -360,7 +361,7 @@ def approximation_chain(
 
 
 def summarise_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
-    """`mean_sd` over the test points (the summed-loss rows, test_index -1, left out) of each
-    reference, method and number of checkpoints."""
-    per_point = comparison[comparison["test_index"] >= 0]
+    """`mean_sd` over the test points (the summed-loss rows, test_index `ALL_TEST_POINTS`,
+    left out) of each reference, method and number of checkpoints."""
+    per_point = comparison[comparison["test_index"] != ALL_TEST_POINTS]
     return mean_sd(per_point, ["reference", "method", "checkpoints"])

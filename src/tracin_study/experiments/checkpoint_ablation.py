@@ -14,7 +14,7 @@ import torch
 from tracin_study.agreement import METRICS, compare, compare_rows, mean_sd
 from tracin_study.checkpoints import Manifest
 from tracin_study.data import PreparedData
-from tracin_study.influence import TracInCP
+from tracin_study.influence import ALL_TEST_POINTS, TracInCP
 
 PAPER = "all_layers_paper_checkpoints"
 EVERY = "all_layers_all_checkpoints"
@@ -74,7 +74,7 @@ def compare_variants(
 
     Per pair, one row per scope: `self_influence` (test_index <NA>), `test_point` (one per
     test house, test_index from `test_index` (M,)) and `test_total` (the summed test loss,
-    test_index -1). Columns `COLUMNS`.
+    test_index `ALL_TEST_POINTS`). Columns `COLUMNS`.
     """
     frames = []
     for a, b in pairs:
@@ -84,7 +84,9 @@ def compare_variants(
         )
         rows = compare_rows(infl_a, infl_b, top_k, row_ids=test_index)
         rows = rows.rename(columns={"row": "test_index"})
-        rows.insert(0, "scope", np.where(rows["test_index"] >= 0, "test_point", "test_total"))
+        rows.insert(
+            0, "scope", np.where(rows["test_index"] != ALL_TEST_POINTS, "test_point", "test_total")
+        )
         frames.append(pd.concat([own, rows], ignore_index=True).assign(variant_a=a, variant_b=b))
     return pd.concat(frames, ignore_index=True).assign(seed=seed)[COLUMNS]
 

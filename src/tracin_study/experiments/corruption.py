@@ -216,8 +216,8 @@ def detection_scores(
 ) -> dict[str, np.ndarray]:
     """The scores (N,) that rank training points (X (N, F), targets y (N,) as trained on) for
     inspection, keyed by the names in `SCORES`: TracInCP self-influence over the checkpoints
-    of `epochs`, all layers and last layer only; all-layer self-influence at the last saved
-    checkpoint alone (all three from one engine pass); the final training loss; the training
+    of `epochs`, all layers and last layer only; self-influence over all layers at the last
+    saved checkpoint alone (all three from one engine pass); the final training loss; the training
     loss summed over the checkpoints of `epochs`; uniform random scores drawn from `rng`.
     """
     last = manifest.checkpoints[-1]

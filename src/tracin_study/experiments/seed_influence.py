@@ -17,7 +17,8 @@ from tracin_study.loss_rankings import loss_scores
 class SeedInfluence:
     """Per-checkpoint contributions (learning rate included) and the tables built from them.
 
-    self_all, self_last: (K, N) self-influence over all layers / the last layer only.
+    self_all_layers, self_last_layer: (K, N) self-influence over all layers / the last layer
+    only.
     influence: (K, M, N) influence of the N training houses on the M test houses.
     losses: `final_loss` and `summed_loss` (N,) of each training house (`loss_scores`).
     """
@@ -25,8 +26,8 @@ class SeedInfluence:
     epochs: np.ndarray
     learning_rates: np.ndarray
     test_index: np.ndarray
-    self_all: np.ndarray
-    self_last: np.ndarray
+    self_all_layers: np.ndarray
+    self_last_layer: np.ndarray
     influence: np.ndarray
     losses: dict[str, np.ndarray]
 
@@ -35,14 +36,15 @@ class SeedInfluence:
         `self_influence_last_layer`, `final_loss`, `summed_loss`, then the raw features and price
         (MedHouseVal)."""
         table = prepared.train[["train_index", "row"]].copy()
-        table["self_influence"] = self.self_all.sum(0)
-        table["self_influence_last_layer"] = self.self_last.sum(0)
+        table["self_influence"] = self.self_all_layers.sum(0)
+        table["self_influence_last_layer"] = self.self_last_layer.sum(0)
         for name, values in self.losses.items():
             table[name] = values
         return pd.concat([table, prepared.train[COLUMNS]], axis=1)
 
     def proponents_table(self, k: int) -> pd.DataFrame:
-        """Top-k proponents and opponents of each test house and of their sum (test_index -1)."""
+        """Top-k proponents and opponents of each test house and of their sum (test_index
+        `ALL_TEST_POINTS`)."""
         return top_k(self.influence.sum(0), k, test_ids=self.test_index)
 
     def save_arrays(self, self_path: Path, influence_path: Path) -> None:
@@ -53,8 +55,8 @@ class SeedInfluence:
             self_path,
             epochs=self.epochs,
             learning_rates=self.learning_rates,
-            all_layers=self.self_all,
-            last_layer=self.self_last,
+            all_layers=self.self_all_layers,
+            last_layer=self.self_last_layer,
         )
         np.savez_compressed(
             influence_path,
@@ -73,8 +75,8 @@ def compute_seed_influence(
     batch_size: int,
 ) -> SeedInfluence:
     """TracInCP over the checkpoints of `epochs` for all training houses and the test houses
-    at positions `test_index` of the test split, in one engine pass (the last-layer
-    self-influence is that layer's term of the all-layer pass), and the training losses
+    at positions `test_index` of the test split, in one engine pass (the self-influence of the
+    last layer is that layer's term of the pass over all layers), and the training losses
     (`loss_scores`)."""
     engine = TracInCP(manifest.build_model(), manifest.select(epochs), batch_size=batch_size)
     X_test, y_test = prepared.X_test[test_index], prepared.y_test[test_index]
@@ -83,8 +85,8 @@ def compute_seed_influence(
         epochs=np.asarray(result.epochs),
         learning_rates=result.learning_rates,
         test_index=np.asarray(test_index),
-        self_all=result.self_influence,
-        self_last=result.self_by_layer[:, -1],
+        self_all_layers=result.self_influence,
+        self_last_layer=result.self_by_layer[:, -1],
         influence=result.influence,
         losses=loss_scores(manifest, epochs, prepared.X_train, prepared.y_train),
     )

@@ -5,6 +5,11 @@ per-example gradients of a batch; `algebra` the dot products from their factors.
 """
 
 from tracin_study.influence.engine import TracInCP
-from tracin_study.influence.result import InfluenceError, InfluenceResult, top_k
+from tracin_study.influence.result import (
+    ALL_TEST_POINTS,
+    InfluenceError,
+    InfluenceResult,
+    top_k,
+)
 
-__all__ = ["InfluenceError", "InfluenceResult", "TracInCP", "top_k"]
+__all__ = ["ALL_TEST_POINTS", "InfluenceError", "InfluenceResult", "TracInCP", "top_k"]

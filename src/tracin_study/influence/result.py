@@ -6,6 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+ALL_TEST_POINTS = -1
+"""`test_index` of the rows that rank training points by their influence on the summed loss
+over all test points (not on one test point)."""
+
 
 class InfluenceError(ValueError):
     """Influence cannot be computed from these inputs, layers or checkpoints."""
@@ -83,9 +87,10 @@ def top_k(influence, k: int, test_ids=None) -> pd.DataFrame:
 
     influence: (M, N) TracInCP scores (test x train, summed over checkpoints).
     Returns one row per (test example, kind, rank) with columns `test_index` (from
-    `test_ids`, default 0..M-1; -1 for the sum over all M test examples), `train_index`
-    (column of `influence`), `influence`, `rank` (1..k) and `kind`: "proponent" for the k
-    largest positive scores (descending), "opponent" for the k most negative (ascending).
+    `test_ids`, default 0..M-1; `ALL_TEST_POINTS` (-1) for the sum over all M test examples),
+    `train_index` (column of `influence`), `influence`, `rank` (1..k) and `kind`: "proponent"
+    for the k largest positive scores (descending), "opponent" for the k most negative
+    (ascending).
     Fewer than k rows appear when fewer scores have that sign; ties keep the lower index.
     """
     scores = np.asarray(influence, dtype=np.float64)
@@ -96,7 +101,7 @@ def top_k(influence, k: int, test_ids=None) -> pd.DataFrame:
     ids = np.arange(len(scores)) if test_ids is None else np.asarray(test_ids)
     if ids.shape != (len(scores),):
         raise InfluenceError(f"test_ids needs {len(scores)} entries, got shape {ids.shape}")
-    rows = [*zip(ids.tolist(), scores, strict=True), (-1, scores.sum(0))]
+    rows = [*zip(ids.tolist(), scores, strict=True), (ALL_TEST_POINTS, scores.sum(0))]
     frames = []
     for test_index, row in rows:
         for kind, sign in (("proponent", 1.0), ("opponent", -1.0)):
