@@ -55,7 +55,9 @@ def checkpoint_files(folder, epochs):
     """The files that training writes into `folder`: a `state_dict` per saved epoch and,
     after the first step, Adam's state with it."""
     weights = [f"{folder}/epoch_{epoch:04d}.pt" for epoch in epochs]
-    return weights + [f"{folder}/epoch_{epoch:04d}.adam.pt" for epoch in epochs if epoch > 0]
+    return weights + [
+        f"{folder}/epoch_{epoch:04d}.adam.pt" for epoch in epochs if epoch > 0
+    ]
 
 
 def study_outputs(wildcard_values):
