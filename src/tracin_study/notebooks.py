@@ -4,6 +4,7 @@ from pathlib import Path
 
 KERNEL = "python3"  # ipykernel's own kernel spec: always the running interpreter
 HIDE_INPUT = "hide-input"  # cell tag: the HTML shows the cell's output, not its code
+INJECTED = "injected-parameters"  # papermill's tag of the parameters it injects
 
 
 def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
@@ -30,13 +31,14 @@ def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
 
 def to_html(notebook: Path, html: Path) -> None:
     """Write the executed `notebook` as a self-contained HTML page; the code of cells tagged
-    `hide-input` is left out (the notebook itself keeps it)."""
+    `hide-input`, and of the parameters papermill injected, is left out (the notebook itself
+    keeps it)."""
     import nbformat
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
     config = Config()
-    config.TagRemovePreprocessor.remove_input_tags = {HIDE_INPUT}
+    config.TagRemovePreprocessor.remove_input_tags = {HIDE_INPUT, INJECTED}
     config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(config=config)
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
