@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import torch
-from synthetic import make_data, train_checkpoints
+from synthetic import argument_parser, make_data, train_checkpoints
 
 from tracin_study.checkpoints import load_checkpoint
 from tracin_study.influence import TracInCP
@@ -30,14 +30,9 @@ from tracin_study.model import build_mlp, count_parameters
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
-    parser.add_argument("--n-train", type=int, default=16512, help="training points")
-    parser.add_argument("--n-test", type=int, default=11, help="test points")
-    parser.add_argument("--checkpoints", type=int, default=10, help="checkpoints to sum over")
+    parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, default=1024, help="engine batch size")
     parser.add_argument("--repeats", type=int, default=3, help="runs per self-influence time")
-    parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from captum.influence import TracInCP as CaptumTracInCP
-from synthetic import make_data, train_checkpoints
+from synthetic import argument_parser, make_data, train_checkpoints
 from torch import nn
 from torch.utils.data import TensorDataset
 
@@ -28,13 +28,8 @@ from tracin_study.model import count_parameters
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
-    parser.add_argument("--n-train", type=int, default=16512, help="training points")
-    parser.add_argument("--n-test", type=int, default=11, help="test points")
-    parser.add_argument("--checkpoints", type=int, default=10, help="checkpoints to sum over")
+    parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--captum-batch", type=int, default=512, help="captum batch size")
-    parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
 

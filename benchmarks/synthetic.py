@@ -1,12 +1,24 @@
 """The benchmarks' shared set-up: housing-like synthetic data and a paper-size MLP trained
 briefly with Adam, saving checkpoints (with Adam's state) to time influence on."""
 
+import argparse
 from pathlib import Path
 
 import torch
 
 from tracin_study.checkpoints import Checkpoint, save_checkpoint
 from tracin_study.model import build_mlp
+
+
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The options every influence benchmark takes: threads, problem size and seed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    parser.add_argument("--n-train", type=int, default=16512, help="training points")
+    parser.add_argument("--n-test", type=int, default=11, help="test points")
+    parser.add_argument("--checkpoints", type=int, default=10, help="checkpoints to sum over")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
 
 
 def make_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -56,6 +56,16 @@ def _below(a: float, b: float, resolution: float) -> bool:
     return a < b - resolution
 
 
+def _seed_interval(values) -> tuple[np.ndarray, float, float] | None:
+    """The per-seed values (n,) as floats and their 95% interval, or None when there is no
+    finite interval (fewer than 2 seeds), which every rule judges inconclusive."""
+    x = np.asarray(values, dtype=np.float64)
+    low, high = mean_sd_ci(x)["ci95"]
+    if x.size < 2 or not np.isfinite([low, high]).all():
+        return None
+    return x, low, high
+
+
 @dataclass(frozen=True)
 class EffectRule:
     """A claimed effect against a null value.
@@ -86,10 +96,10 @@ class EffectRule:
 
     def verdict(self, values) -> str:
         """One of `OUTCOMES` for the per-seed values (n,)."""
-        x = np.asarray(values, dtype=np.float64)
-        low, high = mean_sd_ci(x)["ci95"]
-        if x.size < 2 or not np.isfinite([low, high]).all():
+        interval = _seed_interval(values)
+        if interval is None:
             return "inconclusive"
+        x, low, high = interval
         res, (m_low, m_high) = self.resolution, self.margin
         if _above(low, m_low, res) and _below(high, m_high, res):
             return "no effect"
@@ -130,10 +140,10 @@ class ValueRule:
 
     def verdict(self, values) -> str:
         """One of `OUTCOMES` for the per-seed values (n,)."""
-        x = np.asarray(values, dtype=np.float64)
-        low, high = mean_sd_ci(x)["ci95"]
-        if x.size < 2 or not np.isfinite([low, high]).all():
+        interval = _seed_interval(values)
+        if interval is None:
             return "inconclusive"
+        x, low, high = interval
         res = self.resolution
         null_low, null_high = self.null - self.null_margin, self.null + self.null_margin
         if _above(low, null_low, res) and _below(high, null_high, res):
