@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 
 from tracin_study import geo, plots  # noqa: E402
@@ -133,3 +134,21 @@ def test_heatmap_diverging_scale_shows_negative_correlations():
     # centred at 0: the middle of the scale is (nearly) white, the ends are far apart
     assert np.allclose(cmap(0.5)[:3], 1, atol=0.1)
     assert not np.allclose(image.to_rgba(-0.5), image.to_rgba(0.5), atol=0.1)
+
+
+def test_lds_figure_has_one_column_of_house_points_per_method():
+    per_house = pd.DataFrame(
+        {
+            "method": ["raw"] * 3 + ["adam"] * 3,
+            "test_index": [1, 2, 3] * 2,
+            "lds": [0.2, 0.4, np.nan, -0.1, 0.5, 0.9],
+        }
+    )
+    fig = plots.lds_by_method(per_house)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["raw", "adam"]
+    sizes = [len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection)]
+    assert sizes[:2] == [2, 3]  # a house without an LDS (NaN) is left out
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(legend) == ["mean ± sd over houses", "one Palo Alto test house"]
+    assert ax.get_ylim() == (-1.05, 1.05)

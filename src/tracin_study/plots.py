@@ -325,6 +325,34 @@ def detection_curves(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def lds_by_method(per_house: pd.DataFrame) -> plt.Figure:
+    """The LDS of each scoring method: one point per Palo Alto test house, with the mean ±
+    sd over houses.
+
+    per_house: results/lds/per_house.csv (columns method, test_index, lds).
+    """
+    fig, ax = plt.subplots(figsize=(6, 4))
+    methods = list(dict.fromkeys(per_house["method"]))
+    for i, method in enumerate(methods):
+        lds = per_house.loc[per_house["method"] == method, "lds"].dropna()
+        jitter = np.linspace(-0.12, 0.12, len(lds)) if len(lds) > 1 else np.zeros(len(lds))
+        ax.scatter(i + jitter, lds, s=14, color=f"C{i}", alpha=0.6, zorder=2)
+        ax.errorbar(i + 0.3, lds.mean(), yerr=lds.std(), fmt="o", color="k", capsize=4, zorder=3)
+    ax.errorbar([], [], fmt="o", color="k", capsize=4, label="mean ± sd over houses")
+    ax.scatter([], [], s=14, color="0.5", label="one Palo Alto test house")
+    ax.axhline(0, color="grey", lw=1, ls=":")
+    ax.set_xticks(range(len(methods)), methods)
+    ax.set(
+        xlabel="TracIn score",
+        ylabel="LDS (Spearman across training subsets)",
+        ylim=(-1.05, 1.05),
+        title="Linear datamodeling score of each TracIn score",
+    )
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: plt.Figure, path) -> None:
     """Write `fig` as a PNG (120 dpi) at `path`, creating its folder."""
     path = Path(path)
