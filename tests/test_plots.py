@@ -152,3 +152,17 @@ def test_lds_figure_has_one_column_of_house_points_per_method():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert sorted(legend) == ["mean ± sd over houses", "one Palo Alto test house"]
     assert ax.get_ylim() == (-1.05, 1.05)
+
+
+def test_correlation_vs_k_draws_the_sgd_run_only():
+    rows = [
+        ("sgd", "tracin_cp", k, metric, 0.5 + k / 10)
+        for k in (1, 2)
+        for metric in ("pearson", "spearman")
+    ]
+    rows += [("sgd", "first_order", None, m, 0.99) for m in ("pearson", "spearman")]
+    rows += [("adam", "first_order_raw", None, m, 0.1) for m in ("pearson", "spearman")]
+    summary = pd.DataFrame(rows, columns=["optimizer", "method", "checkpoints", "metric", "mean"])
+    fig = plots.correlation_vs_k(summary.assign(sd=0.01))
+    dashed = [line.get_ydata()[0] for line in fig.axes[0].lines if line.get_linestyle() == "--"]
+    assert dashed == [0.99, 0.99]  # first-order TracIn of the SGD run, not the Adam rows

@@ -266,14 +266,16 @@ def heatmap(matrix: pd.DataFrame, title: str, colour_label: str) -> plt.Figure:
 
 def correlation_vs_k(summary: pd.DataFrame) -> plt.Figure:
     """Mean ± sd over test points of the correlation of TracInCP with TracInIdeal against the
-    number of checkpoints k, with first-order TracIn as a dashed line.
+    number of checkpoints k, with first-order TracIn as a dashed line, for the SGD run.
 
-    summary: rows of results/validation/ideal/summary.csv with reference "ideal" (columns
-    method, checkpoints (empty for first-order TracIn), metric, mean, sd).
+    summary: rows of results/approximation_chain/summary.csv with reference "ideal" (columns
+    optimizer, method, checkpoints (empty for first-order TracIn), metric, mean, sd); rows
+    of other optimizers are left out.
     """
     fig, ax = plt.subplots(figsize=(6, 4.2))
+    sgd = summary[summary["optimizer"] == "sgd"]
     for metric, colour in (("pearson", "C0"), ("spearman", "C1")):
-        rows = summary[summary["metric"] == metric]
+        rows = sgd[sgd["metric"] == metric]
         cp = rows[rows["checkpoints"].notna()].sort_values("checkpoints")
         ax.errorbar(
             cp["checkpoints"],
