@@ -15,6 +15,12 @@ pass. Then, exactly, dl/dW = delta a^T and dl/db = delta with delta = dl/dy, so 
 and one backward pass over the batch [z_t, z'_1..z'_M] (the engine's `hooked_factors`) give
 the SGD update and all M dot products (the engine's `cross_terms`):
 grad l(z) . grad l(z') = sum over layers of (delta . delta') (a . a' + 1).
+
+The Adam case (`record_adam`) takes Adam steps at batch size 1 with beta1 = 0, so that each
+step still moves by one example's gradient, preconditioned: w_{t+1} = w_t - eta P_t g_t with
+P_t = diag(1 / (sqrt(v_hat_t) + eps)) and v_hat_t the bias-corrected second moment after
+g_t is folded in. Its first-order estimate is eta grad l(w_t, z')^T P_t g_t, the change along
+the step actually taken; raw TracIn, eta g_t . grad l(w_t, z'), is recorded beside it.
 """
 
 import dataclasses
@@ -57,7 +63,8 @@ class IdealRun:
 
     train_index: (T,) int64, the training point z_t used at step t (0..N-1).
     exact: (T, M) float64, l(w_t, z') - l(w_{t+1}, z').
-    first_order: (T, M) float64, eta grad l(w_t, z_t) . grad l(w_t, z').
+    first_order: (T, M) float64, eta grad l(w_t, z_t) . grad l(w_t, z') (for Adam steps
+    eta grad l(w_t, z')^T P_t grad l(w_t, z_t), the first-order change along the step).
     test_loss: (T + 1, M) float64, l(w_t, z') for t = 0..T.
     checkpoints: the saved states in step order (empty when none were saved).
     first_order_raw: (T, M) float64, eta grad l(w_t, z_t) . grad l(w_t, z') when the steps
