@@ -38,6 +38,7 @@ include: "workflow/rules/checkpoint_ablation.smk"
 include: "workflow/rules/approximation_chain.smk"
 include: "workflow/rules/corruption.smk"
 include: "workflow/rules/removal.smk"
+include: "workflow/rules/lds.smk"
 include: "workflow/rules/notebooks.smk"
 
 
@@ -47,4 +48,4 @@ include: "workflow/rules/notebooks.smk"
 rule all:
     """The whole study: every seed's results, the experiments and the report."""
     input:
-        study_outputs({"removal_train": REMOVAL_JOBS}),
+        study_outputs({"removal_train": REMOVAL_JOBS, "lds_train": LDS_JOBS}),

@@ -3,16 +3,20 @@
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.experiments.approximation_chain import (
+    adam_comparison,
     approximation_chain,
     evenly_spaced,
     per_pair,
+    record_adam,
     record_ideal,
+    record_ideal_adam,
     record_sgd,
     subsample,
     summarise_comparison,
@@ -243,3 +247,66 @@ def test_approximation_chain_saves_every_array(chain_run, tmp_path):
         ["train_index", "test_index", "ideal", "first_order", "checkpoint_counts", "tracin_cp"]
     )
     np.testing.assert_array_equal(saved["tracin_cp"], chain.tracin_cp)
+
+
+def mlp(seed=0):
+    torch.manual_seed(seed)
+    return build_mlp(3, [5, 4])
+
+
+def test_adam_recorder_follows_torch_adam_with_beta1_zero():
+    X, y, Xt, yt = data(n=6)
+    model = mlp()
+    reference = copy.deepcopy(model).double()
+    run = record_adam(model, X, y, Xt, yt, 0.01, beta2=0.99, eps=1e-8, epochs=2, seed=4)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=0.01, betas=(0.0, 0.99), eps=1e-8)
+    x, t = torch.as_tensor(X), torch.as_tensor(y)
+    for i in run.train_index:
+        optimizer.zero_grad()
+        ((reference(x[i : i + 1]).squeeze() - t[i]) ** 2).backward()
+        optimizer.step()
+    for ours, theirs in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+    assert run.first_order.shape == run.first_order_raw.shape == run.exact.shape == (12, 3)
+
+
+def test_adam_first_order_matches_the_exact_change_and_raw_tracin_does_not():
+    X, y, Xt, yt = data(n=6)
+    run = record_adam(mlp(), X, y, Xt, yt, 1e-6, beta2=0.999, eps=1e-8, epochs=2, seed=1)
+    scale = np.abs(run.exact).sum()
+    preconditioned = np.abs(run.exact - run.first_order).sum() / scale
+    raw = np.abs(run.exact - run.first_order_raw).sum() / scale
+    assert preconditioned < 1e-4
+    assert raw > 0.1 and raw > 1000 * preconditioned  # wrong direction, at any step size
+    errors = []
+    for lr in (1e-3, 5e-4):  # the preconditioned estimate is off by O(eta^2) only
+        run = record_adam(mlp(), X, y, Xt, yt, lr, beta2=0.999, eps=1e-8, epochs=1, seed=1)
+        errors.append(np.abs(run.exact - run.first_order).sum())
+    assert errors[0] / errors[1] == pytest.approx(4.0, rel=0.1)
+
+
+def test_sgd_recorder_has_no_raw_estimate_and_adam_rejects_bad_settings():
+    X, y, Xt, yt = data()
+    assert record_sgd(linear(), X, y, Xt, yt, 1e-3, epochs=1, seed=0).first_order_raw is None
+    with pytest.raises(ValueError, match="beta2=1.0"):
+        record_adam(linear(), X, y, Xt, yt, 1e-3, beta2=1.0, eps=1e-8, epochs=1, seed=0)
+
+
+def test_adam_chain_uses_the_sgd_runs_points_and_is_summarised_beside_it(chain_run, tiny_prepared):
+    steps, _, chain = chain_run
+    config = {**IDEAL, "adam": {"learning_rate": 1e-5, "beta2": 0.999, "eps": 1e-8}}
+    adam_steps = record_ideal_adam(tiny_prepared, np.array([7, 2, 11]), [4], config)
+    for key in ("train_index", "test_index", "step_train_position"):
+        np.testing.assert_array_equal(adam_steps[key], steps[key])
+    np.testing.assert_allclose(adam_steps["test_loss"][0], steps["test_loss"][0], rtol=1e-12)
+    assert adam_steps["first_order_raw"].shape == adam_steps["exact"].shape == (24, 3)
+    table = adam_comparison(adam_steps, top_k=3)
+    assert (table["optimizer"] == "adam").all() and (table["reference"] == "ideal").all()
+    assert table["checkpoints"].isna().all()
+    assert sorted(set(table["method"])) == ["first_order_adam", "first_order_raw"]
+    adam_first = table[(table["method"] == "first_order_adam") & (table["test_index"] >= 0)]
+    assert (adam_first["pearson"] > 0.99).all()  # a small step: the estimate is accurate
+    comparison = pd.concat([chain.comparison(top_k=3), table], ignore_index=True)
+    assert list(comparison.columns) == list(table.columns)
+    summary = summarise_comparison(comparison)
+    assert summary["optimizer"].value_counts().to_dict() == {"sgd": 7 * 3, "adam": 2 * 3}

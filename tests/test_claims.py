@@ -103,6 +103,45 @@ def test_evaluate_claims_end_to_end_with_optional_removal(run):
     assert len(table) == 8 and docs[-1]["n"] == 1 and docs[-1]["verdict"] == "inconclusive"
 
 
+def test_adam_claims_use_the_adam_self_influence_and_proponents(run):
+    tables, proponents, prepared, houses, metrics = run
+    same = {seed: t.assign(self_influence_adam=t["self_influence"]) for seed, t in tables.items()}
+    _, docs, measured = claims.evaluate_claims(*run, top_n=50)
+    _, docs_same, measured_same = claims.evaluate_claims_adam(
+        same, proponents, prepared, houses, metrics, top_n=50
+    )
+    pd.testing.assert_frame_equal(measured_same, measured)
+    assert [d["verdict"] for d in docs_same] == [d["verdict"] for d in docs]
+    # An Adam score that ranks the houses the other way round changes every ranking claim.
+    flipped = {
+        seed: t.assign(self_influence_adam=-t["self_influence"]) for seed, t in tables.items()
+    }
+    _, _, measured_flipped = claims.evaluate_claims_adam(
+        flipped, proponents, prepared, houses, metrics, top_n=50
+    )
+    for column in ("capped_ratio_high__self_influence", "spearman__summed_loss"):
+        assert measured_flipped[column].tolist() != measured[column].tolist()
+    assert (
+        measured_flipped["capped_ratio_high__final_loss"]
+        == measured["capped_ratio_high__final_loss"]
+    ).all()
+    # The proponents come from the table passed as the Adam one.
+    cheap = {
+        seed: p.assign(train_index=np.r_[np.arange(10, 20), np.arange(10)])
+        for seed, p in proponents.items()
+    }
+    _, _, measured_cheap = claims.evaluate_claims_adam(
+        same, cheap, prepared, houses, metrics, top_n=50
+    )
+    assert (measured_cheap["mean_price__proponents"] != measured["mean_price__proponents"]).all()
+
+
+def test_adam_claims_need_the_adam_column(run):
+    tables, proponents, prepared, houses, metrics = run
+    with pytest.raises(KeyError, match="rerun the seed_influence rule"):
+        claims.evaluate_claims_adam(tables, proponents, prepared, houses, metrics, top_n=50)
+
+
 def test_findings_give_one_bullet_per_claim_with_verdict_interval_and_source():
     docs = [
         {

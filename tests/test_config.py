@@ -9,6 +9,7 @@ from tracin_study.config import (
     ConfigError,
     CorruptionConfig,
     InfluenceConfig,
+    LdsConfig,
     PaloAltoConfig,
     RemovalConfig,
     validate_config,
@@ -36,7 +37,7 @@ def test_default_config_is_valid_and_paper_faithful(default):
 
 
 @pytest.mark.parametrize(
-    "section", [InfluenceConfig, PaloAltoConfig, CorruptionConfig, RemovalConfig]
+    "section", [InfluenceConfig, PaloAltoConfig, CorruptionConfig, RemovalConfig, LdsConfig]
 )
 def test_typed_sections_hold_the_config_section(default, section):
     params = default

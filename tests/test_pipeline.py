@@ -83,11 +83,18 @@ def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
         folder = smoke_run / RESULTS / f"seed_{seed}"
         table = pd.read_parquet(folder / "self_influence.parquet")
         assert len(table) == 16_512 and (table["self_influence"] >= 0).all()
-        assert {"train_index", "self_influence_last_layer", "final_loss", "summed_loss"} <= set(
-            table.columns
-        )
+        assert {
+            "train_index",
+            "self_influence_last_layer",
+            "self_influence_adam",
+            "final_loss",
+            "summed_loss",
+        } <= set(table.columns)
+        assert (table["self_influence_adam"] >= 0).all()
         ranked = pd.read_parquet(folder / "proponents.parquet")
         assert list(ranked.columns) == ["test_index", "train_index", "influence", "rank", "kind"]
+        ranked_adam = pd.read_parquet(folder / "proponents_adam.parquet")
+        assert list(ranked_adam.columns) == list(ranked.columns)
         assert set(ranked["test_index"]) == set(houses["test_index"]) | {ALL_TEST_POINTS}
         assert (ranked.groupby(["test_index", "kind"]).size() <= 5).all()
         per_checkpoint = np.load(folder / "self_influence_per_checkpoint.npz")
@@ -100,6 +107,12 @@ def test_smoke_run_writes_the_experiments(smoke_run):
     ideal = pd.read_csv(folder / "approximation_chain/summary.csv")
     first_order = ideal.query("reference == 'ideal' and method == 'first_order'")
     assert first_order.set_index("metric").loc["pearson", "mean"] > 0.99
+    adam = ideal.query("optimizer == 'adam' and method == 'first_order_adam'")
+    assert adam.set_index("metric").loc["pearson", "mean"] > 0.99
+    lds = pd.read_csv(folder / "lds/by_method.csv", index_col="method")
+    assert list(lds.index) == ["raw", "adam", "last_layer", "raw_all_checkpoints"]
+    assert (lds["n"] == 11).all() and lds["mean"].between(-1, 1).all()
+    assert json.loads((folder / "lds/summary.json").read_text())["subsets"] == 4
     detection = pd.read_csv(folder / "corruption/summary.csv")
     assert set(detection["score"]) == {
         "self_influence_all_layers",

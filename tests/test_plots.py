@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 
 from tracin_study import geo, plots  # noqa: E402
@@ -133,3 +134,35 @@ def test_heatmap_diverging_scale_shows_negative_correlations():
     # centred at 0: the middle of the scale is (nearly) white, the ends are far apart
     assert np.allclose(cmap(0.5)[:3], 1, atol=0.1)
     assert not np.allclose(image.to_rgba(-0.5), image.to_rgba(0.5), atol=0.1)
+
+
+def test_lds_figure_has_one_column_of_house_points_per_method():
+    per_house = pd.DataFrame(
+        {
+            "method": ["raw"] * 3 + ["adam"] * 3,
+            "test_index": [1, 2, 3] * 2,
+            "lds": [0.2, 0.4, np.nan, -0.1, 0.5, 0.9],
+        }
+    )
+    fig = plots.lds_by_method(per_house)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["raw", "adam"]
+    sizes = [len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection)]
+    assert sizes[:2] == [2, 3]  # a house without an LDS (NaN) is left out
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(legend) == ["mean ± sd over houses", "one Palo Alto test house"]
+    assert ax.get_ylim() == (-1.05, 1.05)
+
+
+def test_correlation_vs_k_draws_the_sgd_run_only():
+    rows = [
+        ("sgd", "tracin_cp", k, metric, 0.5 + k / 10)
+        for k in (1, 2)
+        for metric in ("pearson", "spearman")
+    ]
+    rows += [("sgd", "first_order", None, m, 0.99) for m in ("pearson", "spearman")]
+    rows += [("adam", "first_order_raw", None, m, 0.1) for m in ("pearson", "spearman")]
+    summary = pd.DataFrame(rows, columns=["optimizer", "method", "checkpoints", "metric", "mean"])
+    fig = plots.correlation_vs_k(summary.assign(sd=0.01))
+    dashed = [line.get_ydata()[0] for line in fig.axes[0].lines if line.get_linestyle() == "--"]
+    assert dashed == [0.99, 0.99]  # first-order TracIn of the SGD run, not the Adam rows

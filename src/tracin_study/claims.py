@@ -323,6 +323,37 @@ def evaluate_claims(
     return table, docs, measurements
 
 
+def with_adam_self_influence(self_influence: dict[int, pd.DataFrame]) -> dict[int, pd.DataFrame]:
+    """The self-influence tables (seed -> table) with `self_influence` replaced by the
+    Adam-preconditioned `self_influence_adam`."""
+    missing = [seed for seed, t in self_influence.items() if "self_influence_adam" not in t]
+    if missing:
+        raise KeyError(
+            f"the self-influence tables of seeds {missing} lack 'self_influence_adam'; they "
+            f"predate the Adam score: rerun the seed_influence rule for those seeds"
+        )
+    return {
+        seed: table.assign(self_influence=table["self_influence_adam"])
+        for seed, table in self_influence.items()
+    }
+
+
+def evaluate_claims_adam(
+    self_influence: dict[int, pd.DataFrame],
+    proponents_adam: dict[int, pd.DataFrame],
+    prepared: PreparedData,
+    houses: pd.DataFrame,
+    metrics: dict[int, dict],
+    top_n: int,
+) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
+    """`evaluate_claims` under the Adam-preconditioned score: self-influence from the tables'
+    `self_influence_adam` column, proponents from proponents_adam.parquet (seed -> table).
+    The removal claims are left out: the removal test retrained without the raw score's
+    proponents."""
+    adam = with_adam_self_influence(self_influence)
+    return evaluate_claims(adam, proponents_adam, prepared, houses, metrics, top_n)
+
+
 def findings(docs: list[dict]) -> str:
     """The claims' verdicts as Markdown bullets, one per claim (docs from `evaluate`): the
     claim, its source, our mean with its 95% interval over seeds, and the verdict."""

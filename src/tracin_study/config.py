@@ -103,6 +103,18 @@ class RemovalConfig(_Section):
     random_seed: int
 
 
+@dataclass(frozen=True)
+class LdsConfig(_Section):
+    """The linear datamodeling score: `subsets` retrainings of model `seed`'s recipe, each on
+    round(`fraction` x N) training houses drawn with `subset_seed`."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("lds",)
+    subsets: int
+    fraction: float
+    subset_seed: int
+    seed: int
+
+
 class ConfigError(ValueError):
     """A configuration that the study refuses to run."""
 
@@ -197,9 +209,25 @@ def check_checkpoint_counts(config: dict) -> None:
         )
 
 
+def check_lds_seed(config: dict) -> None:
+    """The LDS scores the checkpoints of model `lds.seed`, which only a study seed has."""
+    seed = config["lds"]["seed"]
+    if seed not in config["seeds"]:
+        raise ConfigError(
+            f"invalid config at 'lds.seed': {seed} is not one of seeds {config['seeds']}, so "
+            f"it has no checkpoints to score. Choose one of {config['seeds']}, or add {seed} "
+            f"to seeds."
+        )
+
+
 def validate_config(config: dict, schema_path: Path) -> None:
     """Raise `ConfigError` naming the first offending key (as a dotted path) and the fix:
     the schema first, then the rules that span several keys."""
     check_schema(config, schema_path)
-    for check in (check_influence_epochs, check_split, check_checkpoint_counts):
+    for check in (
+        check_influence_epochs,
+        check_split,
+        check_checkpoint_counts,
+        check_lds_seed,
+    ):
         check(config)

@@ -266,14 +266,16 @@ def heatmap(matrix: pd.DataFrame, title: str, colour_label: str) -> plt.Figure:
 
 def correlation_vs_k(summary: pd.DataFrame) -> plt.Figure:
     """Mean ± sd over test points of the correlation of TracInCP with TracInIdeal against the
-    number of checkpoints k, with first-order TracIn as a dashed line.
+    number of checkpoints k, with first-order TracIn as a dashed line, for the SGD run.
 
-    summary: rows of results/validation/ideal/summary.csv with reference "ideal" (columns
-    method, checkpoints (empty for first-order TracIn), metric, mean, sd).
+    summary: rows of results/approximation_chain/summary.csv with reference "ideal" (columns
+    optimizer, method, checkpoints (empty for first-order TracIn), metric, mean, sd); rows
+    of other optimizers are left out.
     """
     fig, ax = plt.subplots(figsize=(6, 4.2))
+    sgd = summary[summary["optimizer"] == "sgd"]
     for metric, colour in (("pearson", "C0"), ("spearman", "C1")):
-        rows = summary[summary["metric"] == metric]
+        rows = sgd[sgd["metric"] == metric]
         cp = rows[rows["checkpoints"].notna()].sort_values("checkpoints")
         ax.errorbar(
             cp["checkpoints"],
@@ -321,6 +323,34 @@ def detection_curves(curves: pd.DataFrame) -> plt.Figure:
         title="Finding corrupted targets (mean ± sd over seeds)",
     )
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def lds_by_method(per_house: pd.DataFrame) -> plt.Figure:
+    """The LDS of each scoring method: one point per Palo Alto test house, with the mean ±
+    sd over houses.
+
+    per_house: results/lds/per_house.csv (columns method, test_index, lds).
+    """
+    fig, ax = plt.subplots(figsize=(6, 4))
+    methods = list(dict.fromkeys(per_house["method"]))
+    for i, method in enumerate(methods):
+        lds = per_house.loc[per_house["method"] == method, "lds"].dropna()
+        jitter = np.linspace(-0.12, 0.12, len(lds)) if len(lds) > 1 else np.zeros(len(lds))
+        ax.scatter(i + jitter, lds, s=14, color=f"C{i}", alpha=0.6, zorder=2)
+        ax.errorbar(i + 0.3, lds.mean(), yerr=lds.std(), fmt="o", color="k", capsize=4, zorder=3)
+    ax.errorbar([], [], fmt="o", color="k", capsize=4, label="mean ± sd over houses")
+    ax.scatter([], [], s=14, color="0.5", label="one Palo Alto test house")
+    ax.axhline(0, color="grey", lw=1, ls=":")
+    ax.set_xticks(range(len(methods)), methods)
+    ax.set(
+        xlabel="TracIn score",
+        ylabel="LDS (Spearman across training subsets)",
+        ylim=(-1.05, 1.05),
+        title="Linear datamodeling score of each TracIn score",
+    )
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 

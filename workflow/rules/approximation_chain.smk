@@ -30,13 +30,38 @@ rule approximation_chain_record:
         "../scripts/approximation_chain_record.py"
 
 
+rule approximation_chain_record_adam:
+    """The same idealised run with Adam steps at beta1 = 0, one example per step, recording
+    every step's exact test-loss change and its raw and preconditioned first-order
+    estimates."""
+    input:
+        **prepared_data(),
+        houses=rules.palo_alto_points.output.houses,
+    output:
+        steps=results("approximation_chain/adam_steps.npz"),
+    log:
+        log_file("approximation_chain_record_adam"),
+    benchmark:
+        benchmark_file("approximation_chain_record_adam")
+    conda:
+        ENVIRONMENT
+    threads: 1
+    params:
+        chain=settings("experiments", "approximation_chain"),
+        hidden=config["model"]["hidden"],
+    script:
+        "../scripts/approximation_chain_record_adam.py"
+
+
 rule approximation_chain_compare:
-    """Ideal TracIn against first-order TracIn and TracInCP on k checkpoints."""
+    """Ideal TracIn against first-order TracIn and TracInCP on k checkpoints (SGD), and
+    against raw and Adam-preconditioned first-order TracIn (Adam)."""
     input:
         **prepared_data(),
         manifest=rules.approximation_chain_record.output.manifest,
         checkpoints=rules.approximation_chain_record.output.checkpoints,
         steps=rules.approximation_chain_record.output.steps,
+        adam_steps=rules.approximation_chain_record_adam.output.steps,
     output:
         scores=results("approximation_chain/scores.npz"),
         comparison=results("approximation_chain/comparison.csv"),

@@ -51,6 +51,7 @@ rule report:
         curves=per_seed(rules.train.output.curve),
         self_influence=per_seed(rules.seed_influence.output.self_influence),
         proponents=per_seed(rules.seed_influence.output.proponents),
+        proponents_adam=per_seed(rules.seed_influence.output.proponents_adam),
         example_manifest=expand(rules.train.output.manifest, seed=SEEDS[0]),
         example_checkpoints=expand(rules.train.output.checkpoints, seed=SEEDS[0]),
         approximation_chain=rules.approximation_chain_compare.output.summary,
@@ -61,6 +62,9 @@ rule report:
         corruption_recall=per_seed(rules.corruption_scores.output.recall_by_change),
         removal_effects=rules.removal_summary.output.effects,
         removal_per_house=rules.removal_summary.output.per_house,
+        lds_per_house=rules.lds_summary.output.per_house,
+        lds_by_method=rules.lds_summary.output.by_method,
+        lds_summary=rules.lds_summary.output.summary,
     output:
         notebook=f"{REPORT}/report.ipynb",
         html=f"{REPORT}/report.html",

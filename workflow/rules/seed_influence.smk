@@ -1,6 +1,7 @@
 rule seed_influence:
-    """TracInCP of one seed over the configured checkpoints: the self-influence of every
-    training house and the proponents and opponents of the Palo Alto test houses."""
+    """TracInCP of one seed over the configured checkpoints, raw and Adam-preconditioned: the
+    self-influence of every training house and the proponents and opponents of the Palo
+    Alto test houses."""
     input:
         **prepared_data(),
         manifest=rules.train.output.manifest,
@@ -9,6 +10,7 @@ rule seed_influence:
     output:
         self_influence=results("seed_{seed}/self_influence.parquet"),
         proponents=results("seed_{seed}/proponents.parquet"),
+        proponents_adam=results("seed_{seed}/proponents_adam.parquet"),
         self_per_checkpoint=results("seed_{seed}/self_influence_per_checkpoint.npz"),
         influence_per_checkpoint=results(
             "seed_{seed}/palo_alto_influence_per_checkpoint.npz"

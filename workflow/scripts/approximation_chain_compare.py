@@ -1,11 +1,17 @@
-"""Snakemake script: TracInIdeal vs first-order TracIn vs TracInCP on k checkpoints."""
+"""Snakemake script: TracInIdeal vs first-order TracIn vs TracInCP on k checkpoints (SGD), and
+vs raw and Adam-preconditioned first-order TracIn (Adam, beta1 = 0)."""
 
 import numpy as np
+import pandas as pd
 
 from tracin_study import plots
 from tracin_study.checkpoints import read_manifest
 from tracin_study.data import PreparedFiles, load_prepared
-from tracin_study.experiments.approximation_chain import approximation_chain, summarise_comparison
+from tracin_study.experiments.approximation_chain import (
+    adam_comparison,
+    approximation_chain,
+    summarise_comparison,
+)
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -16,7 +22,13 @@ log.info("read %s and %d checkpoints", sm.input.steps, len(manifest.checkpoints)
 chain = approximation_chain(
     np.load(sm.input.steps), manifest, prepared, sm.params.checkpoint_counts, sm.params.batch_size
 )
-comparison = chain.comparison(sm.params.top_k)
+comparison = pd.concat(
+    [
+        chain.comparison(sm.params.top_k),
+        adam_comparison(np.load(sm.input.adam_steps), sm.params.top_k),
+    ],
+    ignore_index=True,
+)
 summary = summarise_comparison(comparison)
 chain.save_arrays(sm.output.scores)
 comparison.to_csv(sm.output.comparison, index=False)

@@ -1,4 +1,5 @@
-"""Snakemake script: TracInCP self-influence and Palo Alto proponents for one seed."""
+"""Snakemake script: TracInCP self-influence and Palo Alto proponents for one seed, raw and
+Adam-preconditioned."""
 
 from pathlib import Path
 
@@ -24,5 +25,6 @@ result = compute_seed_influence(
 )
 result.self_influence_table(prepared).to_parquet(sm.output.self_influence, index=False)
 result.proponents_table(cfg.top_k).to_parquet(sm.output.proponents, index=False)
+result.proponents_adam_table(cfg.top_k).to_parquet(sm.output.proponents_adam, index=False)
 result.save_arrays(Path(sm.output.self_per_checkpoint), Path(sm.output.influence_per_checkpoint))
 log.info("seed %s: TracInCP over epochs %s written", sm.wildcards.seed, list(cfg.epochs))

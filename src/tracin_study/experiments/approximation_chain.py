@@ -15,8 +15,15 @@ pass. Then, exactly, dl/dW = delta a^T and dl/db = delta with delta = dl/dy, so 
 and one backward pass over the batch [z_t, z'_1..z'_M] (the engine's `hooked_factors`) give
 the SGD update and all M dot products (the engine's `cross_terms`):
 grad l(z) . grad l(z') = sum over layers of (delta . delta') (a . a' + 1).
+
+The Adam case (`record_adam`) takes Adam steps at batch size 1 with beta1 = 0, so that each
+step still moves by one example's gradient, preconditioned: w_{t+1} = w_t - eta P_t g_t with
+P_t = diag(1 / (sqrt(v_hat_t) + eps)) and v_hat_t the bias-corrected second moment after
+g_t is folded in. Its first-order estimate is eta grad l(w_t, z')^T P_t g_t, the change along
+the step actually taken; raw TracIn, eta g_t . grad l(w_t, z'), is recorded beside it.
 """
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -37,6 +44,18 @@ from tracin_study.model import build_mlp
 
 log = logging.getLogger(__name__)
 
+COMPARISON_COLUMNS = [
+    "optimizer",
+    "reference",
+    "method",
+    "checkpoints",
+    "test_index",
+    "pearson",
+    "spearman",
+    "top_k_overlap",
+    "k",
+]
+
 
 @dataclass(frozen=True)
 class IdealRun:
@@ -44,9 +63,13 @@ class IdealRun:
 
     train_index: (T,) int64, the training point z_t used at step t (0..N-1).
     exact: (T, M) float64, l(w_t, z') - l(w_{t+1}, z').
-    first_order: (T, M) float64, eta grad l(w_t, z_t) . grad l(w_t, z').
+    first_order: (T, M) float64, eta grad l(w_t, z_t) . grad l(w_t, z') (for Adam steps
+    eta grad l(w_t, z')^T P_t grad l(w_t, z_t), the first-order change along the step).
     test_loss: (T + 1, M) float64, l(w_t, z') for t = 0..T.
     checkpoints: the saved states in step order (empty when none were saved).
+    first_order_raw: (T, M) float64, eta grad l(w_t, z_t) . grad l(w_t, z') when the steps
+    were preconditioned (`record_adam`, where `first_order` holds the preconditioned
+    estimate), else None.
     """
 
     train_index: np.ndarray
@@ -54,6 +77,7 @@ class IdealRun:
     first_order: np.ndarray
     test_loss: np.ndarray
     checkpoints: tuple[Checkpoint, ...]
+    first_order_raw: np.ndarray | None = None
 
 
 def _linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
@@ -89,12 +113,116 @@ def record_sgd(
     after the last one, as `step_<t>.pt` (float64) with `manifest.json` (seed, `model_spec`,
     learning_rate = eta; `epoch` is the number of completed epochs).
     """
+    if checkpoint_dir is not None and checkpoint_every_steps < 1:
+        raise ValueError(f"checkpoint_every_steps={checkpoint_every_steps} must be at least 1")
+    checkpoints: list[Checkpoint] = []
+    after_step = None
+    if checkpoint_dir is not None:
+        checkpoint_dir = Path(checkpoint_dir)
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        for stale in checkpoint_dir.glob("step_*.pt"):
+            stale.unlink()
+
+        def after_step(done: int, steps: int, n: int) -> None:
+            if done % checkpoint_every_steps == 0 or done == steps:
+                path = checkpoint_dir / f"step_{done:07d}.pt"
+                checkpoints.append(save_checkpoint(model, path, done // n, done, learning_rate))
+
+    run = _record(
+        model, (X_train, y_train, X_test, y_test), learning_rate, epochs, seed, None, after_step
+    )
+    if checkpoint_dir is not None:
+        write_manifest(checkpoint_dir / "manifest.json", seed, model_spec or {}, checkpoints)
+    return dataclasses.replace(run, checkpoints=tuple(checkpoints))
+
+
+def record_adam(
+    model: nn.Module,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    learning_rate: float,
+    beta2: float,
+    eps: float,
+    epochs: int,
+    seed: int,
+) -> IdealRun:
+    """As `record_sgd` (no checkpoints), but each step is Adam's with beta1 = 0: the step
+    w_{t+1} = w_t - eta P_t g_t moves by one example's preconditioned gradient g_t, with
+    P_t = diag(1 / (sqrt(v_t / (1 - beta2^t)) + eps)) and v_t = beta2 v_{t-1} +
+    (1 - beta2) g_t^2, v_0 = 0 (`torch.optim.Adam` with betas (0, beta2)). `first_order` is
+    eta grad l(w_t, z')^T P_t g_t, the first-order change along that step, and
+    `first_order_raw` eta grad l(w_t, z') . g_t."""
+    if not 0 <= beta2 < 1:
+        raise ValueError(f"beta2={beta2} must lie in [0, 1)")
+    if not eps > 0:
+        raise ValueError(f"eps={eps} must be positive")
+    model.double()
+    precondition = _AdamNoMomentum(_linear_layers(model), beta2, eps)
+    return _record(
+        model, (X_train, y_train, X_test, y_test), learning_rate, epochs, seed, precondition
+    )
+
+
+class _AdamNoMomentum:
+    """Adam's second-moment state v of each Linear layer (weight, bias) at batch size 1."""
+
+    def __init__(self, layers: list[tuple[str, nn.Linear]], beta2: float, eps: float):
+        self.beta2, self.eps, self.t = beta2, eps, 0
+        self.v = [
+            (torch.zeros_like(m.weight), None if m.bias is None else torch.zeros_like(m.bias))
+            for _, m in layers
+        ]
+
+    def __call__(self, factors) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Fold the step's gradient g_t (row 0 of `factors`) into v and return the step
+        direction P_t g_t of each layer: (weight (out, in), bias (out,) or None)."""
+        self.t += 1
+        correction = 1.0 - self.beta2**self.t
+        directions = []
+        for (v_weight, v_bias), f in zip(self.v, factors, strict=True):
+            g = torch.outer(f.delta[0], f.a[0])
+            bias = None
+            if v_bias is not None:
+                bias = self._direction(v_bias, f.delta[0], correction)
+            directions.append((self._direction(v_weight, g, correction), bias))
+        return directions
+
+    def _direction(self, v: torch.Tensor, g: torch.Tensor, correction: float) -> torch.Tensor:
+        """v <- beta2 v + (1 - beta2) g^2, then g / (sqrt(v / correction) + eps)."""
+        v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+        return g / (v / correction).sqrt_().add_(self.eps)
+
+
+def _along(test: Gradients, directions) -> torch.Tensor:
+    """grad l(z')^T d for each test row of `test` and the step direction d (per layer,
+    weight and bias as from `_AdamNoMomentum`): float64 (M,)."""
+    total = 0
+    for f, (weight, bias) in zip(test.terms, directions, strict=True):
+        total = total + ((f.delta @ weight) * f.a).sum(1)
+        if bias is not None:
+            total = total + f.delta @ bias
+    return total
+
+
+def _record(
+    model: nn.Module,
+    data: tuple,
+    learning_rate: float,
+    epochs: int,
+    seed: int,
+    precondition=None,
+    after_step=None,
+) -> IdealRun:
+    """The step loop of `record_sgd` and `record_adam`: `precondition(factors)` gives the
+    step direction P_t g_t of each layer (None: plain SGD, P_t = I); `after_step(done,
+    steps, n)` runs after each step."""
     if not learning_rate > 0:
         raise ValueError(f"learning_rate={learning_rate} must be positive")
     if epochs < 1:
         raise ValueError(f"epochs={epochs} must be at least 1")
-    if checkpoint_dir is not None and checkpoint_every_steps < 1:
-        raise ValueError(f"checkpoint_every_steps={checkpoint_every_steps} must be at least 1")
+    X_train, y_train, X_test, y_test = data
     model.double().eval()
     layers = _linear_layers(model)
     x = torch.as_tensor(np.asarray(X_train, dtype=np.float64))
@@ -111,13 +239,7 @@ def record_sgd(
     steps = len(order)
     exact_loss = torch.empty(steps + 1, m, dtype=torch.float64)
     first_order = torch.empty(steps, m, dtype=torch.float64)
-
-    checkpoints: list[Checkpoint] = []
-    if checkpoint_dir is not None:
-        checkpoint_dir = Path(checkpoint_dir)
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        for stale in checkpoint_dir.glob("step_*.pt"):
-            stale.unlink()
+    first_order_raw = torch.empty(steps, m, dtype=torch.float64) if precondition else None
     start = time.perf_counter()
     for t, i in enumerate(order.tolist()):
         batch_x[0], batch_y[0] = x[i], y[i]
@@ -125,31 +247,40 @@ def record_sgd(
         with torch.no_grad():
             exact_loss[t] = losses[1:]
             grads = Gradients(factors)
-            dots = cross_terms(grads.rows(slice(1, None)), grads.rows(slice(0, 1)))  # (L, M, 1)
-            first_order[t] = learning_rate * dots.sum(0)[:, 0]
-            _sgd_step(layers, factors, learning_rate)
+            test, train = grads.rows(slice(1, None)), grads.rows(slice(0, 1))
+            raw = learning_rate * cross_terms(test, train).sum(0)[:, 0]  # eta g' . g
+            directions = precondition(factors) if precondition else None
+            if directions is None:
+                first_order[t] = raw
+            else:
+                first_order[t] = learning_rate * _along(test, directions)  # eta g' P g
+                first_order_raw[t] = raw
+            _step(layers, factors, learning_rate, directions)
         done = t + 1
-        if checkpoint_dir is not None and (done % checkpoint_every_steps == 0 or done == steps):
-            path = checkpoint_dir / f"step_{done:07d}.pt"
-            checkpoints.append(save_checkpoint(model, path, done // n, done, learning_rate))
+        if after_step is not None:
+            after_step(done, steps, n)
         if done % n == 0:
-            log.info(
-                "SGD epoch %d/%d done (%.1f s)", done // n, epochs, time.perf_counter() - start
-            )
+            log.info("epoch %d/%d done (%.1f s)", done // n, epochs, time.perf_counter() - start)
     with torch.no_grad():
         exact_loss[steps] = (model(batch_x[1:]).reshape(-1) - batch_y[1:]).square()
-    if checkpoint_dir is not None:
-        write_manifest(checkpoint_dir / "manifest.json", seed, model_spec or {}, checkpoints)
     loss = exact_loss.numpy()
-    return IdealRun(order, loss[:-1] - loss[1:], first_order.numpy(), loss, tuple(checkpoints))
+    raw_estimates = None if first_order_raw is None else first_order_raw.numpy()
+    return IdealRun(order, loss[:-1] - loss[1:], first_order.numpy(), loss, (), raw_estimates)
 
 
-def _sgd_step(layers, factors, learning_rate: float) -> None:
-    """w <- w - eta grad l(w, z_0) for each Linear layer, from the factors of row 0."""
-    for (_, layer), f in zip(layers, factors, strict=True):
-        layer.weight.addr_(f.delta[0], f.a[0], alpha=-learning_rate)
-        if layer.bias is not None:
-            layer.bias.add_(f.delta[0], alpha=-learning_rate)
+def _step(layers, factors, learning_rate: float, directions) -> None:
+    """w <- w - eta d for each Linear layer: d = g(w, z_0) from the factors of row 0 when
+    `directions` is None (plain SGD), else the given step direction."""
+    for j, ((_, layer), f) in enumerate(zip(layers, factors, strict=True)):
+        if directions is None:
+            layer.weight.addr_(f.delta[0], f.a[0], alpha=-learning_rate)
+            if layer.bias is not None:
+                layer.bias.add_(f.delta[0], alpha=-learning_rate)
+            continue
+        weight, bias = directions[j]
+        layer.weight.add_(weight, alpha=-learning_rate)
+        if bias is not None:
+            layer.bias.add_(bias, alpha=-learning_rate)
 
 
 def train_ideal(
@@ -275,6 +406,73 @@ def record_ideal(
     }
 
 
+def record_ideal_adam(prepared: PreparedData, test_index, hidden, config: dict) -> dict:
+    """As `record_ideal`, on the same subsample, initial weights and visiting order, but with
+    Adam steps at beta1 = 0 (`record_adam`) and no checkpoints.
+
+    config: the `experiments.approximation_chain` settings; its `adam` section gives
+    learning_rate, beta2 and eps. Returns the arrays of `adam_steps.npz`: those of
+    `record_ideal` and `first_order_raw` (T, M); `first_order` is the preconditioned
+    estimate.
+    """
+    adam = config["adam"]
+    train_index = subsample(len(prepared.train), config["n_train"], config["subsample_seed"])
+    X_test, y_test = prepared.test_points(test_index)
+    torch.manual_seed(config["seed"])
+    model = build_mlp(int(prepared.X_train.shape[1]), [int(h) for h in hidden])
+    start = time.perf_counter()
+    run = record_adam(
+        model,
+        prepared.X_train[train_index],
+        prepared.y_train[train_index],
+        X_test,
+        y_test,
+        adam["learning_rate"],
+        adam["beta2"],
+        adam["eps"],
+        config["epochs"],
+        config["seed"],
+    )
+    log.info(
+        "%d Adam steps (beta1 = 0) in %.1f s, test loss %.4f -> %.4f",
+        len(run.train_index),
+        time.perf_counter() - start,
+        run.test_loss[0].mean(),
+        run.test_loss[-1].mean(),
+    )
+    return {
+        "train_index": train_index,
+        "test_index": np.asarray(test_index),
+        "step_train_position": run.train_index,
+        "exact": run.exact,
+        "first_order": run.first_order,
+        "first_order_raw": run.first_order_raw,
+        "test_loss": run.test_loss,
+    }
+
+
+def adam_comparison(steps, top_k: int) -> pd.DataFrame:
+    """`compare_rows` of Adam-preconditioned (`first_order_adam`) and raw
+    (`first_order_raw`) first-order TracIn against TracInIdeal of an Adam run (`steps`: the
+    arrays of `record_ideal_adam`), in the columns of `ApproximationChain.comparison` with
+    optimizer "adam"."""
+    position, n = steps["step_train_position"], len(steps["train_index"])
+    ideal = per_pair(position, steps["exact"], n)
+    frames = [
+        compare_rows(
+            ideal, per_pair(position, steps[key], n), top_k, row_ids=steps["test_index"]
+        ).assign(method=method)
+        for method, key in (
+            ("first_order_adam", "first_order"),
+            ("first_order_raw", "first_order_raw"),
+        )
+    ]
+    table = pd.concat(frames, ignore_index=True).rename(columns={"row": "test_index"})
+    table = table.assign(optimizer="adam", reference="ideal", checkpoints=pd.NA)
+    table["checkpoints"] = table["checkpoints"].astype("Int64")
+    return table[COMPARISON_COLUMNS]
+
+
 @dataclass(frozen=True)
 class ApproximationChain:
     """TracInIdeal, first-order TracIn and TracInCP on k evenly spaced checkpoints, for the
@@ -294,9 +492,9 @@ class ApproximationChain:
 
     def comparison(self, top_k: int) -> pd.DataFrame:
         """`compare_rows` of first order and each TracInCP against TracInIdeal, and of each
-        TracInCP against first order: columns reference, method, checkpoints (<NA> for first
-        order), test_index (`ALL_TEST_POINTS`: the summed test loss), pearson, spearman,
-        top_k_overlap, k."""
+        TracInCP against first order: columns optimizer ("sgd"), reference, method,
+        checkpoints (<NA> for first order), test_index (`ALL_TEST_POINTS`: the summed test
+        loss), pearson, spearman, top_k_overlap, k."""
         frames = []
         for reference in ("ideal", "first_order"):
             methods = [("first_order", np.nan, self.first_order)] if reference == "ideal" else []
@@ -308,20 +506,9 @@ class ApproximationChain:
                 table = compare_rows(getattr(self, reference), s, top_k, row_ids=self.test_index)
                 frames.append(table.assign(reference=reference, method=method, checkpoints=k))
         comparison = pd.concat(frames, ignore_index=True).rename(columns={"row": "test_index"})
-        comparison = comparison[
-            [
-                "reference",
-                "method",
-                "checkpoints",
-                "test_index",
-                "pearson",
-                "spearman",
-                "top_k_overlap",
-                "k",
-            ]
-        ]
+        comparison["optimizer"] = "sgd"
         comparison["checkpoints"] = comparison["checkpoints"].astype("Int64")
-        return comparison
+        return comparison[COMPARISON_COLUMNS]
 
     def save_arrays(self, path: Path) -> None:
         """All score arrays as a compressed .npz, under the field names."""
@@ -362,6 +549,6 @@ def approximation_chain(
 
 def summarise_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
     """`mean_sd` over the test points (the summed-loss rows, test_index `ALL_TEST_POINTS`,
-    left out) of each reference, method and number of checkpoints."""
+    left out) of each optimizer, reference, method and number of checkpoints."""
     per_point = comparison[comparison["test_index"] != ALL_TEST_POINTS]
-    return mean_sd(per_point, ["reference", "method", "checkpoints"])
+    return mean_sd(per_point, ["optimizer", "reference", "method", "checkpoints"])

@@ -50,19 +50,18 @@ def removed_houses(
     )
 
 
-def retrain_without(
-    prepared: PreparedData, config: TrainingConfig, seed: int, removed
+def retrain_keeping(
+    prepared: PreparedData, config: TrainingConfig, seed: int, kept
 ) -> torch.nn.Module:
-    """The final model of `train` with the same recipe and seed on the training houses other
-    than `removed` (train_index); only the initial and final checkpoints are written, to a
+    """The final model of `train` with the same recipe and seed on the training houses at
+    `kept` (train_index) only; only the initial and final checkpoints are written, to a
     temporary folder that is deleted."""
-    keep = np.ones(len(prepared.train), dtype=bool)
-    keep[np.asarray(removed, dtype=np.int64)] = False
+    kept = np.sort(np.asarray(kept, dtype=np.int64))
     final_only = dataclasses.replace(config, checkpoint_every=config.epochs)
     with tempfile.TemporaryDirectory() as folder:
         model, _ = train(
-            prepared.X_train[keep],
-            prepared.y_train[keep],
+            prepared.X_train[kept],
+            prepared.y_train[kept],
             prepared.X_test,
             prepared.y_test,
             final_only,
@@ -70,6 +69,15 @@ def retrain_without(
             folder,
         )
     return model
+
+
+def retrain_without(
+    prepared: PreparedData, config: TrainingConfig, seed: int, removed
+) -> torch.nn.Module:
+    """`retrain_keeping` on the training houses other than `removed` (train_index)."""
+    keep = np.ones(len(prepared.train), dtype=bool)
+    keep[np.asarray(removed, dtype=np.int64)] = False
+    return retrain_keeping(prepared, config, seed, np.flatnonzero(keep))
 
 
 def house_losses(model: torch.nn.Module, prepared: PreparedData, test_index) -> np.ndarray:

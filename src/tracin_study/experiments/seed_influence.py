@@ -1,5 +1,6 @@
 """TracInCP of one trained seed: self-influence of every training house and the proponents
-and opponents of the Palo Alto test houses, as tables and per-checkpoint arrays."""
+and opponents of the Palo Alto test houses, as tables and per-checkpoint arrays, with the
+raw (SGD) score and the Adam-preconditioned one."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ class SeedInfluence:
     self_all_layers, self_last_layer: (K, N) self-influence over all layers / the last layer
     only.
     influence: (K, M, N) influence of the N training houses on the M test houses.
+    self_adam (K, N), influence_adam (K, M, N): the same with Adam's preconditioner, all
+    layers.
     losses: `final_loss` and `summed_loss` (N,) of each training house (`loss_scores`).
     """
 
@@ -29,15 +32,18 @@ class SeedInfluence:
     self_all_layers: np.ndarray
     self_last_layer: np.ndarray
     influence: np.ndarray
+    self_adam: np.ndarray
+    influence_adam: np.ndarray
     losses: dict[str, np.ndarray]
 
     def self_influence_table(self, prepared: PreparedData) -> pd.DataFrame:
         """One row per training house: `train_index`, `row`, `self_influence`,
-        `self_influence_last_layer`, `final_loss`, `summed_loss`, then the raw features and price
-        (MedHouseVal)."""
+        `self_influence_last_layer`, `self_influence_adam`, `final_loss`, `summed_loss`, then
+        the raw features and price (MedHouseVal)."""
         table = prepared.train[["train_index", "row"]].copy()
         table["self_influence"] = self.self_all_layers.sum(0)
         table["self_influence_last_layer"] = self.self_last_layer.sum(0)
+        table["self_influence_adam"] = self.self_adam.sum(0)
         for name, values in self.losses.items():
             table[name] = values
         return pd.concat([table, prepared.train[COLUMNS]], axis=1)
@@ -46,6 +52,10 @@ class SeedInfluence:
         """Top-k proponents and opponents of each test house and of their sum (test_index
         `ALL_TEST_POINTS`)."""
         return top_k(self.influence.sum(0), k, test_ids=self.test_index)
+
+    def proponents_adam_table(self, k: int) -> pd.DataFrame:
+        """`proponents_table` of the Adam-preconditioned influence."""
+        return top_k(self.influence_adam.sum(0), k, test_ids=self.test_index)
 
     def save_arrays(self, self_path: Path, influence_path: Path) -> None:
         """Per-checkpoint contributions as .npz: `epochs` (K,), `learning_rates` (K,),
@@ -75,12 +85,16 @@ def compute_seed_influence(
     batch_size: int,
 ) -> SeedInfluence:
     """TracInCP over the checkpoints of `epochs` for all training houses and the test houses
-    at positions `test_index` of the test split, in one engine pass (the self-influence of the
-    last layer is that layer's term of the pass over all layers), and the training losses
-    (`loss_scores`)."""
-    engine = TracInCP(manifest.build_model(), manifest.select(epochs), batch_size=batch_size)
+    at positions `test_index` of the test split, in two engine passes, raw and with Adam's
+    preconditioner (the self-influence of the last layer is that layer's term of the raw pass
+    over all layers), and the training losses (`loss_scores`)."""
     X_test, y_test = prepared.X_test[test_index], prepared.y_test[test_index]
-    result = engine.compute(prepared.X_train, prepared.y_train, X_test, y_test)
+    data = (prepared.X_train, prepared.y_train, X_test, y_test)
+    checkpoints = manifest.select(epochs)
+    result = TracInCP(manifest.build_model(), checkpoints, batch_size=batch_size).compute(*data)
+    adam = TracInCP(
+        manifest.build_model(), checkpoints, batch_size=batch_size, preconditioner="adam"
+    ).compute(*data)
     return SeedInfluence(
         epochs=np.asarray(result.epochs),
         learning_rates=result.learning_rates,
@@ -88,5 +102,7 @@ def compute_seed_influence(
         self_all_layers=result.self_influence,
         self_last_layer=result.self_by_layer[:, -1],
         influence=result.influence,
+        self_adam=adam.self_influence,
+        influence_adam=adam.influence,
         losses=loss_scores(manifest, epochs, prepared.X_train, prepared.y_train),
     )

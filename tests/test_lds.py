@@ -1,0 +1,130 @@
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from scipy import stats
+
+from tracin_study.checkpoints import read_manifest
+from tracin_study.config import ConfigError, TrainingConfig, validate_config
+from tracin_study.experiments import lds
+from tracin_study.influence import TracInCP
+from tracin_study.training import train
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+CONFIG = TrainingConfig(
+    hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
+)
+
+
+def test_subsets_have_the_right_size_are_distinct_and_reproducible():
+    subsets = [lds.lds_subset(101, 0.5, 7, m) for m in range(4)]
+    for m, s in enumerate(subsets):
+        assert len(s) == round(0.5 * 101) == len(np.unique(s))
+        assert np.all(np.diff(s) > 0) and s.min() >= 0 and s.max() < 101
+        np.testing.assert_array_equal(s, lds.lds_subset(101, 0.5, 7, m))
+    assert len({tuple(s) for s in subsets}) == 4
+    assert not np.array_equal(subsets[0], lds.lds_subset(101, 0.5, 8, 0))
+
+
+def _records(masks, actual, test_index):
+    return [
+        {
+            "subset": m,
+            "kept": np.flatnonzero(mask).tolist(),
+            "loss": list(a),
+            "test_index": test_index,
+        }
+        for m, (mask, a) in enumerate(zip(masks, actual, strict=True))
+    ]
+
+
+def test_lds_equals_brute_force_spearman():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(2, 3, 12))  # methods, houses, training houses
+    masks = rng.random((6, 12)) < 0.5
+    actual = rng.normal(size=(6, 3))
+    table = lds.lds_per_house(
+        scores, ["a", "b"], [10, 11, 12], _records(masks, actual, [10, 11, 12])
+    )
+    for (method, house), lds_value in table.set_index(["method", "test_index"])["lds"].items():
+        s = scores[["a", "b"].index(method), [10, 11, 12].index(house)]
+        predicted = [-sum(s[i] for i in range(12) if mask[i]) for mask in masks]
+        expected = stats.spearmanr(predicted, actual[:, [10, 11, 12].index(house)]).statistic
+        assert lds_value == pytest.approx(expected, abs=1e-12)
+    summary = lds.lds_by_method(table)
+    assert summary.loc["a", "mean"] == pytest.approx(table[table.method == "a"].lds.mean())
+    assert (summary["n"] == 3).all()
+    doc = lds.summary_doc(summary, [{"seed": 4}] * 6)
+    assert doc["subsets"] == 6 and doc["seed"] == 4
+    assert doc["methods"]["b"]["sd"] == pytest.approx(table[table.method == "b"].lds.std())
+
+
+def test_additive_outcome_gives_lds_one_and_its_negation_minus_one():
+    rng = np.random.default_rng(1)
+    scores = rng.normal(size=(2, 30))
+    masks = np.stack([np.isin(np.arange(30), lds.lds_subset(30, 0.5, 0, m)) for m in range(8)])
+    # A positive score lowers the test loss: the loss is minus the kept scores' sum.
+    actual = 5.0 - masks @ scores.T
+    np.testing.assert_allclose(lds.house_lds(scores, masks, actual), 1.0)
+    np.testing.assert_allclose(lds.house_lds(-scores, masks, actual), -1.0)
+
+
+def test_records_on_other_test_houses_are_refused():
+    records = _records(np.ones((2, 4), dtype=bool), [[1.0], [2.0]], [3])
+    with pytest.raises(ValueError, match="rerun lds_train and lds_scores"):
+        lds.lds_per_house(np.zeros((1, 1, 4)), ["raw"], [5], records)
+
+
+def test_subset_record_retrains_on_the_kept_houses(tiny_prepared):
+    torch.set_num_threads(1)
+    houses = tiny_prepared.test.iloc[[0, 3]].reset_index(drop=True)
+    kept = lds.lds_subset(len(tiny_prepared.train), 0.5, 0, 1)
+    record = lds.subset_record(1, kept, tiny_prepared, houses, CONFIG, 5)
+    assert record["kept"] == kept.tolist() and record["subset"] == 1 and record["seed"] == 5
+    assert len(record["loss"]) == 2 and all(v >= 0 for v in record["loss"])
+    again = lds.subset_record(1, kept, tiny_prepared, houses, CONFIG, 5)
+    assert again["loss"] == record["loss"]
+
+
+def test_method_scores_sum_the_right_checkpoints_and_layers(tiny_prepared, tmp_path):
+    torch.set_num_threads(1)
+    p = tiny_prepared
+    train(p.X_train, p.y_train, p.X_test, p.y_test, CONFIG, 5, tmp_path)
+    manifest = read_manifest(tmp_path / "manifest.json")
+    scores = lds.method_scores(manifest, p, np.array([0, 3]), [3], 16)
+    assert scores.shape == (len(lds.METHODS), 2, len(p.train))
+    X_test, y_test = p.test_points([0, 3])
+
+    def engine(epochs, **options):
+        tracin = TracInCP(manifest.build_model(), manifest.select(epochs), **options)
+        return tracin.compute(p.X_train, p.y_train, X_test, y_test).influence_total()
+
+    np.testing.assert_allclose(scores[0], engine([3]), rtol=1e-12)
+    np.testing.assert_allclose(scores[1], engine([3], preconditioner="adam"), rtol=1e-12)
+    np.testing.assert_allclose(scores[2], engine([3], layers="last"), rtol=1e-12)
+    np.testing.assert_allclose(scores[3], engine([1, 2, 3]), rtol=1e-12)
+
+
+@pytest.fixture
+def default():
+    return yaml.safe_load((ROOT / "config/config.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("seed", 9, "'lds.seed'"),
+        ("subsets", 1, "'lds.subsets'"),
+        ("fraction", 1.0, "'lds.fraction'"),
+        ("subset_seed", 1.5, "'lds.subset_seed'"),
+    ],
+)
+def test_config_errors_name_the_lds_key(default, key, value, message):
+    config = copy.deepcopy(default)
+    config["lds"][key] = value
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
