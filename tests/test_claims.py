@@ -159,3 +159,25 @@ def test_findings_give_one_bullet_per_claim_with_verdict_interval_and_source():
     assert text.count("\n") == 1
     assert "**Explained variance 0.72 on the training split: contradicted.**" in text
     assert "0.929 [0.919, 0.940] over 5 seeds" in text and "paper, p. 8" in text
+
+
+def test_side_by_side_aligns_claims_by_id_and_marks_missing_ones():
+    def doc(claim_id, mean, verdict):
+        return {
+            "id": claim_id,
+            "claim": f"claim {claim_id}",
+            "mean": mean,
+            "ci95": [mean - 0.1, mean + 0.1],
+            "verdict": verdict,
+        }
+
+    table = claims.side_by_side(
+        {
+            "raw": [doc("a", 1.0, "reproduced"), doc("b", 2.0, "no effect")],
+            "adam": [doc("b", 3.0, "contradicted")],
+        }
+    )
+    assert list(table["claim"]) == ["claim a", "claim b"]
+    assert list(table["raw: verdict"]) == ["reproduced", "no effect"]
+    assert list(table["adam: verdict"]) == ["not evaluated", "contradicted"]
+    assert table.loc[1, "adam: mean [95% CI]"] == "3.000 [2.900, 3.100]"

@@ -128,3 +128,24 @@ def test_config_errors_name_the_lds_key(default, key, value, message):
     config["lds"][key] = value
     with pytest.raises(ConfigError, match=message):
         validate_config(config, SCHEMA)
+
+
+def _per_house(values: dict[str, list[float]]):
+    import pandas as pd
+
+    return pd.concat(
+        pd.DataFrame({"method": m, "test_index": range(len(v)), "lds": v})
+        for m, v in values.items()
+    )
+
+
+def test_compare_methods_prefers_a_method_only_when_the_paired_interval_excludes_zero():
+    better = _per_house({"adam": [0.5, 0.6, 0.7, 0.55], "raw": [0.3, 0.35, 0.5, 0.4]})
+    doc = lds.compare_methods(better, "adam", "raw")
+    assert doc["preferred"] == "adam" and doc["n"] == 4
+    assert doc["mean"] == pytest.approx(np.mean([0.2, 0.25, 0.2, 0.15]))
+    assert lds.compare_methods(better, "raw", "adam")["preferred"] == "adam"
+    mixed = _per_house({"adam": [0.5, 0.2, 0.7, 0.1], "raw": [0.3, 0.4, 0.5, 0.3]})
+    assert lds.compare_methods(mixed, "adam", "raw")["preferred"] is None
+    with pytest.raises(KeyError, match="'nope'"):
+        lds.compare_methods(better, "nope", "raw")

@@ -354,6 +354,28 @@ def evaluate_claims_adam(
     return evaluate_claims(adam, proponents_adam, prepared, houses, metrics, top_n)
 
 
+def side_by_side(docs: dict[str, list[dict]]) -> pd.DataFrame:
+    """The verdicts of several evaluations of the claims, one row per claim (in the order of
+    the first evaluation, then claims only later ones have): for each label of `docs` (label
+    -> the dicts of `evaluate`), the mean [95% CI] over seeds and the verdict; "not
+    evaluated" where an evaluation lacks the claim."""
+    texts, cells = {}, {}
+    for label, evaluation in docs.items():
+        for doc in evaluation:
+            texts.setdefault(doc["id"], doc["claim"])
+            low, high = doc["ci95"]
+            cells[doc["id"], f"{label}: mean [95% CI]"] = (
+                f"{doc['mean']:.3f} [{low:.3f}, {high:.3f}]"
+            )
+            cells[doc["id"], f"{label}: verdict"] = doc["verdict"]
+    columns = [f"{label}: {part}" for label in docs for part in ("mean [95% CI]", "verdict")]
+    rows = [
+        {"claim": text, **{c: cells.get((claim_id, c), "not evaluated") for c in columns}}
+        for claim_id, text in texts.items()
+    ]
+    return pd.DataFrame(rows)
+
+
 def findings(docs: list[dict]) -> str:
     """The claims' verdicts as Markdown bullets, one per claim (docs from `evaluate`): the
     claim, its source, our mean with its 95% interval over seeds, and the verdict."""

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tracin_study.agreement import spearman
+from tracin_study.analysis import mean_sd_ci
 from tracin_study.checkpoints import Manifest
 from tracin_study.config import TrainingConfig
 from tracin_study.data import PreparedData
@@ -159,3 +160,22 @@ def summary_doc(by_method: pd.DataFrame, records: list[dict]) -> dict:
             for method, row in by_method.iterrows()
         },
     }
+
+
+def compare_methods(per_house: pd.DataFrame, method: str, reference: str) -> dict:
+    """Paired comparison over test houses of the LDS of `method` and `reference`.
+
+    Returns the mean difference (method - reference), its sd, 95% t-interval and n over the
+    houses where both are defined, and `preferred`: `method` or `reference` when the interval
+    excludes 0 on that side, else None. The houses share one set of retrainings, so the
+    interval speaks for these subsets and this model seed only.
+    """
+    table = per_house.pivot(index="test_index", columns="method", values="lds")
+    for name in (method, reference):
+        if name not in table:
+            raise KeyError(f"no LDS for method {name!r}; the methods are {list(table.columns)}")
+    difference = (table[method] - table[reference]).dropna()
+    stats = mean_sd_ci(difference.to_numpy())
+    low, high = stats["ci95"]
+    preferred = method if low > 0 else reference if high < 0 else None
+    return {"method": method, "reference": reference, **stats, "preferred": preferred}
