@@ -1,10 +1,18 @@
-"""Shared fixtures: the verified housing table and a small prepared split."""
+"""Shared fixtures: the verified housing table, a small prepared split, and the smoke
+experiment run once per test session."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from tracin_study import data
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "config/smoke.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +45,28 @@ def tiny_prepared():
     return data.PreparedData(
         table(40, "train_index"), table(12, "test_index"), np.zeros(8), np.ones(8)
     )
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """A temporary directory holding config/smoke.yaml run locally (`--cores 2`) by the real
+    `snakemake` command: run once per session and shared by tests/test_pipeline.py (its
+    end-to-end checks) and tests/test_slurm.py (the reference the Slurm run must equal).
+    Tests may add files to it but must not change the results in it."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(SMOKE),
+        "--cores",
+        "2",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return workdir

@@ -1,4 +1,7 @@
-"""End to end: the real `snakemake` command on config/smoke.yaml, in a temporary directory."""
+"""End to end: the real `snakemake` command on config/smoke.yaml, in a temporary directory.
+
+The smoke run itself is the session fixture `smoke_run` (tests/conftest.py), shared with
+tests/test_slurm.py, which compares its Slurm run with it."""
 
 import json
 import re
@@ -10,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
@@ -51,14 +53,6 @@ def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
         elif in_table and len(parts) == 2 and parts[1].isdigit():
             jobs[parts[0]] = int(parts[1])
     return jobs
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("smoke")
-    result = snakemake(workdir, "--configfile", str(SMOKE), "--cores", "2")
-    assert result.returncode == 0, result.stderr[-4000:]
-    return workdir
 
 
 def test_smoke_run_trains_every_seed_with_verified_checkpoints(smoke_run):

@@ -66,11 +66,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def _snakemake(workdir: Path, *args: str) -> subprocess.Popen:
+    """Start Snakemake in `workdir`, its output (stdout and stderr) to workdir/snakemake.log."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), *args]
-    return subprocess.run(
-        cmd, cwd=workdir, env=_env(), capture_output=True, text=True, timeout=TIMEOUT_S
-    )
+    with open(workdir / "snakemake.log", "w") as log:
+        return subprocess.Popen(
+            cmd, cwd=workdir, env=_env(), stdout=log, stderr=subprocess.STDOUT, text=True
+        )
 
 
 def _job_stats(output: str) -> dict[str, int]:
@@ -88,15 +90,16 @@ def _job_stats(output: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def runs(cluster, tmp_path_factory):
-    """The smoke config run locally and through Slurm, each in its own directory."""
-    local = tmp_path_factory.mktemp("local")
-    result = _snakemake(local, "--configfile", str(SMOKE), "--cores", "2")
-    assert result.returncode == 0, result.stderr[-4000:]
+def runs(cluster, request, tmp_path_factory):
+    """The smoke config through Slurm, and the local run of it (the session fixture
+    `smoke_run` of conftest.py, shared with test_pipeline.py), each in its own directory.
 
+    The Slurm run starts first: when this module runs alone, the local reference run is
+    made meanwhile, on the CPU time the Slurm run leaves idle (its jobs wait for the
+    scheduler and the executor's status checks); in `make test` it already exists."""
     via_slurm = tmp_path_factory.mktemp("slurm")
     start = time.monotonic()
-    result = _snakemake(
+    process = _snakemake(
         via_slurm,
         "--profile",
         str(PROFILE),
@@ -108,10 +111,16 @@ def runs(cluster, tmp_path_factory):
         "--latency-wait",
         "5",
     )
+    try:
+        local = request.getfixturevalue("smoke_run")
+        returncode = process.wait(timeout=max(1, TIMEOUT_S - (time.monotonic() - start)))
+    finally:
+        if process.poll() is None:
+            process.kill()  # the executor's jobs are cancelled by .ci/with-slurm
+            process.wait()
     elapsed = time.monotonic() - start
-    output = result.stdout + result.stderr
-    (via_slurm / "snakemake.log").write_text(output)
-    assert result.returncode == 0, output[-6000:]
+    output = (via_slurm / "snakemake.log").read_text()
+    assert returncode == 0, output[-6000:]
     print(f"\nsmoke config through Slurm: {elapsed:.0f} s")
     run_id = re.search(r"SLURM run ID: (\S+)", output)
     assert run_id, "the Slurm executor did not report a run ID"

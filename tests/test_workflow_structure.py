@@ -2,6 +2,8 @@
 
 import ast
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -51,3 +53,21 @@ def test_notebook_rules_run_in_a_shadow_folder_of_their_declared_inputs():
     source = (ROOT / "workflow/rules/notebooks.smk").read_text()
     rules = re.split(r"\n(?=rule )", source)[1:]
     assert rules and all('shadow:\n        "minimal"' in rule for rule in rules)
+
+
+def test_parsing_the_workflow_imports_neither_torch_nor_scikit_learn():
+    # Every Snakemake run parses the Snakefile, and on a cluster every job starts its own
+    # Snakemake: an import of torch there costs seconds per job. The rule files import
+    # from tracin_study.plan and tracin_study.config only (README, "Running on a cluster").
+    imports = [
+        line.strip()
+        for f in RULE_FILES
+        for line in f.read_text().splitlines()
+        if re.match(r"\s*(from|import) tracin_study\b", line)
+    ]
+    assert imports, "no tracin_study import found in the workflow files"
+    code = "\n".join([*imports, "import sys", "print(*sorted(sys.modules))"])
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {"torch", "sklearn"} & set(loaded) == set(), imports

@@ -7,7 +7,7 @@ from typing import ClassVar, Self
 import jsonschema
 import yaml
 
-from tracin_study.data import N_ROWS, split_sizes
+from tracin_study.plan import N_ROWS, saved_steps, split_sizes
 
 
 @dataclass(frozen=True)
@@ -195,8 +195,6 @@ def check_split(config: dict) -> None:
 def check_checkpoint_counts(config: dict) -> None:
     """TracInCP can pick at most as many checkpoints as the SGD run saves."""
     chain = config["experiments"]["approximation_chain"]
-    from tracin_study.experiments.approximation_chain import saved_steps  # imports torch
-
     n_saved = len(saved_steps(chain["n_train"], chain["epochs"], chain["checkpoint_every_steps"]))
     too_many = [k for k in chain["checkpoint_counts"] if k > n_saved]
     if too_many:

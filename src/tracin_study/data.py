@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
+from tracin_study.plan import N_ROWS, split_sizes  # noqa: F401 (N_ROWS re-exported)
+
 log = logging.getLogger(__name__)
 
 FEATURES = [
@@ -30,7 +32,6 @@ FEATURES = [
 ]
 TARGET = "MedHouseVal"
 COLUMNS = FEATURES + [TARGET]
-N_ROWS = 20_640
 # sha256 of np.ascontiguousarray(table[COLUMNS].to_numpy(np.float64)).tobytes()
 CONTENT_SHA256 = "dfc7196b549ceb93965f28d3f7ccebe691dd64f824df83055fad5dd58e1c15cd"
 SNAPSHOT = "california_housing.csv.gz"
@@ -167,13 +168,6 @@ def load_table(source: str, data_home: Path) -> tuple[pd.DataFrame, str]:
     table = read_snapshot(path)
     verify_table(table, f"data snapshot {path}", snapshot_fix(path))
     return table[COLUMNS], "snapshot"
-
-
-def split_sizes(n_rows: int, test_fraction: float) -> tuple[int, int]:
-    """Numbers of training and test rows of `split_rows`: the test split has
-    round(n_rows * test_fraction) rows."""
-    n_test = round(n_rows * test_fraction)
-    return n_rows - n_test, n_test
 
 
 def split_rows(n_rows: int, test_fraction: float, split_seed: int) -> tuple[np.ndarray, np.ndarray]:

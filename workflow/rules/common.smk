@@ -4,7 +4,7 @@
 # in exactly one place.
 
 from tracin_study.config import TrainingConfig, canonical
-from tracin_study.experiments.approximation_chain import saved_steps
+from tracin_study.plan import saved_steps
 
 SEEDS = config["seeds"]
 RESULTS = config["paths"]["results"]

@@ -1,4 +1,4 @@
-from tracin_study.experiments.removal import removal_set_names
+from tracin_study.plan import removal_set_names
 
 # The removal jobs: each removal seed without each set of training houses.
 REMOVAL_JOBS = dict(

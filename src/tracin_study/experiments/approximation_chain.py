@@ -41,6 +41,7 @@ from tracin_study.influence import ALL_TEST_POINTS, TracInCP
 from tracin_study.influence.algebra import cross_terms
 from tracin_study.influence.gradients import Gradients, hooked_factors
 from tracin_study.model import build_mlp
+from tracin_study.plan import saved_steps  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -334,13 +335,6 @@ def evenly_spaced(n_saved: int, k: int) -> np.ndarray:
     if not 1 <= k <= n_saved:
         raise ValueError(f"cannot choose k={k} checkpoints out of {n_saved} saved")
     return np.array([(j + 1) * n_saved // k - 1 for j in range(k)])
-
-
-def saved_steps(n_train: int, epochs: int, checkpoint_every_steps: int) -> list[int]:
-    """The steps after which `record_sgd` saves a checkpoint: every `checkpoint_every_steps`
-    of the `n_train * epochs` one-example steps, and the last."""
-    steps = n_train * epochs
-    return sorted({*range(checkpoint_every_steps, steps + 1, checkpoint_every_steps), steps})
 
 
 def subsample(n_total: int, n: int, seed: int) -> np.ndarray:

@@ -18,12 +18,8 @@ from tracin_study.checkpoints import Manifest, load_checkpoint
 from tracin_study.config import TrainingConfig
 from tracin_study.data import PreparedData
 from tracin_study.palo_alto import aggregate, map_neighbours
+from tracin_study.plan import removal_set_names
 from tracin_study.training import predict, train
-
-
-def removal_set_names(random_draws: int) -> list[str]:
-    """The removal sets: proponents, map_neighbours and random_0 ... random_{draws - 1}."""
-    return ["proponents", "map_neighbours", *(f"random_{d}" for d in range(random_draws))]
 
 
 def removed_houses(
