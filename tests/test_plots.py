@@ -133,3 +133,23 @@ def test_heatmap_diverging_scale_shows_negative_correlations():
     # centred at 0: the middle of the scale is (nearly) white, the ends are far apart
     assert np.allclose(cmap(0.5)[:3], 1, atol=0.1)
     assert not np.allclose(image.to_rgba(-0.5), image.to_rgba(0.5), atol=0.1)
+
+
+def test_recipe_paths_draw_each_recipe_the_paper_and_the_choice():
+    rows = [
+        {"recipe": recipe, "seed": seed, "epoch": epoch}
+        | {"train_explained_variance": ev + 0.01 * seed, "test_explained_variance": ev - 0.05}
+        for recipe, shift in (("default", 0.1), ("minmax", 0.0))
+        for seed in (0, 1)
+        for epoch, ev in ((10, 0.7 + shift), (20, 0.75 + shift))
+    ]
+    selection = {"recipe": "minmax", "epoch": 10}
+    selection |= {"train_explained_variance": 0.705, "test_explained_variance": 0.65}
+    fig = plots.recipe_paths(pd.DataFrame(rows), selection)
+    ax = fig.axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"default", "minmax", "paper (0.72, 0.7)", "closest: minmax, epoch 10"} <= set(labels)
+    minmax = next(line for line in ax.get_lines() if line.get_label() == "minmax")
+    np.testing.assert_allclose(minmax.get_xdata(), [0.705, 0.755])  # mean over the seeds
+    np.testing.assert_allclose(minmax.get_ydata(), [0.65, 0.70])
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()

@@ -3,26 +3,11 @@
 # closest to the paper's; and the claims rerun on it (tracin_study.experiments.sweep).
 
 from tracin_study.config import SweepConfig
-from tracin_study.experiments.sweep import recipe_section
 
 SWEEP = SweepConfig.from_config(config)
 # The sweep's training jobs: each recipe with each sweep seed.
 SWEEP_JOBS = dict(recipe=list(SWEEP.recipes), seed=SWEEP.seeds)
 RERUN_JOBS = dict(seed=SWEEP.rerun_seeds)
-
-
-def recipe_settings(section):
-    """The config section `section` of the recipe named by the `{recipe}` wildcard, as
-    params (keys sorted like `settings`)."""
-    return lambda wildcards: canonical(
-        recipe_section(section, config[section], SWEEP.recipes[wildcards.recipe])
-    )
-
-
-def closest_prepared_data():
-    """The closest recipe's prepared-data files that `load_prepared` reads, as named inputs."""
-    out = rules.closest_recipe_prepare.output
-    return {"train": out.train, "test": out.test, "scaler": out.scaler}
 
 
 rule sweep_prepare:
@@ -40,7 +25,7 @@ rule sweep_prepare:
     conda:
         ENVIRONMENT
     params:
-        data=recipe_settings("data"),
+        data=recipe_settings("data", SWEEP.recipes),
     script:
         "../scripts/prepare_data.py"
 
@@ -65,7 +50,7 @@ rule sweep_train:
     threads: config["training"]["threads"]
     params:
         model=settings("model"),
-        training=recipe_settings("training"),
+        training=recipe_settings("training", SWEEP.recipes),
     script:
         "../scripts/sweep_train.py"
 
