@@ -344,5 +344,5 @@ def load_prepared(files: PreparedFiles) -> PreparedData:
         test,
         np.asarray(scaler["mean"], np.float64),
         np.asarray(scaler["scale"], np.float64),
-        scaler["preprocessing"],
+        scaler.get("preprocessing", "standardised"),  # files from before the choice existed
     )
