@@ -44,7 +44,9 @@ def regression_metrics(y_true, y_pred) -> dict:
     }
 
 
-def explained_variances(model, X_train, y_train, X_test, y_test, config, epoch: int) -> dict:
+def explained_variances(
+    model, X_train, y_train, X_test, y_test, config: TrainingConfig, epoch: int
+) -> dict:
     """`train_explained_variance` and `test_explained_variance` of `model` after `epoch`:
     measured if `config.curve_every` divides it, else NaN."""
     every = config.curve_every
@@ -85,7 +87,8 @@ def train(
     Each checkpoint after the first step comes with Adam's state (`epoch_XXXX.adam.pt`);
     the initial one (epoch 0) has none.
 
-    X_* have shape (n, features) (standardised), y_* shape (n,) (prices in $100,000).
+    X_* have shape (n, features) (scaled, or raw: `data.PreparedData`), y_* shape (n,)
+    (prices in $100,000).
     `seed` alone drives the initial weights and the batch order, so the same seed on the same
     machine and thread count gives bit-identical checkpoints. Returns the trained model and
     the loss curve: one row per epoch with the mean training-batch MSE and the test MSE,
