@@ -326,10 +326,11 @@ def detection_curves(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def recipe_paths(table: pd.DataFrame, selection: dict) -> plt.Figure:
+def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> plt.Figure:
     """Each recipe's mean-over-seeds (train, test) explained variance over epochs, from the
     sweep's table (`sweep.ev_table`: recipe, seed, epoch and both EVs), with the paper's
-    point, our default recipe's last epoch and the `selection` (`sweep.select_closest`)."""
+    point, our default recipe's last epoch and the `selection` (`sweep.select_closest`).
+    Both axes run from `floor` to 1; points below it (early epochs of raw features) are cut."""
     paths = mean_paths(table)
     fig, ax = plt.subplots(figsize=(7, 6))
     for i, (recipe, path) in enumerate(paths.groupby("recipe", sort=True)):
@@ -368,13 +369,15 @@ def recipe_paths(table: pd.DataFrame, selection: dict) -> plt.Figure:
         zorder=4,
         label=f"closest: {selection['recipe']}, epoch {selection['epoch']}",
     )
-    limits = (min(0.6, ax.get_xlim()[0]), 1.0)
+    limits = (floor, 1.0)
     ax.plot(limits, limits, color="0.7", lw=0.8, ls=":", label="train = test")
     ax.set(
         xlabel="explained variance, training split",
         ylabel="explained variance, test split",
+        xlim=limits,
+        ylim=limits,
         title="Explained variance over epochs, mean over seeds, per recipe\n"
-        "(numbers: the last epoch)",
+        f"(numbers: the last epoch; axes cut at {floor})",
     )
     ax.legend(fontsize=7)
     fig.tight_layout()
