@@ -39,6 +39,7 @@ include: "workflow/rules/approximation_chain.smk"
 include: "workflow/rules/corruption.smk"
 include: "workflow/rules/removal.smk"
 include: "workflow/rules/lds.smk"
+include: "workflow/rules/sweep.smk"
 include: "workflow/rules/notebooks.smk"
 
 
@@ -48,4 +49,13 @@ include: "workflow/rules/notebooks.smk"
 rule all:
     """The whole study: every seed's results, the experiments and the report."""
     input:
-        study_outputs({"removal_train": REMOVAL_JOBS, "lds_train": LDS_JOBS}),
+        study_outputs(
+            {
+                "removal_train": REMOVAL_JOBS,
+                "lds_train": LDS_JOBS,
+                "sweep_prepare": {"recipe": list(SWEEP.recipes)},
+                "sweep_train": SWEEP_JOBS,
+                "closest_recipe_train": RERUN_JOBS,
+                "closest_recipe_influence": RERUN_JOBS,
+            }
+        ),

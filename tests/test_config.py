@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from tracin_study.config import (
     ConfigError,
@@ -12,6 +13,7 @@ from tracin_study.config import (
     LdsConfig,
     PaloAltoConfig,
     RemovalConfig,
+    SweepConfig,
     validate_config,
 )
 from tracin_study.experiments.approximation_chain import saved_steps, train_ideal
@@ -37,7 +39,8 @@ def test_default_config_is_valid_and_paper_faithful(default):
 
 
 @pytest.mark.parametrize(
-    "section", [InfluenceConfig, PaloAltoConfig, CorruptionConfig, RemovalConfig, LdsConfig]
+    "section",
+    [InfluenceConfig, PaloAltoConfig, CorruptionConfig, RemovalConfig, LdsConfig, SweepConfig],
 )
 def test_typed_sections_hold_the_config_section(default, section):
     params = default
@@ -58,8 +61,7 @@ def test_influence_config_reads_the_influence_section(default):
 
 def test_smoke_config_merged_over_default_is_valid(default):
     merged = copy.deepcopy(default)
-    for key, value in _load("smoke.yaml").items():
-        merged[key] = value
+    update_config(merged, _load("smoke.yaml"))  # as `--configfile` does: key by key
     validate_config(merged, SCHEMA)
 
 

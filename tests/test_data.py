@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,3 +105,72 @@ def test_test_points_are_the_houses_at_those_positions_with_float64_prices(split
     np.testing.assert_array_equal(X, prepared.features(houses))
     np.testing.assert_array_equal(X, prepared.X_test[houses["test_index"]])
     np.testing.assert_array_equal(y, houses[data.TARGET].to_numpy(np.float64))
+
+
+# sha256 of the standardised inputs (float32, C order) and of the training rows of the
+# default split (0.2, seed 2020), as produced before the split and preprocessing choices.
+STANDARDISED_SHA256 = {
+    "X_train": "ffb42a72c8d62ad61ef49ffd220a2a7ff5dceeb90317428cc2acd2f13372ecc2",
+    "X_test": "138e7786e6516b8682f70fcd9fe5c6fb94556e9327d7f82a1db7f82aaa71011c",
+    "train_rows": "28586d475eea92db2be29414525e1d88a4046cb21f5075da0c7744768c090a0c",
+}
+
+
+def _prepared(table, **choices) -> data.PreparedData:
+    train, test, scaler = data.split_tables(table, 0.2, 2020, **choices)
+    mean, scale = np.array(scaler["mean"]), np.array(scaler["scale"])
+    return data.PreparedData(train, test, mean, scale, scaler["preprocessing"])
+
+
+def _sha256(array) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def test_standardised_random_split_is_unchanged(table):
+    explicit = _prepared(table, split="random", preprocessing="standardised")
+    digests = {
+        "X_train": _sha256(explicit.X_train),
+        "X_test": _sha256(explicit.X_test),
+        "train_rows": _sha256(explicit.train["row"].to_numpy()),
+    }
+    assert digests == STANDARDISED_SHA256
+    assert np.array_equal(_prepared(table).X_train, explicit.X_train)  # the defaults
+
+
+def test_ordered_split_tests_on_the_last_fifth_in_table_order(table):
+    train, test, _ = data.split_tables(table, 0.2, 2020, split="ordered")
+    assert np.array_equal(test["row"], np.arange(16_512, 20_640))
+    assert np.array_equal(train["row"], np.arange(16_512))
+    expected = table.iloc[16_512:][data.COLUMNS].reset_index(drop=True)
+    pd.testing.assert_frame_equal(test[data.COLUMNS], expected)
+    again, _, _ = data.split_tables(table, 0.2, 7, split="ordered")  # no seed involved
+    assert again["row"].equals(train["row"])
+
+
+def test_raw_features_skip_the_scaler(tmp_path, table):
+    train, test, scaler = data.split_tables(table, 0.2, 2020, preprocessing="raw")
+    files = data.PreparedFiles(*(tmp_path / n for n in PREPARED_NAMES))
+    data.write_prepared(files, train, test, scaler, {"source": "snapshot"})
+    prepared = data.load_prepared(files)
+    assert prepared.preprocessing == "raw"
+    raw = train[data.FEATURES].to_numpy(np.float32)
+    assert np.array_equal(prepared.X_train, raw)
+    skipped = data.PreparedData(train, test, np.ones(8), np.full(8, 3.0), "raw")
+    assert np.array_equal(skipped.X_train, raw)  # whatever the stored scaler says
+
+
+def test_minmax_maps_the_training_features_onto_0_1(table):
+    prepared = _prepared(table, preprocessing="minmax")
+    assert prepared.X_train.min() == 0 and prepared.X_train.max() == 1
+    np.testing.assert_array_equal(prepared.X_train.min(0), 0)
+    np.testing.assert_allclose(prepared.X_train.max(0), 1, rtol=1e-6)
+    low = prepared.train[data.FEATURES].min().to_numpy()  # fitted on the training rows only
+    np.testing.assert_array_equal(prepared.mean, low)
+
+
+@pytest.mark.parametrize(
+    ("choice", "value"), [("split", "sorted"), ("preprocessing", "standardized")]
+)
+def test_an_unknown_choice_is_named(table, choice, value):
+    with pytest.raises(ValueError, match=rf"data.{choice}='{value}' is not one of"):
+        data.split_tables(table, 0.2, 2020, **{choice: value})

@@ -166,3 +166,23 @@ def test_correlation_vs_k_draws_the_sgd_run_only():
     fig = plots.correlation_vs_k(summary.assign(sd=0.01))
     dashed = [line.get_ydata()[0] for line in fig.axes[0].lines if line.get_linestyle() == "--"]
     assert dashed == [0.99, 0.99]  # first-order TracIn of the SGD run, not the Adam rows
+
+
+def test_recipe_paths_draw_each_recipe_the_paper_and_the_choice():
+    rows = [
+        {"recipe": recipe, "seed": seed, "epoch": epoch}
+        | {"train_explained_variance": ev + 0.01 * seed, "test_explained_variance": ev - 0.05}
+        for recipe, shift in (("default", 0.1), ("minmax", 0.0))
+        for seed in (0, 1)
+        for epoch, ev in ((10, 0.7 + shift), (20, 0.75 + shift))
+    ]
+    selection = {"recipe": "minmax", "epoch": 10}
+    selection |= {"train_explained_variance": 0.705, "test_explained_variance": 0.65}
+    fig = plots.recipe_paths(pd.DataFrame(rows), selection)
+    ax = fig.axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"default", "minmax", "paper (0.72, 0.7)", "closest: minmax, epoch 10"} <= set(labels)
+    minmax = next(line for line in ax.get_lines() if line.get_label() == "minmax")
+    np.testing.assert_allclose(minmax.get_xdata(), [0.705, 0.755])  # mean over the seeds
+    np.testing.assert_allclose(minmax.get_ydata(), [0.65, 0.70])
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -95,3 +96,24 @@ def test_train_and_evaluate_trains_as_train_and_scores_the_final_model(toy, tmp_
     assert metrics["test"] == regression_metrics(y_test, predict(final, X_test))
     np.testing.assert_array_equal(predict(model, X_test), predict(final, X_test))
     assert metrics["wall_seconds"] > 0
+
+
+def test_explained_variance_every_curve_every_epochs_leaves_training_unchanged(toy, tmp_path):
+    torch.set_num_threads(1)
+    every = replace(CONFIG, curve_every=2)
+    model, curve, metrics = train_and_evaluate(*toy, every, 0, tmp_path / "every")
+    _, plain = _train(toy, 0, tmp_path / "plain")
+    measured = curve.dropna(subset=["train_explained_variance"])
+    assert list(measured["epoch"]) == [2, 4]
+    assert curve.loc[curve["epoch"] % 2 == 1, "test_explained_variance"].isna().all()
+    pd.testing.assert_frame_equal(curve[plain.columns[:3]], plain[plain.columns[:3]])
+    assert plain["train_explained_variance"].isna().all()
+    a, b = (read_manifest(tmp_path / d / "manifest.json") for d in ("every", "plain"))
+    assert [c.sha256 for c in a.checkpoints] == [c.sha256 for c in b.checkpoints]
+    X_test, y_test = toy[2], toy[3]
+    last = replace(CONFIG, curve_every=5)
+    _, curve5, metrics5 = train_and_evaluate(*toy, last, 0, tmp_path / "last")
+    assert curve5["test_explained_variance"].iloc[-1] == pytest.approx(
+        metrics5["test"]["explained_variance"], abs=1e-12
+    )
+    assert metrics5["test"] == regression_metrics(y_test, predict(model, X_test))

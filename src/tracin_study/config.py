@@ -12,13 +12,15 @@ from tracin_study.plan import N_ROWS, saved_steps, split_sizes
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """The training recipe: Adam at a constant `learning_rate`, mean squared error."""
+    """The training recipe: Adam at a constant `learning_rate`, mean squared error; the loss
+    curve carries the explained variances every `curve_every` epochs (None: never)."""
 
     hidden: tuple[int, ...]
     epochs: int
     batch_size: int
     learning_rate: float
     checkpoint_every: int
+    curve_every: int | None = None
 
     @classmethod
     def from_config(cls, config: dict) -> "TrainingConfig":
@@ -30,6 +32,7 @@ class TrainingConfig:
             batch_size=t["batch_size"],
             learning_rate=t["learning_rate"],
             checkpoint_every=t["checkpoint_every"],
+            curve_every=t["curve_every"],
         )
 
     def checkpoint_epochs(self) -> list[int]:
@@ -113,6 +116,18 @@ class LdsConfig(_Section):
     fraction: float
     subset_seed: int
     seed: int
+
+
+@dataclass(frozen=True)
+class SweepConfig(_Section):
+    """The recipe sweep (`tracin_study.experiments.sweep`): the model `seeds` of each recipe,
+    the `recipes` (name -> the settings it changes) and the `rerun_seeds` of the claims rerun
+    on the closest recipe. One factor at a time; the full factorial is left out."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("sweep",)
+    seeds: tuple[int, ...]
+    recipes: dict[str, dict]
+    rerun_seeds: tuple[int, ...]
 
 
 class ConfigError(ValueError):
@@ -218,14 +233,27 @@ def check_lds_seed(config: dict) -> None:
         )
 
 
+def check_sweep_seeds(config: dict) -> None:
+    """The sweep reads the default recipe's curves from the study's own seeds."""
+    missing = sorted(set(config["sweep"]["seeds"]) - set(config["seeds"]))
+    if missing:
+        raise ConfigError(
+            f"invalid config at 'sweep.seeds': seeds {missing} are not among `seeds` "
+            f"{config['seeds']}, whose loss curves give the default recipe's path; choose "
+            f"sweep seeds among them."
+        )
+
+
 def validate_config(config: dict, schema_path: Path) -> None:
     """Raise `ConfigError` naming the first offending key (as a dotted path) and the fix:
     the schema first, then the rules that span several keys."""
     check_schema(config, schema_path)
-    for check in (
+    checks = (
         check_influence_epochs,
         check_split,
         check_checkpoint_counts,
         check_lds_seed,
-    ):
+        check_sweep_seeds,
+    )
+    for check in checks:
         check(config)

@@ -1,4 +1,8 @@
-"""The California housing table: fetch, verify, split 8:2 and standardise.
+"""The California housing table: fetch, verify, split 8:2 and scale the features.
+
+The split is `random` (seeded) or `ordered` (the last rows are the test split, as Keras'
+`validation_split` does); the features are `standardised`, `minmax`-scaled to [0, 1] (both
+fitted on the training rows) or left `raw`.
 
 `train_index` and `test_index` are positions within the training and test split (the row of
 the model's input matrix); `row` is the row of the original 20,640-row table.
@@ -36,6 +40,8 @@ COLUMNS = FEATURES + [TARGET]
 CONTENT_SHA256 = "dfc7196b549ceb93965f28d3f7ccebe691dd64f824df83055fad5dd58e1c15cd"
 SNAPSHOT = "california_housing.csv.gz"
 SOURCES = ("auto", "sklearn", "snapshot")
+SPLITS = ("random", "ordered")
+PREPROCESSING = ("standardised", "minmax", "raw")
 
 
 class DataError(RuntimeError):
@@ -170,52 +176,95 @@ def load_table(source: str, data_home: Path) -> tuple[pd.DataFrame, str]:
     return table[COLUMNS], "snapshot"
 
 
-def split_rows(n_rows: int, test_fraction: float, split_seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted train and test row numbers of a random split with round(n * test_fraction) tests."""
+def split_rows(
+    n_rows: int, test_fraction: float, split_seed: int, split: str = "random"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted train and test row numbers with round(n * test_fraction) tests: a random
+    split drawn with `split_seed`, or (`split="ordered"`) the last rows as the test split,
+    `split_seed` unused."""
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction={test_fraction} must lie strictly between 0 and 1")
+    if split not in SPLITS:
+        raise ValueError(f"data.split={split!r} is not one of {SPLITS}")
+    n_train, n_test = split_sizes(n_rows, test_fraction)
+    if split == "ordered":
+        return np.arange(n_train), np.arange(n_train, n_rows)
     order = np.random.default_rng(split_seed).permutation(n_rows)
-    _, n_test = split_sizes(n_rows, test_fraction)
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
+def fit_scaler(features: np.ndarray, preprocessing: str) -> tuple[np.ndarray, np.ndarray]:
+    """(offset, scale) of the features (n, 8) of the training rows, each of shape (8,): the
+    model sees (x - offset) / scale. standardised: mean and standard deviation (ddof=0);
+    minmax: minimum and range; raw: zeros and ones (not applied, see `PreparedData`)."""
+    if preprocessing == "standardised":
+        scaler = StandardScaler().fit(features)
+        return scaler.mean_, scaler.scale_
+    if preprocessing == "minmax":
+        low = features.min(0)
+        return low, features.max(0) - low
+    if preprocessing == "raw":
+        return np.zeros(features.shape[1]), np.ones(features.shape[1])
+    raise ValueError(f"data.preprocessing={preprocessing!r} is not one of {PREPROCESSING}")
+
+
 def split_tables(
-    table: pd.DataFrame, test_fraction: float, split_seed: int
+    table: pd.DataFrame,
+    test_fraction: float,
+    split_seed: int,
+    split: str = "random",
+    preprocessing: str = "standardised",
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Raw train and test tables (with `train_index`/`test_index` and `row`) and the scaler.
 
-    The scaler (feature means and standard deviations, ddof=0) is fitted on the training
-    rows only; it is returned as a JSON-ready dict.
+    The split is `split_rows`'; the scaler (`fit_scaler`: `mean` holds the offset) is fitted
+    on the training rows only and returned as a JSON-ready dict naming its `preprocessing`.
     """
-    train_rows, test_rows = split_rows(len(table), test_fraction, split_seed)
+    train_rows, test_rows = split_rows(len(table), test_fraction, split_seed, split)
     train = table.iloc[train_rows].reset_index(drop=True)
     test = table.iloc[test_rows].reset_index(drop=True)
     train.insert(0, "row", train_rows)
     test.insert(0, "row", test_rows)
     train.insert(0, "train_index", np.arange(len(train)))
     test.insert(0, "test_index", np.arange(len(test)))
-    scaler = StandardScaler().fit(train[FEATURES].to_numpy(np.float64))
+    offset, scale = fit_scaler(train[FEATURES].to_numpy(np.float64), preprocessing)
     scaler_doc = {
         "features": FEATURES,
-        "mean": scaler.mean_.tolist(),
-        "scale": scaler.scale_.tolist(),
+        "preprocessing": preprocessing,
+        "mean": offset.tolist(),
+        "scale": scale.tolist(),
         "n_train": len(train),
     }
     return train, test, scaler_doc
 
 
+def prepare(cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    """The `data` config section `cfg` carried out: the train and test tables and the scaler
+    of `split_tables`, and the data stage's record (source, checksum, split, sizes)."""
+    table, source = load_table(cfg["source"], Path(cfg["sklearn_home"]))
+    split = {key: cfg[key] for key in ("test_fraction", "split_seed", "split", "preprocessing")}
+    train, test, scaler = split_tables(table, **split)
+    record = {"source": source, "content_sha256": CONTENT_SHA256, **split}
+    return train, test, scaler, record | {"n_train": len(train), "n_test": len(test)}
+
+
 @dataclass(frozen=True)
 class PreparedData:
-    """Model inputs (standardised, float32) and the raw tables they came from."""
+    """Model inputs (scaled features, float32) and the raw tables they came from; the
+    scaler is (x - mean) / scale, skipped when `preprocessing` is "raw"."""
 
     train: pd.DataFrame
     test: pd.DataFrame
     mean: np.ndarray
     scale: np.ndarray
+    preprocessing: str = "standardised"
 
     def features(self, table: pd.DataFrame) -> np.ndarray:
-        """Standardised features of `table`, shape (n, 8), float32."""
-        return ((table[FEATURES].to_numpy(np.float64) - self.mean) / self.scale).astype(np.float32)
+        """Scaled features of `table` (raw ones for "raw"), shape (n, 8), float32."""
+        values = table[FEATURES].to_numpy(np.float64)
+        if self.preprocessing == "raw":
+            return values.astype(np.float32)
+        return ((values - self.mean) / self.scale).astype(np.float32)
 
     @property
     def X_train(self) -> np.ndarray:
@@ -236,7 +285,7 @@ class PreparedData:
 
     def test_points(self, test_index) -> tuple[np.ndarray, np.ndarray]:
         """The test houses at positions `test_index` (M,) of the test split, in that order:
-        standardised features (M, 8) float32 and prices in $100,000 (M,) float64."""
+        scaled features (M, 8) float32 and prices in $100,000 (M,) float64."""
         houses = self.test.iloc[np.asarray(test_index)]
         return self.features(houses), houses[TARGET].to_numpy(np.float64, copy=True)
 
@@ -289,4 +338,5 @@ def load_prepared(files: PreparedFiles) -> PreparedData:
         test,
         np.asarray(scaler["mean"], np.float64),
         np.asarray(scaler["scale"], np.float64),
+        scaler.get("preprocessing", "standardised"),  # files from before the choice existed
     )

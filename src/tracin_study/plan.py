@@ -28,3 +28,27 @@ def saved_steps(n_train: int, epochs: int, checkpoint_every_steps: int) -> list[
 def removal_set_names(random_draws: int) -> list[str]:
     """The removal sets: proponents, map_neighbours and random_0 ... random_{draws - 1}."""
     return ["proponents", "map_neighbours", *(f"random_{d}" for d in range(random_draws))]
+
+
+# The recipe sweep (`tracin_study.experiments.sweep`): recipe key -> (config section, key
+# in it). A new key needs an entry here and one in the schema's sweep.recipes
+# (workflow/schemas/config.schema.yaml).
+OVERRIDES = {
+    "preprocessing": ("data", "preprocessing"),
+    "split": ("data", "split"),
+    "batch_size": ("training", "batch_size"),
+}
+
+
+def recipe_section(section: str, settings: dict, overrides: dict) -> dict:
+    """The config section `section` (its study values `settings`) of the recipe with
+    `overrides`: a copy with the overridden keys of that section replaced."""
+    unknown = sorted(set(overrides) - set(OVERRIDES))
+    if unknown:
+        raise KeyError(f"recipe keys {unknown} are not among {sorted(OVERRIDES)}")
+    changed = {
+        key: overrides[name]
+        for name, (sec, key) in OVERRIDES.items()
+        if sec == section and name in overrides
+    }
+    return {**settings, **changed}

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import BoundaryNorm
 
+from tracin_study.experiments.sweep import DEFAULT, PAPER_EV, mean_paths
 from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent, california_outline
 from tracin_study.influence import ALL_TEST_POINTS
 
@@ -351,6 +352,64 @@ def lds_by_method(per_house: pd.DataFrame) -> plt.Figure:
         title="Linear datamodeling score of each TracIn score",
     )
     ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> plt.Figure:
+    """Each recipe's mean-over-seeds (train, test) explained variance over epochs, from the
+    sweep's table (`sweep.ev_table`: recipe, seed, epoch and both EVs), with the paper's
+    point, our default recipe's last epoch and the `selection` (`sweep.select_closest`).
+    Both axes run from `floor` to 1; points below it (early epochs of raw features) are cut."""
+    paths = mean_paths(table)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    for i, (recipe, path) in enumerate(paths.groupby("recipe", sort=True)):
+        default = recipe == DEFAULT
+        colour = "black" if default else f"C{i}"
+        x, y = path["train_explained_variance"], path["test_explained_variance"]
+        ax.plot(x, y, "-o", ms=2.5, lw=1.8 if default else 1, color=colour, label=recipe)
+        ax.annotate(f"{path['epoch'].iloc[-1]}", (x.iloc[-1], y.iloc[-1]), fontsize=7)
+        if default:
+            ax.scatter(
+                x.iloc[-1],
+                y.iloc[-1],
+                s=90,
+                marker="s",
+                facecolors="none",
+                edgecolors="black",
+                zorder=3,
+                label="our default recipe, last epoch",
+            )
+    ax.scatter(
+        PAPER_EV["train"],
+        PAPER_EV["test"],
+        s=140,
+        marker="*",
+        color="crimson",
+        zorder=4,
+        label=f"paper ({PAPER_EV['train']}, {PAPER_EV['test']})",
+    )
+    ax.scatter(
+        selection["train_explained_variance"],
+        selection["test_explained_variance"],
+        s=160,
+        facecolors="none",
+        edgecolors="crimson",
+        lw=1.5,
+        zorder=4,
+        label=f"closest: {selection['recipe']}, epoch {selection['epoch']}",
+    )
+    limits = (floor, 1.0)
+    ax.plot(limits, limits, color="0.7", lw=0.8, ls=":", label="train = test")
+    ax.set(
+        xlabel="explained variance, training split",
+        ylabel="explained variance, test split",
+        xlim=limits,
+        ylim=limits,
+        title="Explained variance over epochs, mean over seeds, per recipe\n"
+        f"(numbers: the last epoch; axes cut at {floor})",
+    )
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -44,6 +44,22 @@ def regression_metrics(y_true, y_pred) -> dict:
     }
 
 
+def explained_variances(
+    model, X_train, y_train, X_test, y_test, config: TrainingConfig, epoch: int
+) -> dict:
+    """`train_explained_variance` and `test_explained_variance` of `model` after `epoch`:
+    measured if `config.curve_every` divides it, else NaN."""
+    every = config.curve_every
+    if not every or epoch % every:
+        return {"train_explained_variance": math.nan, "test_explained_variance": math.nan}
+    return {
+        f"{split}_explained_variance": float(
+            explained_variance_score(np.asarray(y), predict(model, X))
+        )
+        for split, X, y in (("train", X_train, y_train), ("test", X_test, y_test))
+    }
+
+
 def _diverged(seed: int, epoch: int, batch: int, loss: float, saved) -> NoReturn:
     """Remove the run's checkpoints and raise `TrainingError` for a non-finite loss."""
     for checkpoint in saved:
@@ -71,10 +87,13 @@ def train(
     Each checkpoint after the first step comes with Adam's state (`epoch_XXXX.adam.pt`);
     the initial one (epoch 0) has none.
 
-    X_* have shape (n, features) (standardised), y_* shape (n,) (prices in $100,000).
+    X_* have shape (n, features) (scaled, or raw: `data.PreparedData`), y_* shape (n,)
+    (prices in $100,000).
     `seed` alone drives the initial weights and the batch order, so the same seed on the same
     machine and thread count gives bit-identical checkpoints. Returns the trained model and
-    the loss curve: one row per epoch with the mean training-batch MSE and the test MSE.
+    the loss curve: one row per epoch with the mean training-batch MSE and the test MSE,
+    and the explained variance on both splits after every `config.curve_every`-th epoch
+    (NaN after the others; measuring it draws no random numbers).
     A non-finite batch loss raises `TrainingError` before the manifest is written and
     removes the checkpoints saved so far.
     """
@@ -115,7 +134,8 @@ def train(
             step += 1
             total += loss.item() * len(idx)
         test_mse = float(np.mean((predict(model, X_test) - np.asarray(y_test)) ** 2))
-        curve.append({"epoch": epoch, "train_mse": total / n, "test_mse": test_mse})
+        row = {"epoch": epoch, "train_mse": total / n, "test_mse": test_mse}
+        curve.append(row | explained_variances(model, X, y, X_test, y_test, config, epoch))
         if epoch in save_at:
             saved.append(checkpoint(epoch, step))
         log.info(

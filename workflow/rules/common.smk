@@ -4,7 +4,7 @@
 # in exactly one place.
 
 from tracin_study.config import TrainingConfig, canonical
-from tracin_study.plan import saved_steps
+from tracin_study.plan import recipe_section, saved_steps
 
 SEEDS = config["seeds"]
 RESULTS = config["paths"]["results"]
@@ -70,3 +70,17 @@ def study_outputs(wildcard_values):
         for pattern in getattr(rules, rule.name).output
         for path in expand(pattern, **wildcard_values.get(rule.name, {"seed": SEEDS}))
     ]
+
+
+def recipe_settings(section, recipes):
+    """The config section `section` of the recipe of `recipes` (name -> overrides) named
+    by the `{recipe}` wildcard, as params (keys sorted like `settings`)."""
+    return lambda wildcards: canonical(
+        recipe_section(section, config[section], recipes[wildcards.recipe])
+    )
+
+
+def closest_prepared_data():
+    """The closest recipe's prepared-data files that `load_prepared` reads, as named inputs."""
+    out = rules.closest_recipe_prepare.output
+    return {"train": out.train, "test": out.test, "scaler": out.scaler}

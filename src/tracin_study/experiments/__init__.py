@@ -7,4 +7,6 @@
 - `corruption`: detection of corrupted targets by self-influence.
 - `removal`: retraining without the Palo Alto proponents (or baselines) and the change in
   the test houses' loss.
+- `sweep`: training recipes changing one factor each, and the recipe and epoch whose
+  explained variances are closest to the paper's, on which the claims are rerun.
 """

@@ -1,0 +1,30 @@
+"""Snakemake script: TracInCP self-influence and Palo Alto proponents for one seed of the
+closest recipe, over its selected checkpoint epochs."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tracin_study.checkpoints import read_manifest
+from tracin_study.config import InfluenceConfig
+from tracin_study.data import PreparedFiles, load_prepared
+from tracin_study.experiments.seed_influence import compute_seed_influence
+from tracin_study.runner import start
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+log = start(sm)
+cfg = InfluenceConfig.from_params(sm.params.influence)
+epochs = json.loads(Path(sm.input.selection).read_text())["checkpoint_epochs"]
+prepared = load_prepared(PreparedFiles.of(sm.input))
+houses = pd.read_csv(sm.input.houses)
+result = compute_seed_influence(
+    read_manifest(Path(sm.input.checkpoints) / "manifest.json"),
+    prepared,
+    houses["test_index"].to_numpy(),
+    epochs,
+    cfg.batch_size,
+)
+result.self_influence_table(prepared).to_parquet(sm.output.self_influence, index=False)
+result.proponents_table(cfg.top_k).to_parquet(sm.output.proponents, index=False)
+log.info("seed %s: TracInCP over epochs %s written", sm.wildcards.seed, epochs)

@@ -1,0 +1,30 @@
+"""Snakemake script: every recipe's explained variances over epochs and the (recipe, epoch)
+closest to the paper's."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tracin_study.config import SweepConfig
+from tracin_study.experiments.sweep import DEFAULT, ev_table, select_closest
+from tracin_study.runner import start
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+log = start(sm)
+sweep = SweepConfig.from_params(sm.params.sweep)
+curves = [pd.read_csv(path) for path in sm.input.curves]
+for seed, path in zip(sweep.seeds, sm.input.default_curves, strict=True):
+    curves.append(pd.read_csv(path).assign(recipe=DEFAULT, seed=seed))
+table = ev_table(curves)
+table.to_csv(sm.output.table, index=False)
+selection = select_closest(table, sweep.recipes)
+Path(sm.output.selection).write_text(json.dumps(selection, indent=2) + "\n")
+log.info(
+    "closest to the paper: %s at epoch %d (train %.3f, test %.3f, distance %.3f)",
+    selection["recipe"],
+    selection["epoch"],
+    selection["train_explained_variance"],
+    selection["test_explained_variance"],
+    selection["distance"],
+)
