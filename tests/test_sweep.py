@@ -182,3 +182,20 @@ def test_a_bad_sweep_setting_is_named(default, edit, message):
     edit(config)
     with pytest.raises(ConfigError, match=message):
         validate_config(config, SCHEMA)
+
+
+def test_recipe_table_gives_each_recipes_last_and_nearest_point():
+    table = _table(
+        {
+            ("default", 10): [(0.80, 0.76), (0.82, 0.76)],
+            ("default", 200): [(0.93, 0.78), (0.93, 0.78)],
+            ("minmax", 10): [(0.73, 0.70), (0.73, 0.70)],
+            ("minmax", 20): [(0.80, 0.72), (0.80, 0.72)],
+        }
+    )
+    rows = sweep.recipe_table(table)
+    assert list(rows.index) == ["default", "minmax"]
+    assert list(rows["last epoch"]) == [200, 20] and list(rows["nearest epoch"]) == [10, 10]
+    assert rows.loc["default", "train EV, nearest"] == pytest.approx(0.81)
+    assert rows.loc["minmax", "distance, nearest"] == pytest.approx(0.01)
+    assert rows.loc["default", "test EV, last"] == pytest.approx(0.78)

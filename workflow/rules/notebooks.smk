@@ -65,6 +65,9 @@ rule report:
         lds_per_house=rules.lds_summary.output.per_house,
         lds_by_method=rules.lds_summary.output.by_method,
         lds_summary=rules.lds_summary.output.summary,
+        sweep_table=rules.sweep_summary.output.table,
+        sweep_selection=rules.sweep_summary.output.selection,
+        closest_recipe_claims=rules.closest_recipe_claims.output.claims,
     output:
         notebook=f"{REPORT}/report.ipynb",
         html=f"{REPORT}/report.html",

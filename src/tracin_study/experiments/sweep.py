@@ -89,3 +89,24 @@ def rerun_training(recipe: TrainingConfig, epoch: int) -> TrainingConfig:
     (every greatest-common-divisor-th epoch: exactly those and epoch 0 when `epoch` is a
     multiple of 10)."""
     return replace(recipe, epochs=epoch, checkpoint_every=math.gcd(*checkpoint_epochs(epoch)))
+
+
+def recipe_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per recipe (index) from `ev_table`: the mean-over-seeds explained variances at
+    the last recorded epoch, and the epoch of the recipe's own point nearest to the paper's
+    with its EVs and `distance` (ties to the fewer epochs)."""
+    paths = mean_paths(table).sort_values(["recipe", "epoch"])
+    last = paths.groupby("recipe").last()
+    nearest = paths.sort_values(["distance", "epoch"]).groupby("recipe").first()
+    return pd.DataFrame(
+        {
+            "seeds": last["n_seeds"],
+            "last epoch": last["epoch"],
+            "train EV, last": last["train_explained_variance"],
+            "test EV, last": last["test_explained_variance"],
+            "nearest epoch": nearest["epoch"],
+            "train EV, nearest": nearest["train_explained_variance"],
+            "test EV, nearest": nearest["test_explained_variance"],
+            "distance, nearest": nearest["distance"],
+        }
+    ).rename_axis("recipe")
