@@ -140,7 +140,6 @@ def test_the_default_sweep_is_one_factor_at_a_time(default):
     assert recipes == {
         "raw_features": {"preprocessing": "raw"},
         "minmax": {"preprocessing": "minmax"},
-        "batch_32": {"batch_size": 32},
         "ordered_split": {"split": "ordered"},
     }
     assert (default["data"]["split"], default["data"]["preprocessing"]) == (
