@@ -15,6 +15,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "config/smoke.yaml"
 
 
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The `snakemake` command on the project's Snakefile, run in `workdir`, with `args`."""
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
+
+
 @pytest.fixture(scope="session")
 def table():
     """The full verified table from the shipped snapshot (20,640 x 9)."""
@@ -54,19 +68,7 @@ def smoke_run(tmp_path_factory):
     end-to-end checks) and tests/test_slurm.py (the reference the Slurm run must equal).
     Tests may add files to it but must not change the results in it."""
     workdir = tmp_path_factory.mktemp("smoke")
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(SMOKE),
-        "--cores",
-        "2",
-    ]
+    cmd = snakemake_command(workdir, "--configfile", str(SMOKE), "--cores", "2")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir

@@ -7,13 +7,13 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
+from conftest import snakemake_command
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.influence import ALL_TEST_POINTS
@@ -23,19 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "config/smoke.yaml"
 RESULTS = "results/smoke"  # the smoke config's paths.results
 REPORT = "results/smoke/report"  # and its paths.report
-
-
-def snakemake_command(workdir: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        *args,
-    ]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
