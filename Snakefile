@@ -43,6 +43,24 @@ include: "workflow/rules/sweep.smk"
 include: "workflow/rules/notebooks.smk"
 
 
+# Run by Snakemake itself, never submitted to a cluster: each takes a few seconds of CPU and
+# under 0.5 GB at full size (results/benchmarks/), less than a cluster job spends queueing
+# and starting Snakemake twice (submission and job step).
+localrules:
+    all,
+    prepare_data,
+    palo_alto_points,
+    checkpoint_ablation_summary,
+    corruption_summary,
+    removal_summary,
+    lds_summary,
+    sweep_prepare,
+    sweep_summary,
+    closest_recipe_prepare,
+    closest_recipe_points,
+    closest_recipe_claims,
+
+
 # Every rule's outputs are listed, not only the report: a fresh clone (which carries the
 # committed report) then recomputes everything, and an output deleted by a failed or killed
 # forced rerun is planned again even though the files built from it are still present.

@@ -1,6 +1,7 @@
 """Shared fixtures: the verified housing table, a small prepared split, and the smoke
 experiment run once per test session."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,14 @@ def snakemake_command(workdir: Path, *args: str) -> list[str]:
         str(workdir),
         *args,
     ]
+
+
+def local_rules() -> set[str]:
+    """The rules the Snakefile's `localrules:` keeps out of a cluster."""
+    snakefile = (ROOT / "Snakefile").read_text()
+    block = re.search(r"^localrules:\n((?:    \w+,\n)+)", snakefile, re.M)
+    assert block, "the Snakefile has no `localrules:` block of one rule per line"
+    return set(re.findall(r"\w+", block.group(1)))
 
 
 @pytest.fixture(scope="session")

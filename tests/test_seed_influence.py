@@ -1,6 +1,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -22,7 +23,7 @@ def seed_run(tiny_prepared, tmp_path_factory):
     p = tiny_prepared
     train(p.X_train, p.y_train, p.X_test, p.y_test, CONFIG, 3, folder)
     manifest = read_manifest(folder / "manifest.json")
-    return manifest, compute_seed_influence(manifest, p, np.array([0, 2, 5]), [2, 3], 16)
+    return manifest, compute_seed_influence(manifest, p, np.array([0, 2, 5]), [2, 3], 16, adam=True)
 
 
 def test_adam_columns_are_the_preconditioned_engine_scores(seed_run, tiny_prepared):
@@ -39,3 +40,19 @@ def test_adam_columns_are_the_preconditioned_engine_scores(seed_run, tiny_prepar
     got = result.proponents_adam_table(4)
     np.testing.assert_array_equal(got["train_index"], expected["train_index"])
     np.testing.assert_allclose(got["influence"], expected["influence"], rtol=1e-12)
+
+
+def test_without_adam_the_raw_scores_are_unchanged_and_adam_tables_are_refused(
+    seed_run, tiny_prepared
+):
+    manifest, with_adam = seed_run
+    p = tiny_prepared
+    raw_only = compute_seed_influence(manifest, p, np.array([0, 2, 5]), [2, 3], 16, adam=False)
+    with_rows = dataclasses.replace(p, train=p.train.assign(row=np.arange(len(p.train))))
+    table = raw_only.self_influence_table(with_rows)
+    assert "self_influence_adam" not in table
+    expected = with_adam.self_influence_table(with_rows).drop(columns="self_influence_adam")
+    pd.testing.assert_frame_equal(table, expected)
+    np.testing.assert_array_equal(raw_only.influence, with_adam.influence)
+    with pytest.raises(ValueError, match="adam=True"):
+        raw_only.proponents_adam_table(4)

@@ -131,8 +131,8 @@ def test_a_recipe_changes_only_what_it_names(default):
 
 def test_the_schema_allows_exactly_the_override_keys():
     schema = yaml.safe_load(SCHEMA.read_text())
-    recipe = schema["properties"]["sweep"]["properties"]["recipes"]["additionalProperties"]
-    assert set(recipe["properties"]) == set(sweep.OVERRIDES)
+    recipe = schema["properties"]["sweep"]["properties"]["recipes"]["items"]
+    assert set(recipe["properties"]) == {"name", *sweep.OVERRIDES}
 
 
 def test_the_default_sweep_is_one_factor_at_a_time(default):
@@ -152,12 +152,12 @@ def test_the_default_sweep_is_one_factor_at_a_time(default):
     ("edit", "message"),
     [
         (
-            lambda c: c["sweep"]["recipes"]["minmax"].update(weight_decay=0.1),
-            r"'sweep.recipes.minmax'.*'weight_decay' was unexpected",
+            lambda c: c["sweep"]["recipes"][1].update(weight_decay=0.1),
+            r"'sweep.recipes.1'.*'weight_decay' was unexpected",
         ),
         (
-            lambda c: c["sweep"]["recipes"]["minmax"].update(preprocessing="zscore"),
-            r"'sweep.recipes.minmax.preprocessing': 'zscore' is not one of",
+            lambda c: c["sweep"]["recipes"][1].update(preprocessing="zscore"),
+            r"'sweep.recipes.1.preprocessing': 'zscore' is not one of",
         ),
         (
             lambda c: c["data"].update(preprocessing="standardized"),
@@ -165,13 +165,22 @@ def test_the_default_sweep_is_one_factor_at_a_time(default):
         ),
         (lambda c: c["data"].update(split="sorted"), r"'data.split': 'sorted' is not one of"),
         (
-            lambda c: c["sweep"]["recipes"].update(default={"batch_size": 64}),
-            r"'sweep.recipes': 'default' should not be valid",
+            lambda c: c["sweep"]["recipes"].append({"name": "default", "batch_size": 64}),
+            r"'sweep.recipes.3.name': 'default' should not be valid",
         ),
         (
-            lambda c: c["sweep"]["recipes"].update(batch_64={}),
-            r"'sweep.recipes.batch_64': \{\} should be non-empty",
+            lambda c: c["sweep"]["recipes"].append({"name": "batch_64"}),
+            r"'sweep.recipes.3': \{'name': 'batch_64'\} does not have enough properties",
         ),
+        (
+            lambda c: c["sweep"]["recipes"].append({"batch_size": 64}),
+            r"'sweep.recipes.3': 'name' is a required property",
+        ),
+        (
+            lambda c: c["sweep"]["recipes"].append({"name": "minmax", "batch_size": 64}),
+            r"'sweep.recipes': the names \['minmax'\] are given to more than one recipe",
+        ),
+        (lambda c: c["sweep"].update(recipes=[]), r"'sweep.recipes': \[\] should be non-empty"),
         (lambda c: c["training"].pop("curve_every"), r"'curve_every' is a required property"),
         (lambda c: c["sweep"].update(seeds=[0, 9]), r"'sweep.seeds': seeds \[9\] are not among"),
     ],

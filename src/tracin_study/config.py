@@ -121,13 +121,23 @@ class LdsConfig(_Section):
 @dataclass(frozen=True)
 class SweepConfig(_Section):
     """The recipe sweep (`tracin_study.experiments.sweep`): the model `seeds` of each recipe,
-    the `recipes` (name -> the settings it changes) and the `rerun_seeds` of the claims rerun
-    on the closest recipe. One factor at a time; the full factorial is left out."""
+    the `recipes` (name -> the settings it changes; in the config a list of mappings, each
+    with its `name`) and the `rerun_seeds` of the claims rerun on the closest recipe. One
+    factor at a time; the full factorial is left out."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("sweep",)
     seeds: tuple[int, ...]
     recipes: dict[str, dict]
     rerun_seeds: tuple[int, ...]
+
+    @classmethod
+    def from_params(cls, section: dict) -> Self:
+        """The dataclass of the `sweep` section (its recipes keyed by name)."""
+        recipes = {
+            recipe["name"]: {k: v for k, v in recipe.items() if k != "name"}
+            for recipe in section["recipes"]
+        }
+        return super().from_params({**section, "recipes": recipes})
 
 
 class ConfigError(ValueError):
@@ -244,6 +254,17 @@ def check_sweep_seeds(config: dict) -> None:
         )
 
 
+def check_sweep_recipes(config: dict) -> None:
+    """Each recipe of the sweep has its own name (the name of its results folder)."""
+    names = [recipe["name"] for recipe in config["sweep"]["recipes"]]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(
+            f"invalid config at 'sweep.recipes': the names {repeated} are given to more than "
+            f"one recipe; give each recipe its own name."
+        )
+
+
 def validate_config(config: dict, schema_path: Path) -> None:
     """Raise `ConfigError` naming the first offending key (as a dotted path) and the fix:
     the schema first, then the rules that span several keys."""
@@ -254,6 +275,7 @@ def validate_config(config: dict, schema_path: Path) -> None:
         check_checkpoint_counts,
         check_lds_seed,
         check_sweep_seeds,
+        check_sweep_recipes,
     )
     for check in checks:
         check(config)

@@ -31,7 +31,7 @@ def removal_set_names(random_draws: int) -> list[str]:
 
 
 # The recipe sweep (`tracin_study.experiments.sweep`): recipe key -> (config section, key
-# in it). A new key needs an entry here and one in the schema's sweep.recipes
+# in it). A new key needs an entry here and one in the schema's sweep.recipes items
 # (workflow/schemas/config.schema.yaml).
 OVERRIDES = {
     "preprocessing": ("data", "preprocessing"),

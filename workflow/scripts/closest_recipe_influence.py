@@ -1,5 +1,6 @@
 """Snakemake script: TracInCP self-influence and Palo Alto proponents for one seed of the
-closest recipe, over its selected checkpoint epochs."""
+closest recipe, over its selected checkpoint epochs; the raw score only, which is the one
+its claims are judged on."""
 
 import json
 from pathlib import Path
@@ -24,6 +25,7 @@ result = compute_seed_influence(
     houses["test_index"].to_numpy(),
     epochs,
     cfg.batch_size,
+    adam=False,
 )
 result.self_influence_table(prepared).to_parquet(sm.output.self_influence, index=False)
 result.proponents_table(cfg.top_k).to_parquet(sm.output.proponents, index=False)

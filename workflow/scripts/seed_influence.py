@@ -22,6 +22,7 @@ result = compute_seed_influence(
     houses["test_index"].to_numpy(),
     list(cfg.epochs),
     cfg.batch_size,
+    adam=True,
 )
 result.self_influence_table(prepared).to_parquet(sm.output.self_influence, index=False)
 result.proponents_table(cfg.top_k).to_parquet(sm.output.proponents, index=False)
