@@ -84,6 +84,30 @@ def test_a_schema_rejection_names_the_key(default, edit, message):
         validate_config(default, SCHEMA)
 
 
+@pytest.mark.parametrize("subsets", [2, 4])
+def test_too_few_lds_subsets_for_a_spearman_correlation_are_refused(default, subsets):
+    default["lds"]["subsets"] = subsets
+    message = rf"'lds.subsets': {subsets} is less than the minimum of 5"
+    with pytest.raises(ConfigError, match=message):
+        validate_config(default, SCHEMA)
+    default["lds"]["subsets"] = 5
+    validate_config(default, SCHEMA)
+
+
+def test_removal_seeds_outside_the_study_seeds_are_refused(default):
+    default["seeds"] = [0, 1]
+    default["removal"]["seeds"] = [1, 7]
+    default["sweep"]["seeds"] = [0]
+    message = (
+        r"'removal.seeds': seeds \[7\] are not among seeds \[0, 1\].*"
+        r"Choose removal seeds among \[0, 1\], or add \[7\] to seeds"
+    )
+    with pytest.raises(ConfigError, match=message):
+        validate_config(default, SCHEMA)
+    default["removal"]["seeds"] = [1]
+    validate_config(default, SCHEMA)
+
+
 def test_influence_epochs_without_checkpoints_are_refused(default):
     default["influence"]["epochs"] = [20, 42]
     with pytest.raises(ConfigError, match=r"'influence.epochs': epochs \[42\] have no checkpoint"):

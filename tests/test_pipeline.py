@@ -93,7 +93,7 @@ def test_smoke_run_writes_the_experiments(smoke_run):
     lds = pd.read_csv(folder / "lds/by_method.csv", index_col="method")
     assert list(lds.index) == ["raw", "adam", "last_layer", "raw_all_checkpoints"]
     assert (lds["n"] == 11).all() and lds["mean"].between(-1, 1).all()
-    assert json.loads((folder / "lds/summary.json").read_text())["subsets"] == 3
+    assert json.loads((folder / "lds/summary.json").read_text())["subsets"] == 5
     detection = pd.read_csv(folder / "corruption/summary.csv")
     assert set(detection["score"]) == {
         "self_influence_all_layers",

@@ -243,6 +243,17 @@ def check_lds_seed(config: dict) -> None:
         )
 
 
+def check_removal_seeds(removal: dict, seeds: list[int]) -> None:
+    """The removal test retrains and scores models of the study's seeds `seeds` only."""
+    missing = sorted(set(removal["seeds"]) - set(seeds))
+    if missing:
+        raise ConfigError(
+            f"invalid config at 'removal.seeds': seeds {missing} are not among seeds {seeds}, "
+            f"so the study has no full model to compare their retrainings with. Choose "
+            f"removal seeds among {seeds}, or add {missing} to seeds."
+        )
+
+
 def check_sweep_seeds(config: dict) -> None:
     """The sweep reads the default recipe's curves from the study's own seeds."""
     missing = sorted(set(config["sweep"]["seeds"]) - set(config["seeds"]))
@@ -274,6 +285,7 @@ def validate_config(config: dict, schema_path: Path) -> None:
         check_split,
         check_checkpoint_counts,
         check_lds_seed,
+        lambda c: check_removal_seeds(c["removal"], c["seeds"]),
         check_sweep_seeds,
         check_sweep_recipes,
     )
