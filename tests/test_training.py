@@ -1,14 +1,25 @@
+import hashlib
 import json
+import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from tracin_study.checkpoints import CheckpointError, load_checkpoint, read_manifest, sha256_file
+from tracin_study.checkpoints import (
+    CheckpointError,
+    load_checkpoint,
+    read_manifest,
+    save_checkpoint,
+    sha256_file,
+    write_manifest,
+)
 from tracin_study.config import TrainingConfig
-from tracin_study.training import predict, regression_metrics, train, train_and_evaluate
+from tracin_study.model import build_mlp
+from tracin_study.training import fit, predict, regression_metrics, train, train_and_evaluate
 
 CONFIG = TrainingConfig(
     hidden=(6, 5), epochs=5, batch_size=16, learning_rate=0.01, checkpoint_every=2
@@ -117,3 +128,148 @@ def test_explained_variance_every_curve_every_epochs_leaves_training_unchanged(t
         metrics5["test"]["explained_variance"], abs=1e-12
     )
     assert metrics5["test"] == regression_metrics(y_test, predict(model, X_test))
+
+
+# sha256 of the files `train` wrote for seed 7 on TOY_75 before `fit` was factored out of
+# it (and of the loss curve's values): the refactoring left the reference run unchanged.
+REFERENCE_SHA256 = {
+    "epoch_0000.pt": "fcc68ceb31bb502b17f4fd23bfb8503fee4755a63f35ed82cbfedd2ecff273f3",
+    "epoch_0002.pt": "d85fead9eeeb2263e6656e94cd5ce11b6bd300db0bf208c853d092a3680e281f",
+    "epoch_0004.pt": "a80d3a2727ca684babf557a510b369b337b35ba85948d59fb8feaaf3af6c676e",
+    "epoch_0005.pt": "dfd946f65f81f1c60ce9e25c3427f29fe03c6cd35344d94a48ede7c2ae39aea4",
+    "epoch_0002.adam.pt": "5c566632185fd6eab2185d047a42cffd8e64a3202c4b20006802c08593e3af33",
+    "epoch_0004.adam.pt": "0d0b3bac9b842331203744a5a5fca1f0df0730a67991dff2b49a0a80bbad6bd7",
+    "epoch_0005.adam.pt": "50a7574087ae81518911a221a399b7e60721224264e0cafbe7e5f3656b16dc0f",
+    "curve": "08b2125aec06911e4f0476a2972885ceae6bb998a72bb64cd52ed599b932dc2e",
+}
+
+
+def _toy_75():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=100)).astype(np.float32)
+    return X[:75], y[:75], X[80:], y[80:]  # 75 = 4 batches of 16 and one of 11
+
+
+def _digests(folder) -> dict:
+    manifest = read_manifest(Path(folder) / "manifest.json")
+    out = {c.path.name: c.sha256 for c in manifest.checkpoints}
+    return out | {
+        c.optimizer_path.name: c.optimizer_sha256 for c in manifest.checkpoints if c.optimizer_path
+    }
+
+
+def test_train_writes_the_checkpoints_it_wrote_before_the_shared_loop(tmp_path):
+    torch.set_num_threads(1)
+    _, curve = train(*_toy_75(), CONFIG, 7, tmp_path)
+    digests = _digests(tmp_path)
+    digests["curve"] = hashlib.sha256(curve.to_numpy().tobytes()).hexdigest()
+    assert digests == REFERENCE_SHA256
+
+
+def _save_every_epoch(folder, config):
+    """An `after_epoch` that saves checkpoints as `train` does, and the list it fills."""
+    saved = []
+    save_at = set(config.checkpoint_epochs())
+
+    def after_epoch(epoch, step, model, optimizer, _train_mse):
+        if epoch in save_at:
+            path = Path(folder) / f"epoch_{epoch:04d}.pt"
+            lr = optimizer.param_groups[0]["lr"]
+            saved.append(save_checkpoint(model, path, epoch, step, lr, optimizer))
+
+    return saved, after_epoch
+
+
+def test_fixed_order_removing_nothing_gives_the_reference_checkpoints(tmp_path):
+    torch.set_num_threads(1)
+    X, y, X_test, y_test = _toy_75()
+    train(X, y, X_test, y_test, CONFIG, 7, tmp_path / "reference")
+    saved, after_epoch = _save_every_epoch(tmp_path / "replay", CONFIG)
+    (tmp_path / "replay").mkdir()
+    fit(X, y, CONFIG, 7, removed=[], after_epoch=after_epoch)
+    write_manifest(tmp_path / "replay/manifest.json", 7, {}, saved)
+    assert _digests(tmp_path / "replay") == _digests(tmp_path / "reference")
+    assert len(_digests(tmp_path / "replay")) == 7  # 4 state_dicts, 3 Adam states
+
+
+def _brute_force(X, y, config, seed, removed, epochs):
+    """The fixed-order counterfactual written out: every batch of the reference order
+    through the model, each house weighted 1 or 0, loss = sum of weighted squared errors /
+    batch size, and Adam's update by hand. The parameters after each epoch."""
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    weight = torch.ones(len(X))
+    weight[list(removed)] = 0.0
+    torch.manual_seed(seed)
+    model = build_mlp(X.shape[1], config.hidden)
+    params = list(model.parameters())
+    m = [torch.zeros_like(p) for p in params]
+    v = [torch.zeros_like(p) for p in params]
+    order = torch.Generator().manual_seed(seed)
+    beta1, beta2, eps, lr, t = 0.9, 0.999, 1e-8, config.learning_rate, 0
+    after = []
+    for _ in range(epochs):
+        perm = torch.randperm(len(X), generator=order)
+        for i in range(0, len(X), config.batch_size):
+            idx = perm[i : i + config.batch_size]
+            loss = (weight[idx] * (model(X[idx]).squeeze(1) - y[idx]) ** 2).sum() / len(idx)
+            grads = torch.autograd.grad(loss, params)
+            t += 1
+            with torch.no_grad():
+                for p, g, m_, v_ in zip(params, grads, m, v, strict=True):
+                    m_.mul_(beta1).add_((1 - beta1) * g)
+                    v_.mul_(beta2).add_((1 - beta2) * g * g)
+                    m_hat, v_hat = m_ / (1 - beta1**t), v_ / (1 - beta2**t)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+        after.append([p.detach().clone() for p in params])
+    return after
+
+
+@pytest.mark.parametrize("batch_size", [75, 16])
+def test_fixed_order_matches_brute_force_masking(batch_size):
+    """batch 75: one step per epoch, so epoch by epoch is step by step; batch 16: the
+    removed set empties the second batch of epoch 1 and splits others."""
+    torch.set_num_threads(1)
+    X, y, _, _ = _toy_75()
+    config = replace(CONFIG, batch_size=batch_size, epochs=4)
+    first = torch.randperm(75, generator=torch.Generator().manual_seed(3))
+    removed = sorted({*first[16:32].tolist(), 0, 5, 40, 41, 60})
+    expected = _brute_force(X, y, config, 3, removed, config.epochs)
+    got = []
+    fit(
+        X,
+        y,
+        config,
+        3,
+        removed=removed,
+        after_epoch=lambda e, s, model, o, mse: (
+            e and got.append([p.detach().clone() for p in model.parameters()])
+        ),
+    )
+    assert len(got) == len(expected) == 4
+    for epoch, (a, b) in enumerate(zip(got, expected, strict=True)):
+        for p, q in zip(a, b, strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=f"epoch {epoch + 1}")
+    plain = _brute_force(X, y, config, 3, [], config.epochs)
+    assert not torch.allclose(plain[-1][0], expected[-1][0], atol=1e-4)
+
+
+def test_an_emptied_batch_still_steps_adam():
+    torch.set_num_threads(1)
+    X, y, _, _ = _toy_75()
+    config = replace(CONFIG, batch_size=75, epochs=2)
+    states = []
+    fit(
+        X,
+        y,
+        config,
+        3,
+        removed=range(75),
+        after_epoch=lambda e, s, model, o, mse: states.append(
+            (s, mse, [p.detach().clone() for p in model.parameters()])
+        ),
+    )
+    assert [s for s, _, _ in states] == [0, 1, 2]
+    assert math.isnan(states[1][1])
+    # first step: zero gradient, zero moments, no move; every step is counted
+    assert all(torch.equal(p, q) for p, q in zip(states[0][2], states[2][2], strict=True))
