@@ -169,3 +169,16 @@ def test_run_removals_records_each_row(tiny_prepared, houses, full, caplog):
     assert summed["summed_change"].iloc[1] == pytest.approx(
         sum(records[1]["loss_removed"]) - sum(records[1]["loss_reference"])
     )
+
+
+def test_score_matrices_sum_the_checkpoints_of_the_seed_arrays(tmp_path):
+    rng = np.random.default_rng(0)
+    raw, adam = rng.normal(size=(2, 3, 5)), rng.normal(size=(2, 3, 5))
+    np.savez(tmp_path / "a.npz", test_index=[4, 1, 2], all_layers=raw, all_layers_adam=adam)
+    test_index, scores = removal.score_matrices(tmp_path / "a.npz")
+    assert test_index.tolist() == [4, 1, 2]
+    np.testing.assert_array_equal(scores["raw"], raw.sum(0))
+    np.testing.assert_array_equal(scores["adam"], adam.sum(0))
+    np.savez(tmp_path / "b.npz", test_index=[4, 1, 2], all_layers=raw)
+    with pytest.raises(KeyError, match="all_layers_adam.*rerun the seed_influence"):
+        removal.score_matrices(tmp_path / "b.npz")

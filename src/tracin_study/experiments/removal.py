@@ -175,6 +175,25 @@ def random_houses(n_train: int, k: int, random_seed: int, seed: int, draw: int) 
     return np.sort(rng.choice(n_train, size=k, replace=False))
 
 
+SCORE_ARRAYS = {"raw": "all_layers", "adam": "all_layers_adam"}
+"""Score name -> its array in a seed's influence_per_checkpoint.npz (`SeedInfluence`)."""
+
+
+def score_matrices(influence_npz) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The test houses' test_index (M,) and, per score of `SCORE_ARRAYS`, the TracInCP
+    (M, N) summed over the checkpoints, from a seed's influence_per_checkpoint.npz; any k
+    can be ranked from these (the proponents tables keep only the top influence.top_k)."""
+    with np.load(influence_npz) as arrays:
+        missing = [a for a in SCORE_ARRAYS.values() if a not in arrays]
+        if missing:
+            raise KeyError(
+                f"{influence_npz} lacks {missing}; it predates the Adam score's array: rerun "
+                f"the seed_influence stage for this seed"
+            )
+        scores = {name: arrays[key].sum(0) for name, key in SCORE_ARRAYS.items()}
+        return arrays["test_index"], scores
+
+
 def plan_removals(
     scores: dict[str, np.ndarray],
     test_index,
