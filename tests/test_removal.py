@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import RemovalConfig, TrainingConfig
+from tracin_study.config import REMOVAL_SETS, RemovalConfig, TrainingConfig
 from tracin_study.experiments import removal
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.training import predict, train
@@ -106,7 +106,9 @@ def test_records_and_effects(tiny_prepared, full, houses):
 def _plan(tiny_prepared, houses, **changes):
     rng = np.random.default_rng(3)
     scores = {"raw": rng.normal(size=(3, 40)), "adam": rng.normal(size=(3, 40))}
-    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)} | changes
+    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
+    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
+    options |= {"noise_protocols": removal.PROTOCOLS, "noise_k": 3} | changes
     cfg = RemovalConfig(**options)
     return scores, removal.plan_removals(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
 

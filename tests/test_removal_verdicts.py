@@ -97,3 +97,13 @@ def test_curves_average_draws_then_seeds():
     assert curves.loc["aggregate_proponents", "mean"] == pytest.approx(0.5 / 4)
     assert curves.loc["random", "mean"] == pytest.approx(0.3 / 3 / 4)
     assert curves.loc["random", "n_seeds"] == 3
+
+
+def test_summary_is_json_ready():
+    import json
+
+    doc = json.loads(json.dumps(rv.summary(_records([2.0, 2.2, 2.4])), allow_nan=False))
+    assert doc["margin"] == rv.MARGIN and doc["noise"][0]["protocol"] == "fixed_order"
+    verdicts = {(v["set"], v["house"]): v for v in doc["verdicts"]}
+    assert verdicts["aggregate_proponents", rv.AGGREGATE]["verdict"] == "reproduced"
+    assert set(verdicts["aggregate_proponents", rv.AGGREGATE]["per_seed"]) == {"0", "1", "2"}

@@ -110,20 +110,17 @@ class RemovalConfig(_Section):
     random removal sets per size, drawn with `random_seed`; the sizes `k`, the `sets`
     removed (among `REMOVAL_SETS`), the `protocol` of the judged retrainings, and
     `noise_protocols`, each measured on the random draws at size `noise_k` (the spread
-    of each protocol).
-
-    The later keys default to today's single size of 50 houses and the fixed-order
-    protocol, so a config without them still reads."""
+    of each protocol)."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("removal",)
     seeds: tuple[int, ...]
     random_draws: int
     random_seed: int
-    k: tuple[int, ...] = (50,)
-    sets: tuple[str, ...] = REMOVAL_SETS
-    protocol: str = "fixed_order"
-    noise_protocols: tuple[str, ...] = PROTOCOLS
-    noise_k: int = 50
+    k: tuple[int, ...]
+    sets: tuple[str, ...]
+    protocol: str
+    noise_protocols: tuple[str, ...]
+    noise_k: int
 
 
 @dataclass(frozen=True)
@@ -134,19 +131,19 @@ class LdsConfig(_Section):
     `n_queries` in all; the bootstrap over subsets takes `bootstrap` resamples drawn with
     `bootstrap_seed`. The noise ceiling retrains the same subsets as the replay of model
     `ceiling_seed` under `protocol`, or, when it is None, as model `seed` under the other
-    protocol. The later keys default to today's LDS (the Palo Alto houses only)."""
+    protocol."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("lds",)
     subsets: int
     fraction: float
     subset_seed: int
     seed: int
-    protocol: str = "fixed_order"
-    n_queries: int = 11
-    query_seed: int = 0
-    ceiling_seed: int | None = None
-    bootstrap: int = 1000
-    bootstrap_seed: int = 0
+    protocol: str
+    n_queries: int
+    query_seed: int
+    ceiling_seed: int | None
+    bootstrap: int
+    bootstrap_seed: int
 
 
 @dataclass(frozen=True)

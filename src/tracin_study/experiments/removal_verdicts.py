@@ -221,3 +221,23 @@ def curves(records: list[dict]) -> pd.DataFrame:
     per_seed = per_seed["relative_change"].mean().reset_index()
     out = per_seed.groupby(["protocol", "score", "set", "k"], sort=False)["relative_change"]
     return out.agg(mean="mean", sd="std", n_seeds="count").reset_index()
+
+
+def _json_ready(table: pd.DataFrame) -> list[dict]:
+    """Rows of `table` as dicts with NaN as None and numpy scalars as Python ones."""
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    return [{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in rows]
+
+
+def summary(records: list[dict]) -> dict:
+    """The removal experiment for summary.json: `margin`, `noise` (`noise_table`), `curves`
+    (`curves`) and `verdicts` (`verdict_table`, per_seed keyed by seed as text), each a
+    list of rows."""
+    verdicts = verdict_table(records)
+    verdicts["per_seed"] = [{str(s): v for s, v in d.items()} for d in verdicts["per_seed"]]
+    return {
+        "margin": MARGIN,
+        "noise": _json_ready(noise_table(records)),
+        "curves": _json_ready(curves(records)),
+        "verdicts": _json_ready(verdicts),
+    }
