@@ -184,3 +184,13 @@ def test_score_matrices_sum_the_checkpoints_of_the_seed_arrays(tmp_path):
     np.savez(tmp_path / "b.npz", test_index=[4, 1, 2], all_layers=raw)
     with pytest.raises(KeyError, match="all_layers_adam.*rerun the seed_influence"):
         removal.score_matrices(tmp_path / "b.npz")
+
+
+def test_noise_draws_are_the_curves_random_draws_at_noise_k(tiny_prepared, houses):
+    _, plan = _plan(tiny_prepared, houses)
+    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
+    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
+    cfg = RemovalConfig(**options, noise_protocols=removal.PROTOCOLS, noise_k=6)
+    draws = removal.plan_noise_draws(tiny_prepared, houses, 5, cfg)
+    expected = plan[(plan["set"] == "random") & (plan["k"] == 6)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(draws, expected)

@@ -15,6 +15,7 @@ house's own top-k proponents and opponents, the k map neighbours, and random dra
 Losses are squared errors in ($100,000)^2.
 """
 
+import dataclasses
 import logging
 import time
 
@@ -259,6 +260,16 @@ def plan_removals(
         for draw in range(cfg.random_draws):
             add(RANDOM, "", k, random_houses(n_train, k, cfg.random_seed, seed, draw), draw=draw)
     return pd.DataFrame(rows)
+
+
+def plan_noise_draws(
+    prepared: PreparedData, houses: pd.DataFrame, seed: int, cfg: RemovalConfig
+) -> pd.DataFrame:
+    """The random draws alone at size `cfg.noise_k` (rows as `plan_removals`): what a
+    protocol other than `cfg.protocol` retrains to measure its noise. The draws are those
+    of the removal curves at that size."""
+    only_draws = dataclasses.replace(cfg, k=(cfg.noise_k,), sets=())
+    return plan_removals({}, [], prepared, houses, seed, only_draws)
 
 
 def run_removals(
