@@ -174,7 +174,11 @@ def verdict_table(records: list[dict]) -> pd.DataFrame:
     the set's direction, seeds as the unit of replication. Columns: protocol, score, set,
     k, house, direction, n_seeds, n_draws, mean, sd, ci95_low, ci95_high, per_seed (seed
     -> effect), margin, verdict, noise_sd (`noise_by_house` for that house), half_width
-    and detectable_effect (`half_width`, `detectable_effect` at that noise and n)."""
+    and detectable_effect (`half_width`, `detectable_effect` at that noise and n).
+    For the per-house sets the `AGGREGATE` row averages effects of separate retrainings
+    (one per house), whose mean is less noisy than one retraining's summed change: its
+    noise_sd, that of the summed change, overstates the noise there (a conservative
+    detectable effect)."""
     table = effects(records)
     noise = noise_by_house(records).set_index(["protocol", "k", "house"])["noise_sd"]
     rows = []
