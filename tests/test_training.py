@@ -1,6 +1,8 @@
-import hashlib
 import json
 import math
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from tracin_study.checkpoints import (
 )
 from tracin_study.config import TrainingConfig
 from tracin_study.model import build_mlp
+from tracin_study.provenance import PINNED_KERNELS
 from tracin_study.training import fit, predict, regression_metrics, train, train_and_evaluate
 
 CONFIG = TrainingConfig(
@@ -130,18 +133,34 @@ def test_explained_variance_every_curve_every_epochs_leaves_training_unchanged(t
     assert metrics5["test"] == regression_metrics(y_test, predict(model, X_test))
 
 
-# sha256 of the files `train` wrote for seed 7 on TOY_75 before `fit` was factored out of
-# it (and of the loss curve's values): the refactoring left the reference run unchanged.
+# sha256 of the files `train` wrote for seed 7 on `_toy_75` before `fit` was factored out
+# of it (and of the loss curve's values), with the CPU kernels pinned as the pipeline pins
+# them (`provenance.PINNED_KERNELS`): the refactoring left the reference run unchanged.
 REFERENCE_SHA256 = {
     "epoch_0000.pt": "fcc68ceb31bb502b17f4fd23bfb8503fee4755a63f35ed82cbfedd2ecff273f3",
     "epoch_0002.pt": "d85fead9eeeb2263e6656e94cd5ce11b6bd300db0bf208c853d092a3680e281f",
-    "epoch_0004.pt": "a80d3a2727ca684babf557a510b369b337b35ba85948d59fb8feaaf3af6c676e",
-    "epoch_0005.pt": "dfd946f65f81f1c60ce9e25c3427f29fe03c6cd35344d94a48ede7c2ae39aea4",
-    "epoch_0002.adam.pt": "5c566632185fd6eab2185d047a42cffd8e64a3202c4b20006802c08593e3af33",
-    "epoch_0004.adam.pt": "0d0b3bac9b842331203744a5a5fca1f0df0730a67991dff2b49a0a80bbad6bd7",
-    "epoch_0005.adam.pt": "50a7574087ae81518911a221a399b7e60721224264e0cafbe7e5f3656b16dc0f",
-    "curve": "08b2125aec06911e4f0476a2972885ceae6bb998a72bb64cd52ed599b932dc2e",
+    "epoch_0004.pt": "9d8e2c281753149092fb92fbd9b3f3de9b7e911831e68e067288b6b06b2c6fc3",
+    "epoch_0005.pt": "e2160ddf88f6e73f88c84d338d30bf4563414bf3747156dd4694a1534d306762",
+    "epoch_0002.adam.pt": "5b1a8b27df9eafe4e99c61fff96c4f774318f6a86f95b56d2fdc50f23aabfdc8",
+    "epoch_0004.adam.pt": "fe928f9050766cbc30ca1cd1c7d11edb9f6460abae2440b3c2a8ed5b6804a552",
+    "epoch_0005.adam.pt": "6f0645814ea3a1bdb2457ec9f21073057ff2e399cab8f7af82e47c74fb0bdf6a",
+    "curve": "18fdd581fcfdd54005e7f6535577075fa669ca0703dab771dcf91a8e0e363912",
 }
+
+PINNED_RUN = """
+import hashlib, json, sys, tempfile
+from pathlib import Path
+import torch
+sys.path.insert(0, {tests!r})
+from test_training import CONFIG, _digests, _toy_75
+from tracin_study.training import train
+torch.set_num_threads(1)
+with tempfile.TemporaryDirectory() as folder:
+    _, curve = train(*_toy_75(), CONFIG, 7, Path(folder))
+    digests = _digests(folder)
+    digests["curve"] = hashlib.sha256(curve.to_numpy().tobytes()).hexdigest()
+print(json.dumps(digests))
+"""
 
 
 def _toy_75():
@@ -159,12 +178,14 @@ def _digests(folder) -> dict:
     }
 
 
-def test_train_writes_the_checkpoints_it_wrote_before_the_shared_loop(tmp_path):
-    torch.set_num_threads(1)
-    _, curve = train(*_toy_75(), CONFIG, 7, tmp_path)
-    digests = _digests(tmp_path)
-    digests["curve"] = hashlib.sha256(curve.to_numpy().tobytes()).hexdigest()
-    assert digests == REFERENCE_SHA256
+def test_train_writes_the_checkpoints_it_wrote_before_the_shared_loop():
+    code = PINNED_RUN.format(tests=str(Path(__file__).parent))
+    env = {**os.environ, **PINNED_KERNELS, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == REFERENCE_SHA256
 
 
 def _save_every_epoch(folder, config):
