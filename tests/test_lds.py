@@ -1,4 +1,5 @@
 import copy
+import math
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,7 @@ import torch
 import yaml
 from scipy import stats
 
-from tracin_study.checkpoints import read_manifest
+from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import ConfigError, TrainingConfig, validate_config
 from tracin_study.experiments import lds
 from tracin_study.influence import TracInCP
@@ -149,3 +150,94 @@ def test_compare_methods_prefers_a_method_only_when_the_paired_interval_excludes
     assert lds.compare_methods(mixed, "adam", "raw")["preferred"] is None
     with pytest.raises(KeyError, match="'nope'"):
         lds.compare_methods(better, "nope", "raw")
+
+
+def test_queries_are_the_palo_alto_houses_then_a_fixed_sample():
+    q = lds.query_houses(50, [7, 3, 9], 10, 1)
+    assert q[:3].tolist() == [7, 3, 9] and len(np.unique(q)) == 10
+    assert np.all(np.diff(q[3:]) > 0) and q.max() < 50
+    np.testing.assert_array_equal(q, lds.query_houses(50, [7, 3, 9], 10, 1))
+    with pytest.raises(ValueError, match="lds.n_queries=2"):
+        lds.query_houses(50, [7, 3, 9], 2, 1)
+
+
+def test_column_spearman_equals_scipy():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(9, 4)), rng.normal(size=(9, 4))
+    a[:3, 1] = a[0, 1]  # ties
+    b[:, 3] = 1.0  # constant
+    got = lds.column_spearman(a, b)
+    for j in range(3):
+        assert got[j] == pytest.approx(stats.spearmanr(a[:, j], b[:, j]).statistic, abs=1e-12)
+    assert np.isnan(got[3])
+
+
+def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
+    rng = np.random.default_rng(3)
+    masks = np.stack([np.isin(np.arange(30), lds.lds_subset(30, 0.5, 0, m)) for m in range(40)])
+    truth = rng.normal(size=(5, 30))
+    actual = 5.0 - masks @ truth.T + 0.5 * rng.normal(size=(40, 5))
+    scores = np.stack([truth, truth + 2 * rng.normal(size=truth.shape)])
+    records = _records(masks, actual, list(range(5)))
+    doc = lds.bootstrap_lds(scores, ["good", "noisy"], records[::-1], 200, 0)
+    per_house = lds.lds_per_house(scores, ["good", "noisy"], list(range(5)), records)
+    for method in ("good", "noisy"):
+        expected = per_house[per_house.method == method].lds.mean()
+        entry = doc["methods"][method]
+        assert entry["mean"] == pytest.approx(expected, abs=1e-12)
+        assert entry["ci95"][0] < expected < entry["ci95"][1] and entry["n_queries"] == 5
+    diff = doc["differences"]["good - noisy"]
+    assert diff["mean"] == pytest.approx(
+        doc["methods"]["good"]["mean"] - doc["methods"]["noisy"]["mean"]
+    )
+    assert diff["ci95"][0] > 0  # the noiseless score is better, and the test sees it
+    assert doc["subsets"] == 40 and doc["queries"] == 5
+    again = lds.bootstrap_lds(scores, ["good", "noisy"], records, 200, 0)
+    assert again == doc
+
+
+def test_noise_ceiling_correlates_two_retrainings_of_the_same_subsets():
+    rng = np.random.default_rng(4)
+    masks = rng.random((8, 10)) < 0.5
+    a = rng.normal(size=(8, 3))
+    first = _records(masks, a, [0, 1, 2])
+    same = lds.noise_ceiling(first, _records(masks, 2 * a + 1, [0, 1, 2]))
+    assert same["mean"] == pytest.approx(1.0) and same["subsets"] == 8
+    flipped = lds.noise_ceiling(first, _records(masks, -a, [0, 1, 2]))
+    assert flipped["per_query"] == pytest.approx([-1.0] * 3)
+    with pytest.raises(ValueError, match="same subsets"):
+        lds.noise_ceiling(first, first[:-1])
+
+
+def test_run_subsets_retrains_each_subset_without_its_complement(tiny_prepared):
+    torch.set_num_threads(1)
+    records = lds.run_subsets([2, 0], 40, 0.5, 0, tiny_prepared, [1, 4], CONFIG, 5, "fixed_order")
+    assert [r["subset"] for r in records] == [2, 0]
+    kept = lds.lds_subset(40, 0.5, 0, 2)
+    assert records[0]["kept"] == kept.tolist() and records[0]["protocol"] == "fixed_order"
+    removed = np.setdiff1d(np.arange(40), kept)
+    model = lds.retrain_without(tiny_prepared, CONFIG, 5, removed, "fixed_order")
+    np.testing.assert_array_equal(
+        records[0]["loss"], lds.house_losses(model, tiny_prepared, [1, 4])
+    )
+
+
+def test_baseline_scores_repeat_the_summed_training_loss(tiny_prepared, tmp_path):
+    torch.set_num_threads(1)
+    p = tiny_prepared
+    train(p.X_train, p.y_train, p.X_test, p.y_test, CONFIG, 5, tmp_path)
+    manifest = read_manifest(tmp_path / "manifest.json")
+    scores = lds.baseline_scores(manifest, p, [2, 3], 4)
+    assert scores.shape == (4, 40) and (scores == scores[0]).all()
+    X, y = torch.as_tensor(p.X_train), torch.as_tensor(p.y_train)
+    expected = np.zeros(40)
+    for checkpoint in manifest.select([2, 3]):
+        model = load_checkpoint(checkpoint, manifest.build_model())
+        with torch.no_grad():
+            expected += ((model(X).squeeze(1) - y) ** 2).double().numpy()
+    np.testing.assert_allclose(scores[0], expected, rtol=1e-5)
+
+
+def test_spearman_standard_error():
+    assert lds.spearman_se(103) == pytest.approx(0.1)
+    assert math.isnan(lds.spearman_se(3))

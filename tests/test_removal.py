@@ -1,10 +1,12 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import REMOVAL_SETS, RemovalConfig, TrainingConfig
 from tracin_study.experiments import removal
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.training import predict, train
@@ -51,11 +53,25 @@ def test_removal_sets_have_the_proponents_size(tiny_prepared, houses):
         removal.removed_houses("opponents", PROPONENTS, tiny_prepared, houses, 5, 0)
 
 
-def test_removing_nothing_reproduces_the_full_model(tiny_prepared, full):
-    model = removal.retrain_without(tiny_prepared, CONFIG, 5, [])
+@pytest.mark.parametrize("protocol", removal.PROTOCOLS)
+def test_removing_nothing_reproduces_the_full_model(tiny_prepared, full, protocol):
+    model = removal.retrain_without(tiny_prepared, CONFIG, 5, [], protocol)
     reference = load_checkpoint(full.checkpoints[-1], full.build_model())
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, reference.state_dict()[name]), name
+
+
+def test_the_protocols_differ_once_houses_are_removed(tiny_prepared):
+    torch.set_num_threads(1)
     X = tiny_prepared.X_test
-    np.testing.assert_array_equal(predict(model, X), predict(reference, X))
+    fixed, new = (
+        predict(removal.retrain_without(tiny_prepared, CONFIG, 5, [1, 2, 3], p), X)
+        for p in removal.PROTOCOLS
+    )
+    nothing = predict(removal.retrain_without(tiny_prepared, CONFIG, 5, [], "fixed_order"), X)
+    assert not np.array_equal(fixed, nothing) and not np.array_equal(fixed, new)
+    with pytest.raises(ValueError, match="'same_order'.*fixed_order"):
+        removal.retrain_without(tiny_prepared, CONFIG, 5, [], "same_order")
 
 
 def test_records_and_effects(tiny_prepared, full, houses):
@@ -85,3 +101,96 @@ def test_records_and_effects(tiny_prepared, full, houses):
     assert row["excess_vs_map_neighbours"] == pytest.approx(
         (change["proponents"] - change["map_neighbours"]) / first["summed_loss_full"]
     )
+
+
+def _plan(tiny_prepared, houses, **changes):
+    rng = np.random.default_rng(3)
+    scores = {"raw": rng.normal(size=(3, 40)), "adam": rng.normal(size=(3, 40))}
+    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
+    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
+    options |= {"noise_protocols": removal.PROTOCOLS, "noise_k": 3} | changes
+    cfg = RemovalConfig(**options)
+    return scores, removal.plan_removals(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
+
+
+def test_plan_removes_the_top_scored_houses_of_each_set(tiny_prepared, houses):
+    scores, plan = _plan(tiny_prepared, houses)
+    # per k: 2 scores x (1 aggregate + 3 houses x 2 kinds) + map neighbours + 2 draws
+    assert len(plan) == 2 * (2 * 7 + 1 + 2) and plan["name"].is_unique
+    row = plan[(plan["name"] == "aggregate_proponents/raw/k6")].iloc[0]
+    summed = scores["raw"].sum(0)
+    assert row["removed"] == sorted(np.argsort(-summed)[:6].tolist())
+    opp = plan[plan["name"] == "house_opponents/adam/test3/k3"].iloc[0]
+    s = scores["adam"][1]
+    assert opp["removed"] == sorted(np.argsort(s)[:3].tolist()) and (s[opp["removed"]] < 0).all()
+    assert opp["target_house"] == 3 and opp["draw"] == -1
+    draws = plan[plan["set"] == "random"]
+    assert draws["n_removed"].tolist() == [3, 3, 6, 6] and draws["draw"].tolist() == [0, 1, 0, 1]
+    assert draws["removed"].iloc[0] != draws["removed"].iloc[1]
+    _, again = _plan(tiny_prepared, houses)
+    pd.testing.assert_frame_equal(plan, again)
+    near = plan[plan["name"] == "map_neighbours/k3"].iloc[0]["removed"]
+    assert near == sorted(removal.map_neighbours(tiny_prepared.train, houses, 3).tolist())
+
+
+def test_plan_keeps_only_the_configured_sets_and_names_bad_keys(tiny_prepared, houses):
+    _, plan = _plan(tiny_prepared, houses, sets=("map_neighbours",))
+    assert set(plan["set"]) == {"map_neighbours", "random"}
+    with pytest.raises(ValueError, match=r"removal.sets has unknown sets \['nope'\]"):
+        _plan(tiny_prepared, houses, sets=("nope",))
+    with pytest.raises(ValueError, match="removal.k has 40"):
+        _plan(tiny_prepared, houses, k=(40,))
+
+
+def test_top_houses_keeps_only_scores_of_the_sign():
+    assert removal.top_houses([0.5, -1.0, 2.0, 0.0], 3, 1).tolist() == [0, 2]
+    assert removal.top_houses([0.5, -1.0, 2.0, 0.0], 3, -1).tolist() == [1]
+
+
+def test_run_removals_records_each_row(tiny_prepared, houses, full, caplog):
+    _, plan = _plan(tiny_prepared, houses)
+    chunk = plan.iloc[[0, -1]]
+    reference = load_checkpoint(full.checkpoints[-1], full.build_model())
+    with caplog.at_level("INFO"):
+        records = removal.run_removals(
+            chunk, tiny_prepared, CONFIG, reference, [0, 3, 7], "fixed_order"
+        )
+    assert [r["name"] for r in records] == chunk["name"].tolist()
+    assert sum("retraining" in m and " s" in m for m in caplog.messages) == 2
+    again = removal.retrain_without(
+        tiny_prepared, CONFIG, 5, chunk.iloc[1]["removed"], "fixed_order"
+    )
+    np.testing.assert_allclose(
+        records[1]["loss_removed"], removal.house_losses(again, tiny_prepared, [0, 3, 7])
+    )
+    np.testing.assert_array_equal(
+        records[0]["loss_reference"], removal.house_losses(reference, tiny_prepared, [0, 3, 7])
+    )
+    json.dumps(records)
+    summed = removal.summed_changes(records)
+    assert summed["summed_change"].iloc[1] == pytest.approx(
+        sum(records[1]["loss_removed"]) - sum(records[1]["loss_reference"])
+    )
+
+
+def test_score_matrices_sum_the_checkpoints_of_the_seed_arrays(tmp_path):
+    rng = np.random.default_rng(0)
+    raw, adam = rng.normal(size=(2, 3, 5)), rng.normal(size=(2, 3, 5))
+    np.savez(tmp_path / "a.npz", test_index=[4, 1, 2], all_layers=raw, all_layers_adam=adam)
+    test_index, scores = removal.score_matrices(tmp_path / "a.npz")
+    assert test_index.tolist() == [4, 1, 2]
+    np.testing.assert_array_equal(scores["raw"], raw.sum(0))
+    np.testing.assert_array_equal(scores["adam"], adam.sum(0))
+    np.savez(tmp_path / "b.npz", test_index=[4, 1, 2], all_layers=raw)
+    with pytest.raises(KeyError, match="all_layers_adam.*rerun the seed_influence"):
+        removal.score_matrices(tmp_path / "b.npz")
+
+
+def test_noise_draws_are_the_curves_random_draws_at_noise_k(tiny_prepared, houses):
+    _, plan = _plan(tiny_prepared, houses)
+    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
+    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
+    cfg = RemovalConfig(**options, noise_protocols=removal.PROTOCOLS, noise_k=6)
+    draws = removal.plan_noise_draws(tiny_prepared, houses, 5, cfg)
+    expected = plan[(plan["set"] == "random") & (plan["k"] == 6)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(draws, expected)

@@ -1,14 +1,28 @@
 import json
+import math
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from tracin_study.checkpoints import CheckpointError, load_checkpoint, read_manifest, sha256_file
+from tracin_study.checkpoints import (
+    CheckpointError,
+    load_checkpoint,
+    read_manifest,
+    save_checkpoint,
+    sha256_file,
+    write_manifest,
+)
 from tracin_study.config import TrainingConfig
-from tracin_study.training import predict, regression_metrics, train, train_and_evaluate
+from tracin_study.model import build_mlp
+from tracin_study.provenance import PINNED_KERNELS
+from tracin_study.training import fit, predict, regression_metrics, train, train_and_evaluate
 
 CONFIG = TrainingConfig(
     hidden=(6, 5), epochs=5, batch_size=16, learning_rate=0.01, checkpoint_every=2
@@ -117,3 +131,166 @@ def test_explained_variance_every_curve_every_epochs_leaves_training_unchanged(t
         metrics5["test"]["explained_variance"], abs=1e-12
     )
     assert metrics5["test"] == regression_metrics(y_test, predict(model, X_test))
+
+
+# sha256 of the files `train` wrote for seed 7 on `_toy_75` before `fit` was factored out
+# of it (and of the loss curve's values), with the CPU kernels pinned as the pipeline pins
+# them (`provenance.PINNED_KERNELS`): the refactoring left the reference run unchanged.
+REFERENCE_SHA256 = {
+    "epoch_0000.pt": "fcc68ceb31bb502b17f4fd23bfb8503fee4755a63f35ed82cbfedd2ecff273f3",
+    "epoch_0002.pt": "d85fead9eeeb2263e6656e94cd5ce11b6bd300db0bf208c853d092a3680e281f",
+    "epoch_0004.pt": "9d8e2c281753149092fb92fbd9b3f3de9b7e911831e68e067288b6b06b2c6fc3",
+    "epoch_0005.pt": "e2160ddf88f6e73f88c84d338d30bf4563414bf3747156dd4694a1534d306762",
+    "epoch_0002.adam.pt": "5b1a8b27df9eafe4e99c61fff96c4f774318f6a86f95b56d2fdc50f23aabfdc8",
+    "epoch_0004.adam.pt": "fe928f9050766cbc30ca1cd1c7d11edb9f6460abae2440b3c2a8ed5b6804a552",
+    "epoch_0005.adam.pt": "6f0645814ea3a1bdb2457ec9f21073057ff2e399cab8f7af82e47c74fb0bdf6a",
+    "curve": "18fdd581fcfdd54005e7f6535577075fa669ca0703dab771dcf91a8e0e363912",
+}
+
+PINNED_RUN = """
+import hashlib, json, sys, tempfile
+from pathlib import Path
+import torch
+sys.path.insert(0, {tests!r})
+from test_training import CONFIG, _digests, _toy_75
+from tracin_study.training import train
+torch.set_num_threads(1)
+with tempfile.TemporaryDirectory() as folder:
+    _, curve = train(*_toy_75(), CONFIG, 7, Path(folder))
+    digests = _digests(folder)
+    digests["curve"] = hashlib.sha256(curve.to_numpy().tobytes()).hexdigest()
+print(json.dumps(digests))
+"""
+
+
+def _toy_75():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=100)).astype(np.float32)
+    return X[:75], y[:75], X[80:], y[80:]  # 75 = 4 batches of 16 and one of 11
+
+
+def _digests(folder) -> dict:
+    manifest = read_manifest(Path(folder) / "manifest.json")
+    out = {c.path.name: c.sha256 for c in manifest.checkpoints}
+    return out | {
+        c.optimizer_path.name: c.optimizer_sha256 for c in manifest.checkpoints if c.optimizer_path
+    }
+
+
+def test_train_writes_the_checkpoints_it_wrote_before_the_shared_loop():
+    code = PINNED_RUN.format(tests=str(Path(__file__).parent))
+    env = {**os.environ, **PINNED_KERNELS, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == REFERENCE_SHA256
+
+
+def _save_every_epoch(folder, config):
+    """An `after_epoch` that saves checkpoints as `train` does, and the list it fills."""
+    saved = []
+    save_at = set(config.checkpoint_epochs())
+
+    def after_epoch(epoch, step, model, optimizer, _train_mse):
+        if epoch in save_at:
+            path = Path(folder) / f"epoch_{epoch:04d}.pt"
+            lr = optimizer.param_groups[0]["lr"]
+            saved.append(save_checkpoint(model, path, epoch, step, lr, optimizer))
+
+    return saved, after_epoch
+
+
+def test_fixed_order_removing_nothing_gives_the_reference_checkpoints(tmp_path):
+    torch.set_num_threads(1)
+    X, y, X_test, y_test = _toy_75()
+    train(X, y, X_test, y_test, CONFIG, 7, tmp_path / "reference")
+    saved, after_epoch = _save_every_epoch(tmp_path / "replay", CONFIG)
+    (tmp_path / "replay").mkdir()
+    fit(X, y, CONFIG, 7, removed=[], after_epoch=after_epoch)
+    write_manifest(tmp_path / "replay/manifest.json", 7, {}, saved)
+    assert _digests(tmp_path / "replay") == _digests(tmp_path / "reference")
+    assert len(_digests(tmp_path / "replay")) == 7  # 4 state_dicts, 3 Adam states
+
+
+def _brute_force(X, y, config, seed, removed, epochs):
+    """The fixed-order counterfactual written out: every batch of the reference order
+    through the model, each house weighted 1 or 0, loss = sum of weighted squared errors /
+    batch size, and Adam's update by hand. The parameters after each epoch."""
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    weight = torch.ones(len(X))
+    weight[list(removed)] = 0.0
+    torch.manual_seed(seed)
+    model = build_mlp(X.shape[1], config.hidden)
+    params = list(model.parameters())
+    m = [torch.zeros_like(p) for p in params]
+    v = [torch.zeros_like(p) for p in params]
+    order = torch.Generator().manual_seed(seed)
+    beta1, beta2, eps, lr, t = 0.9, 0.999, 1e-8, config.learning_rate, 0
+    after = []
+    for _ in range(epochs):
+        perm = torch.randperm(len(X), generator=order)
+        for i in range(0, len(X), config.batch_size):
+            idx = perm[i : i + config.batch_size]
+            loss = (weight[idx] * (model(X[idx]).squeeze(1) - y[idx]) ** 2).sum() / len(idx)
+            grads = torch.autograd.grad(loss, params)
+            t += 1
+            with torch.no_grad():
+                for p, g, m_, v_ in zip(params, grads, m, v, strict=True):
+                    m_.mul_(beta1).add_((1 - beta1) * g)
+                    v_.mul_(beta2).add_((1 - beta2) * g * g)
+                    m_hat, v_hat = m_ / (1 - beta1**t), v_ / (1 - beta2**t)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+        after.append([p.detach().clone() for p in params])
+    return after
+
+
+@pytest.mark.parametrize("batch_size", [75, 16])
+def test_fixed_order_matches_brute_force_masking(batch_size):
+    """batch 75: one step per epoch, so epoch by epoch is step by step; batch 16: the
+    removed set empties the second batch of epoch 1 and splits others."""
+    torch.set_num_threads(1)
+    X, y, _, _ = _toy_75()
+    config = replace(CONFIG, batch_size=batch_size, epochs=4)
+    first = torch.randperm(75, generator=torch.Generator().manual_seed(3))
+    removed = sorted({*first[16:32].tolist(), 0, 5, 40, 41, 60})
+    expected = _brute_force(X, y, config, 3, removed, config.epochs)
+    got = []
+    fit(
+        X,
+        y,
+        config,
+        3,
+        removed=removed,
+        after_epoch=lambda e, s, model, o, mse: (
+            e and got.append([p.detach().clone() for p in model.parameters()])
+        ),
+    )
+    assert len(got) == len(expected) == 4
+    for epoch, (a, b) in enumerate(zip(got, expected, strict=True)):
+        for p, q in zip(a, b, strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=f"epoch {epoch + 1}")
+    plain = _brute_force(X, y, config, 3, [], config.epochs)
+    assert not torch.allclose(plain[-1][0], expected[-1][0], atol=1e-4)
+
+
+def test_an_emptied_batch_still_steps_adam():
+    torch.set_num_threads(1)
+    X, y, _, _ = _toy_75()
+    config = replace(CONFIG, batch_size=75, epochs=2)
+    states = []
+    fit(
+        X,
+        y,
+        config,
+        3,
+        removed=range(75),
+        after_epoch=lambda e, s, model, o, mse: states.append(
+            (s, mse, [p.detach().clone() for p in model.parameters()])
+        ),
+    )
+    assert [s for s, _, _ in states] == [0, 1, 2]
+    assert math.isnan(states[1][1])
+    # first step: zero gradient, zero moments, no move; every step is counted
+    assert all(torch.equal(p, q) for p, q in zip(states[0][2], states[2][2], strict=True))

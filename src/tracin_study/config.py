@@ -95,27 +95,55 @@ class CorruptionConfig(_Section):
     corruption_seed: int
 
 
+PROTOCOLS = ("fixed_order", "new_order")
+"""How a model is retrained without a set of training houses
+(`tracin_study.experiments.removal.retrain_without`)."""
+
+REMOVAL_SETS = ("aggregate_proponents", "house_proponents", "house_opponents", "map_neighbours")
+"""The removal sets judged against random draws of the same size
+(`tracin_study.experiments.removal.plan_removals`)."""
+
+
 @dataclass(frozen=True)
 class RemovalConfig(_Section):
     """The removal experiment: the model `seeds` retrained, the number of `random_draws` of
-    random removal sets, drawn with `random_seed`."""
+    random removal sets per size, drawn with `random_seed`; the sizes `k`, the `sets`
+    removed (among `REMOVAL_SETS`), the `protocol` of the judged retrainings, and
+    `noise_protocols`, each measured on the random draws at size `noise_k` (the spread
+    of each protocol)."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("removal",)
     seeds: tuple[int, ...]
     random_draws: int
     random_seed: int
+    k: tuple[int, ...]
+    sets: tuple[str, ...]
+    protocol: str
+    noise_protocols: tuple[str, ...]
+    noise_k: int
 
 
 @dataclass(frozen=True)
 class LdsConfig(_Section):
     """The linear datamodeling score: `subsets` retrainings of model `seed`'s recipe, each on
-    round(`fraction` x N) training houses drawn with `subset_seed`."""
+    round(`fraction` x N) training houses drawn with `subset_seed`, under `protocol`; the
+    queries are the Palo Alto houses plus random test houses drawn with `query_seed`,
+    `n_queries` in all; the bootstrap over subsets takes `bootstrap` resamples drawn with
+    `bootstrap_seed`. The noise ceiling retrains the same subsets as the replay of model
+    `ceiling_seed` under `protocol`, or, when it is None, as model `seed` under the other
+    protocol."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("lds",)
     subsets: int
     fraction: float
     subset_seed: int
     seed: int
+    protocol: str
+    n_queries: int
+    query_seed: int
+    ceiling_seed: int | None
+    bootstrap: int
+    bootstrap_seed: int
 
 
 @dataclass(frozen=True)

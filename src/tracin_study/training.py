@@ -3,6 +3,7 @@
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -60,17 +61,82 @@ def explained_variances(
     }
 
 
-def _diverged(seed: int, epoch: int, batch: int, loss: float, saved) -> NoReturn:
-    """Remove the run's checkpoints and raise `TrainingError` for a non-finite loss."""
-    for checkpoint in saved:
-        for path in (checkpoint.path, checkpoint.optimizer_path):
-            if path is not None:
-                Path(path).unlink(missing_ok=True)
+def _nonfinite(seed: int, epoch: int, batch: int, loss: float) -> NoReturn:
     raise TrainingError(
-        f"seed {seed}: training loss is {loss} at epoch {epoch}, batch {batch}; stopped and "
-        f"removed this run's checkpoints. Check the prepared data for non-finite values, or "
-        f"lower training.learning_rate."
+        f"seed {seed}: training loss is {loss} at epoch {epoch}, batch {batch}; stopped. "
+        f"Check the prepared data for non-finite values, or lower training.learning_rate."
     )
+
+
+def _batch_loss(model, X, y, idx: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
+    """The batch's loss: the mean squared error over `idx`, or, with `keep` (bool, one per
+    training house), the sum over the kept houses of idx divided by len(idx). A batch with
+    no removed house takes the plain mean, so that removing nothing is the reference run
+    bit for bit; a batch with every house removed gives 0 and zero gradients."""
+    if keep is None or bool(keep[idx].all()):
+        return torch.mean((model(X[idx]).squeeze(1) - y[idx]) ** 2)
+    kept = idx[keep[idx]]
+    return torch.sum((model(X[kept]).squeeze(1) - y[kept]) ** 2) / len(idx)
+
+
+def fit(
+    X_train,
+    y_train,
+    config: TrainingConfig,
+    seed: int,
+    removed=None,
+    after_epoch: Callable | None = None,
+) -> tuple[torch.nn.Module, torch.optim.Adam]:
+    """The training loop shared by `train` and the counterfactual retrainings.
+
+    X_train (N, features), y_train (N,). `seed` drives the initial weights
+    (`torch.manual_seed`) and the batch order: a `torch.Generator` seeded with it draws a
+    permutation of all N houses per epoch, cut into batches of `config.batch_size`.
+    `removed` (row positions in X_train, or None): the fixed-order counterfactual of Hara et
+    al. (2019). The run is replayed with the same initial weights, permutations and batch
+    boundaries, and each batch's loss is the sum of the squared errors of its kept houses
+    divided by the batch's original size b, so a kept house contributes exactly what it
+    did in the reference run. A batch whose houses are all removed still makes its Adam
+    step (zero gradient; the moments still move the weights), so the step count and the
+    schedule stay those of the reference run. Removing nothing gives the reference run
+    bit for bit.
+    `after_epoch(epoch, step, model, optimizer, train_mse)` is called before the first
+    step (epoch 0, step 0, train_mse NaN) and after each epoch; train_mse is the mean
+    squared error over the epoch's kept houses, as the batches saw them. It must draw no
+    random numbers. Returns the final model and its optimizer. A non-finite batch loss
+    raises `TrainingError`.
+    """
+    torch.use_deterministic_algorithms(True)
+    X, y = _as_tensor(X_train), _as_tensor(y_train).reshape(-1)
+    n = len(X)
+    keep = None
+    if removed is not None:
+        keep = torch.ones(n, dtype=torch.bool)
+        keep[torch.as_tensor(np.asarray(removed, dtype=np.int64))] = False
+    n_kept = n if keep is None else int(keep.sum())
+    torch.manual_seed(seed)
+    model = build_mlp(X.shape[1], config.hidden)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    batch_order = torch.Generator().manual_seed(seed)
+    after = after_epoch or (lambda *_: None)
+    after(0, 0, model, optimizer, math.nan)
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        perm = torch.randperm(n, generator=batch_order)
+        total = 0.0
+        for i in range(0, n, config.batch_size):
+            idx = perm[i : i + config.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = _batch_loss(model, X, y, idx, keep)
+            if not math.isfinite(loss.item()):
+                _nonfinite(seed, epoch, i // config.batch_size + 1, loss.item())
+            loss.backward()
+            optimizer.step()
+            step += 1
+            total += loss.item() * len(idx)
+        after(epoch, step, model, optimizer, total / n_kept if n_kept else math.nan)
+    return model, optimizer
 
 
 def train(
@@ -82,7 +148,8 @@ def train(
     seed: int,
     checkpoint_dir: Path,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
-    """Train one model and save its checkpoints plus `manifest.json` in `checkpoint_dir`.
+    """Train one model (`fit`) and save its checkpoints plus `manifest.json` in
+    `checkpoint_dir`.
 
     Each checkpoint after the first step comes with Adam's state (`epoch_XXXX.adam.pt`);
     the initial one (epoch 0) has none.
@@ -97,57 +164,44 @@ def train(
     A non-finite batch loss raises `TrainingError` before the manifest is written and
     removes the checkpoints saved so far.
     """
-    torch.use_deterministic_algorithms(True)
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     for stale in [*checkpoint_dir.glob("epoch_*.pt"), checkpoint_dir / "manifest.json"]:
         stale.unlink(missing_ok=True)
-    X, y = _as_tensor(X_train), _as_tensor(y_train).reshape(-1)
-    n = len(X)
-    torch.manual_seed(seed)
-    model = build_mlp(X.shape[1], config.hidden)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    batch_order = torch.Generator().manual_seed(seed)
     save_at = set(config.checkpoint_epochs())
-
-    def checkpoint(epoch: int, step: int):
-        lr = optimizer.param_groups[0]["lr"]
-        path = checkpoint_dir / f"epoch_{epoch:04d}.pt"
-        return save_checkpoint(model, path, epoch, step, lr, optimizer)
-
-    saved = [checkpoint(0, 0)]
-    curve = []
-    step = 0
+    saved, curve = [], []
     start = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        perm = torch.randperm(n, generator=batch_order)
-        total = 0.0
-        for i in range(0, n, config.batch_size):
-            idx = perm[i : i + config.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = torch.mean((model(X[idx]).squeeze(1) - y[idx]) ** 2)
-            if not math.isfinite(loss.item()):
-                _diverged(seed, epoch, i // config.batch_size + 1, loss.item(), saved)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            total += loss.item() * len(idx)
-        test_mse = float(np.mean((predict(model, X_test) - np.asarray(y_test)) ** 2))
-        row = {"epoch": epoch, "train_mse": total / n, "test_mse": test_mse}
-        curve.append(row | explained_variances(model, X, y, X_test, y_test, config, epoch))
+
+    def after_epoch(epoch, step, model, optimizer, train_mse):
+        if epoch > 0:
+            test_mse = float(np.mean((predict(model, X_test) - np.asarray(y_test)) ** 2))
+            row = {"epoch": epoch, "train_mse": train_mse, "test_mse": test_mse}
+            measured = explained_variances(model, X_train, y_train, X_test, y_test, config, epoch)
+            curve.append(row | measured)
         if epoch in save_at:
-            saved.append(checkpoint(epoch, step))
-        log.info(
-            "seed %d epoch %d/%d  train MSE %.4f  test MSE %.4f  (%.0f s)",
-            seed,
-            epoch,
-            config.epochs,
-            total / n,
-            test_mse,
-            time.perf_counter() - start,
-        )
-    model_spec = {"n_features": int(X.shape[1]), "hidden": list(config.hidden)}
+            lr = optimizer.param_groups[0]["lr"]
+            path = checkpoint_dir / f"epoch_{epoch:04d}.pt"
+            saved.append(save_checkpoint(model, path, epoch, step, lr, optimizer))
+        if epoch > 0:
+            log.info(
+                "seed %d epoch %d/%d  train MSE %.4f  test MSE %.4f  (%.0f s)",
+                seed,
+                epoch,
+                config.epochs,
+                train_mse,
+                test_mse,
+                time.perf_counter() - start,
+            )
+
+    try:
+        model, _ = fit(X_train, y_train, config, seed, after_epoch=after_epoch)
+    except TrainingError as err:
+        for checkpoint in saved:
+            for path in (checkpoint.path, checkpoint.optimizer_path):
+                if path is not None:
+                    Path(path).unlink(missing_ok=True)
+        raise TrainingError(f"{err} Removed this run's checkpoints.") from err
+    model_spec = {"n_features": int(np.shape(X_train)[1]), "hidden": list(config.hidden)}
     write_manifest(checkpoint_dir / "manifest.json", seed, model_spec, saved)
     return model, pd.DataFrame(curve)
 

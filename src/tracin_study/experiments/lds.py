@@ -11,25 +11,43 @@ lowers the test loss, so the prediction is
 The LDS of a method and house is the Spearman correlation, across the M subsets, of the
 predicted and the actual loss (Park et al., 2023, "TRAK"); 1 means the scores order the
 subsets as retraining does.
+
+With power (`run_subsets`, `bootstrap_lds`, `noise_ceiling`): the queries are the Palo
+Alto houses plus a fixed random sample of test houses (`query_houses`); each subset is
+retrained under a protocol of `removal.retrain_without` (its complement removed; the
+fixed-order protocol by default, so the actual losses carry the subset's effect and not
+a new batch order's); the mean LDS over queries gets a bootstrap interval over subsets,
+and a second retraining of the same subsets (another seed's replay, or the other protocol)
+gives the noise ceiling: how well the first set of actual losses predicts the second.
 """
 
+import logging
+import math
 import time
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from tracin_study.agreement import spearman
 from tracin_study.analysis import mean_sd_ci
 from tracin_study.checkpoints import Manifest
 from tracin_study.config import TrainingConfig
 from tracin_study.data import PreparedData
-from tracin_study.experiments.removal import house_losses, retrain_keeping
+from tracin_study.experiments.removal import house_losses, retrain_without
 from tracin_study.influence import TracInCP
+from tracin_study.loss_rankings import loss_scores
+
+log = logging.getLogger(__name__)
 
 METHODS = ("raw", "adam", "last_layer", "raw_all_checkpoints")
 """The scores compared: TracInCP over the `influence.epochs` checkpoints, all layers
 (`raw`), Adam-preconditioned (`adam`), last layer only (`last_layer`), and over every
 checkpoint saved after epoch 0 (`raw_all_checkpoints`)."""
+
+BASELINE = "summed_training_loss"
+"""The score-free baseline: each training house's loss summed over the `influence.epochs`
+checkpoints, the same score for every query (`baseline_scores`)."""
 
 
 def subset_size(n_train: int, fraction: float) -> int:
@@ -52,12 +70,14 @@ def subset_record(
     config: TrainingConfig,
     seed: int,
 ) -> dict:
-    """Retrain model `seed` on the training houses `kept` (subset m) and record `subset`,
+    """Retrain model `seed` on the training houses `kept` (subset m) with a new batch order
+    (the current rules' protocol) and record `subset`,
     `seed`, `kept` (train_index list), `test_index` (H,), per-house `loss` (H,) in
     ($100,000)^2 and `wall_seconds`."""
     start = time.perf_counter()
     test_index = houses["test_index"].to_numpy()
-    model = retrain_keeping(prepared, config, seed, kept)
+    removed = np.setdiff1d(np.arange(len(prepared.train)), kept)
+    model = retrain_without(prepared, config, seed, removed, "new_order")
     return {
         "subset": m,
         "seed": seed,
@@ -179,3 +199,169 @@ def compare_methods(per_house: pd.DataFrame, method: str, reference: str) -> dic
     low, high = stats["ci95"]
     preferred = method if low > 0 else reference if high < 0 else None
     return {"method": method, "reference": reference, **stats, "preferred": preferred}
+
+
+# The LDS with power and a ceiling ---------------------------------------------------------
+
+
+def query_houses(n_test: int, palo_alto, n_queries: int, query_seed: int) -> np.ndarray:
+    """test_index (n_queries,) of the LDS queries: the Palo Alto houses `palo_alto` first,
+    in their order, then the others drawn without replacement from the remaining test
+    houses by `default_rng(query_seed)`, sorted."""
+    palo_alto = np.asarray(palo_alto, dtype=np.int64)
+    if not palo_alto.size <= n_queries <= n_test:
+        raise ValueError(
+            f"lds.n_queries={n_queries} must lie between the {palo_alto.size} Palo Alto houses "
+            f"and the {n_test} test houses"
+        )
+    others = np.setdiff1d(np.arange(n_test), palo_alto)
+    drawn = np.random.default_rng(query_seed).choice(
+        others, size=n_queries - palo_alto.size, replace=False
+    )
+    return np.concatenate([palo_alto, np.sort(drawn)])
+
+
+def run_subsets(
+    subsets,
+    n_train: int,
+    fraction: float,
+    subset_seed: int,
+    prepared: PreparedData,
+    test_index,
+    config: TrainingConfig,
+    seed: int,
+    protocol: str,
+) -> list[dict]:
+    """Retrain model `seed` once per subset m of `subsets` (`lds_subset`) under `protocol`,
+    the subset's complement removed, and record, JSON-ready: `subset`, `seed`, `protocol`,
+    `kept` (train_index list), `test_index` (H,), `loss` (H,) in ($100,000)^2 and
+    `wall_seconds`. Logs one line per retraining with its time."""
+    test_index = np.asarray(test_index)
+    records = []
+    for i, m in enumerate(subsets, 1):
+        start = time.perf_counter()
+        kept = lds_subset(n_train, fraction, subset_seed, int(m))
+        removed = np.setdiff1d(np.arange(n_train), kept)
+        model = retrain_without(prepared, config, seed, removed, protocol)
+        loss = house_losses(model, prepared, test_index)
+        seconds = time.perf_counter() - start
+        records.append(
+            {
+                "subset": int(m),
+                "seed": seed,
+                "protocol": protocol,
+                "kept": kept.tolist(),
+                "test_index": test_index.tolist(),
+                "loss": loss.tolist(),
+                "wall_seconds": seconds,
+            }
+        )
+        log.info(
+            "subset %d (%d/%d, seed %d, %s): summed query loss %.4f in %.1f s",
+            m,
+            i,
+            len(subsets),
+            seed,
+            protocol,
+            loss.sum(),
+            seconds,
+        )
+    return records
+
+
+def baseline_scores(manifest: Manifest, prepared: PreparedData, epochs, n_queries: int):
+    """`BASELINE` as a score matrix (n_queries, N): the summed training loss (`loss_scores`)
+    of every training house over the checkpoints of `epochs`, repeated for each query."""
+    summed = loss_scores(manifest, list(epochs), prepared.X_train, prepared.y_train)["summed_loss"]
+    return np.broadcast_to(np.asarray(summed, np.float64), (n_queries, summed.size)).copy()
+
+
+def column_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman correlation of each column pair of a and b (M, H), ties averaged: (H,);
+    NaN for a constant column."""
+    ra, rb = stats.rankdata(a, axis=0), stats.rankdata(b, axis=0)
+    ra, rb = ra - ra.mean(0), rb - rb.mean(0)
+    denominator = np.sqrt((ra**2).sum(0) * (rb**2).sum(0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, (ra * rb).sum(0) / denominator, np.nan)
+
+
+def _ordered(records: list[dict]) -> list[dict]:
+    return sorted(records, key=lambda r: r["subset"])
+
+
+def bootstrap_lds(
+    scores: np.ndarray, methods, records: list[dict], n_boot: int, boot_seed: int
+) -> dict:
+    """Mean LDS over queries per method, with a 95% percentile bootstrap interval over
+    subsets, and the paired difference of every two methods on the same resamples.
+
+    scores: (methods, H, N) on the records' queries; records: `run_subsets` records. Each
+    of `n_boot` resamples draws M subsets with replacement (`default_rng(boot_seed)`) and
+    recomputes every query's Spearman and their mean (NaN queries left out). Returns
+    {"methods": {method: {mean, ci95, per_query_sd, n_queries}}, "differences":
+    {"a - b": {mean, ci95}}, "subsets": M, "queries": H, "bootstrap": n_boot}.
+    """
+    records = _ordered(records)
+    masks = subset_masks(records, scores.shape[-1])
+    actual = np.array([r["loss"] for r in records], dtype=np.float64)
+    predicted = np.stack([predicted_losses(s, masks) for s in scores])  # (methods, M, H)
+    rng = np.random.default_rng(boot_seed)
+    m = len(records)
+    replicates = np.empty((n_boot, len(methods)))
+    for b in range(n_boot):
+        idx = rng.integers(0, m, size=m)
+        for j in range(len(methods)):
+            replicates[b, j] = np.nanmean(column_spearman(predicted[j, idx], actual[idx]))
+    per_query = np.stack([column_spearman(p, actual) for p in predicted])  # (methods, H)
+
+    def interval(values):
+        return [float(np.nanpercentile(values, 2.5)), float(np.nanpercentile(values, 97.5))]
+
+    out = {"subsets": m, "queries": int(actual.shape[1]), "bootstrap": n_boot, "methods": {}}
+    for j, method in enumerate(methods):
+        out["methods"][method] = {
+            "mean": float(np.nanmean(per_query[j])),
+            "ci95": interval(replicates[:, j]),
+            "per_query_sd": float(np.nanstd(per_query[j], ddof=1)),
+            "n_queries": int(np.isfinite(per_query[j]).sum()),
+        }
+    out["differences"] = {
+        f"{a} - {b}": {
+            "mean": float(np.nanmean(per_query[i] - per_query[k])),
+            "ci95": interval(replicates[:, i] - replicates[:, k]),
+        }
+        for i, a in enumerate(methods)
+        for k, b in enumerate(methods)
+        if i < k
+    }
+    return out
+
+
+def noise_ceiling(records: list[dict], second: list[dict]) -> dict:
+    """Agreement of two retrainings of the same subsets (e.g. two seeds' replays, or two
+    protocols): per query, the Spearman over subsets between the two sets of actual
+    losses; returns `mean` over queries, `per_query` (H,) and `subsets`. No score can
+    order the subsets much better than this."""
+    first, second = _ordered(records), _ordered(second)
+    if [r["subset"] for r in first] != [r["subset"] for r in second] or any(
+        a["test_index"] != b["test_index"] for a, b in zip(first, second, strict=True)
+    ):
+        raise ValueError(
+            "the two sets of LDS records differ in their subsets or queries; retrain the same "
+            "subsets on the same queries for the ceiling"
+        )
+    a = np.array([r["loss"] for r in first], dtype=np.float64)
+    b = np.array([r["loss"] for r in second], dtype=np.float64)
+    per_query = column_spearman(a, b)
+    return {
+        "mean": float(np.nanmean(per_query)),
+        "per_query": per_query.tolist(),
+        "subsets": len(first),
+    }
+
+
+def spearman_se(n_subsets: int) -> float:
+    """Approximate standard error of one query's Spearman correlation over `n_subsets`
+    subsets near zero correlation: 1 / sqrt(n_subsets - 3)."""
+    return 1 / math.sqrt(n_subsets - 3) if n_subsets > 3 else math.nan

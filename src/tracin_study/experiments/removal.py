@@ -1,13 +1,22 @@
 """Removal test: retrain a seed without a set of training houses and measure the change in
-the Palo Alto test loss.
+the Palo Alto test losses.
 
-If the aggregate proponents really support the Palo Alto predictions, removing them should
-raise the test houses' loss more than removing the same number of training houses nearest
-on the map, or of random training houses. Losses are squared errors in ($100,000)^2.
+Two protocols retrain "without S" (`retrain_without`):
+
+- fixed_order: the reference run replayed (same initial weights, same permutation of all
+  N houses per epoch, same batch boundaries) with the houses of S weighted 0 in each
+  batch's loss (`tracin_study.training.fit`); removing nothing is the reference run.
+- new_order: a run of the same seed on the kept houses only, so the batch order is drawn
+  afresh over N - |S| houses and every batch differs from the reference run.
+
+The removal curves (`plan_removals`, `run_removals`) remove, for each size k: the
+aggregate proponents of a score (top k by influence summed over the test houses), each test
+house's own top-k proponents and opponents, the k map neighbours, and random draws of k.
+Losses are squared errors in ($100,000)^2.
 """
 
 import dataclasses
-import tempfile
+import logging
 import time
 
 import numpy as np
@@ -15,11 +24,17 @@ import pandas as pd
 import torch
 
 from tracin_study.checkpoints import Manifest, load_checkpoint
-from tracin_study.config import TrainingConfig
+from tracin_study.config import PROTOCOLS, REMOVAL_SETS, RemovalConfig, TrainingConfig
 from tracin_study.data import PreparedData
+from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.palo_alto import aggregate, map_neighbours
 from tracin_study.plan import removal_set_names
-from tracin_study.training import predict, train
+from tracin_study.training import fit, predict
+
+log = logging.getLogger(__name__)
+
+RANDOM = "random"
+"""The set name of the random draws every other set is judged against."""
 
 
 def removed_houses(
@@ -46,34 +61,19 @@ def removed_houses(
     )
 
 
-def retrain_keeping(
-    prepared: PreparedData, config: TrainingConfig, seed: int, kept
-) -> torch.nn.Module:
-    """The final model of `train` with the same recipe and seed on the training houses at
-    `kept` (train_index) only; only the initial and final checkpoints are written, to a
-    temporary folder that is deleted."""
-    kept = np.sort(np.asarray(kept, dtype=np.int64))
-    final_only = dataclasses.replace(config, checkpoint_every=config.epochs)
-    with tempfile.TemporaryDirectory() as folder:
-        model, _ = train(
-            prepared.X_train[kept],
-            prepared.y_train[kept],
-            prepared.X_test,
-            prepared.y_test,
-            final_only,
-            seed,
-            folder,
-        )
-    return model
-
-
 def retrain_without(
-    prepared: PreparedData, config: TrainingConfig, seed: int, removed
+    prepared: PreparedData, config: TrainingConfig, seed: int, removed, protocol: str
 ) -> torch.nn.Module:
-    """`retrain_keeping` on the training houses other than `removed` (train_index)."""
-    keep = np.ones(len(prepared.train), dtype=bool)
-    keep[np.asarray(removed, dtype=np.int64)] = False
-    return retrain_keeping(prepared, config, seed, np.flatnonzero(keep))
+    """The final model of recipe `config` and `seed` retrained without the training houses
+    `removed` (train_index) under `protocol` ("fixed_order" or "new_order", see the module
+    docstring). Nothing is written to disk."""
+    removed = np.asarray(removed, dtype=np.int64)
+    if protocol == "fixed_order":
+        return fit(prepared.X_train, prepared.y_train, config, seed, removed=removed)[0]
+    if protocol == "new_order":
+        kept = np.setdiff1d(np.arange(len(prepared.train)), removed)
+        return fit(prepared.X_train[kept], prepared.y_train[kept], config, seed)[0]
+    raise ValueError(f"unknown retraining protocol {protocol!r}; choose one of {PROTOCOLS}")
 
 
 def house_losses(model: torch.nn.Module, prepared: PreparedData, test_index) -> np.ndarray:
@@ -91,17 +91,17 @@ def removal_record(
     config: TrainingConfig,
     seed: int,
 ) -> dict:
-    """Retrain without `removed` and compare with the full model (final checkpoint of the
-    seed's `full` manifest) on the test houses: `seed`, `removal_set`, `removed`
-    (train_index list), `test_index`, per-house `loss_full` and `loss_removed` (M,),
-    `summed_loss_full`, `summed_loss_removed`, `summed_change` and `wall_seconds`."""
+    """Retrain without `removed` (new-order protocol, as the current rules do) and compare
+    with the full model (final checkpoint of the seed's `full` manifest) on the test houses:
+    `seed`, `removal_set`, `removed` (train_index list), `test_index`, per-house
+    `loss_full` and `loss_removed` (M,), `summed_loss_full`, `summed_loss_removed`,
+    `summed_change` and `wall_seconds`."""
     start = time.perf_counter()
     test_index = houses["test_index"].to_numpy()
     reference = load_checkpoint(full.checkpoints[-1], full.build_model())
     loss_full = house_losses(reference, prepared, test_index)
-    loss_removed = house_losses(
-        retrain_without(prepared, config, seed, removed), prepared, test_index
-    )
+    retrained = retrain_without(prepared, config, seed, removed, "new_order")
+    loss_removed = house_losses(retrained, prepared, test_index)
     return {
         "seed": seed,
         "removal_set": name,
@@ -155,3 +155,196 @@ def removal_effects(records: list[dict]) -> pd.DataFrame:
         ]
     out.columns.name = None
     return out
+
+
+# The removal curves ---------------------------------------------------------------------
+
+
+def top_houses(scores: np.ndarray, k: int, sign: int) -> np.ndarray:
+    """train_index of the (at most) k training houses with the largest `sign` x score among
+    those whose `sign` x score is positive, sorted: scores (N,); sign +1 for proponents, -1
+    for opponents. Ties keep the lower index (as `influence.top_k`)."""
+    s = sign * np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-s, kind="stable")[:k]
+    return np.sort(order[s[order] > 0])
+
+
+def random_houses(n_train: int, k: int, random_seed: int, seed: int, draw: int) -> np.ndarray:
+    """train_index (k,) sorted, of random draw `draw` for model `seed`:
+    `default_rng([random_seed, seed, k, draw])` without replacement from the n_train houses."""
+    rng = np.random.default_rng([random_seed, seed, k, draw])
+    return np.sort(rng.choice(n_train, size=k, replace=False))
+
+
+SCORE_ARRAYS = {"raw": "all_layers", "adam": "all_layers_adam"}
+"""Score name -> its array in a seed's influence_per_checkpoint.npz (`SeedInfluence`)."""
+
+
+def score_matrices(influence_npz) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The test houses' test_index (M,) and, per score of `SCORE_ARRAYS`, the TracInCP
+    (M, N) summed over the checkpoints, from a seed's influence_per_checkpoint.npz; any k
+    can be ranked from these (the proponents tables keep only the top influence.top_k)."""
+    with np.load(influence_npz) as arrays:
+        missing = [a for a in SCORE_ARRAYS.values() if a not in arrays]
+        if missing:
+            raise KeyError(
+                f"{influence_npz} lacks {missing}; it predates the Adam score's array: rerun "
+                f"the seed_influence stage for this seed"
+            )
+        scores = {name: arrays[key].sum(0) for name, key in SCORE_ARRAYS.items()}
+        return arrays["test_index"], scores
+
+
+def plan_removals(
+    scores: dict[str, np.ndarray],
+    test_index,
+    prepared: PreparedData,
+    houses: pd.DataFrame,
+    seed: int,
+    cfg: RemovalConfig,
+) -> pd.DataFrame:
+    """The removal sets of model `seed`, one row each, in a fixed order.
+
+    scores: score name (e.g. "raw", "adam") -> TracInCP (M, N) of the N training houses on
+    the test houses `test_index` (M,) (positive: the house lowers that test loss).
+    houses: the test houses whose map neighbours are removed (palo_alto_test_points.csv).
+    Columns: `name` (unique within the seed), `seed`, `set` (one of `REMOVAL_SETS` or
+    "random"), `score` ("" for score-free sets), `k`, `draw` (-1 unless random),
+    `target_house` (test_index whose own proponents/opponents are removed, else
+    `ALL_TEST_POINTS`), `n_removed` (can be below k when fewer houses have a score of the
+    sign) and `removed` (train_index list). Sets outside `cfg.sets` are left out; each k
+    has `cfg.random_draws` random draws.
+    """
+    unknown = sorted(set(cfg.sets) - set(REMOVAL_SETS))
+    if unknown:
+        raise ValueError(f"removal.sets has unknown sets {unknown}; choose among {REMOVAL_SETS}")
+    test_index = np.asarray(test_index)
+    n_train = len(prepared.train)
+    rows = []
+
+    def add(set_name, score, k, removed, target=ALL_TEST_POINTS, draw=-1):
+        parts = [set_name, score, f"test{target}" if target != ALL_TEST_POINTS else ""]
+        parts += [f"k{k}", f"draw{draw}" if draw >= 0 else ""]
+        rows.append(
+            {
+                "name": "/".join(p for p in parts if p),
+                "seed": seed,
+                "set": set_name,
+                "score": score,
+                "k": k,
+                "draw": draw,
+                "target_house": int(target),
+                "n_removed": len(removed),
+                "removed": [int(i) for i in removed],
+            }
+        )
+
+    for k in cfg.k:
+        if not 1 <= k < n_train:
+            raise ValueError(f"removal.k has {k}; each size must lie in [1, {n_train - 1}]")
+        for score, matrix in scores.items():
+            matrix = np.asarray(matrix, dtype=np.float64)
+            if matrix.shape != (len(test_index), n_train):
+                raise ValueError(
+                    f"scores[{score!r}] has shape {matrix.shape}, expected "
+                    f"({len(test_index)}, {n_train}) for the test houses and training split"
+                )
+            if "aggregate_proponents" in cfg.sets:
+                add("aggregate_proponents", score, k, top_houses(matrix.sum(0), k, 1))
+            for kind, sign in (("house_proponents", 1), ("house_opponents", -1)):
+                if kind in cfg.sets:
+                    for target, row in zip(test_index, matrix, strict=True):
+                        add(kind, score, k, top_houses(row, k, sign), target)
+        if "map_neighbours" in cfg.sets:
+            add("map_neighbours", "", k, np.sort(map_neighbours(prepared.train, houses, k)))
+        for draw in range(cfg.random_draws):
+            add(RANDOM, "", k, random_houses(n_train, k, cfg.random_seed, seed, draw), draw=draw)
+    return pd.DataFrame(rows)
+
+
+def plan_noise_draws(
+    prepared: PreparedData, houses: pd.DataFrame, seed: int, cfg: RemovalConfig
+) -> pd.DataFrame:
+    """The random draws alone at size `cfg.noise_k` (rows as `plan_removals`): what a
+    protocol other than `cfg.protocol` retrains to measure its noise. The draws are those
+    of the removal curves at that size."""
+    only_draws = dataclasses.replace(cfg, k=(cfg.noise_k,), sets=())
+    return plan_removals({}, [], prepared, houses, seed, only_draws)
+
+
+def run_removals(
+    plan: pd.DataFrame,
+    prepared: PreparedData,
+    config: TrainingConfig,
+    reference: torch.nn.Module,
+    test_index,
+    protocol: str,
+) -> list[dict]:
+    """Retrain once per row of `plan` (rows of one seed's `plan_removals`, e.g. a chunk)
+    under `protocol` and record, JSON-ready, the row's fields (but `removed`'s list is
+    kept) plus `protocol`, `test_index` (M,), `loss_reference` (M,) of the `reference`
+    model (the seed's full model), `loss_removed` (M,) and `wall_seconds`. Logs one line
+    per retraining with its time."""
+    test_index = np.asarray(test_index)
+    loss_reference = house_losses(reference, prepared, test_index)
+    records = []
+    for i, row in enumerate(plan.to_dict("records"), 1):
+        start = time.perf_counter()
+        model = retrain_without(prepared, config, int(row["seed"]), row["removed"], protocol)
+        loss = house_losses(model, prepared, test_index)
+        seconds = time.perf_counter() - start
+        records.append(
+            {
+                **{k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()},
+                "protocol": protocol,
+                "test_index": test_index.tolist(),
+                "loss_reference": loss_reference.tolist(),
+                "loss_removed": loss.tolist(),
+                "wall_seconds": seconds,
+            }
+        )
+        log.info(
+            "retraining %d/%d (%s, %s): summed loss %.4f -> %.4f in %.1f s",
+            i,
+            len(plan),
+            row["name"],
+            protocol,
+            loss_reference.sum(),
+            loss.sum(),
+            seconds,
+        )
+    return records
+
+
+def removal_changes(records: list[dict]) -> pd.DataFrame:
+    """One row per (record, test house) of `run_removals` records: `seed`, `protocol`,
+    `name`, `set`, `score`, `k`, `draw`, `target_house`, `test_index`, `loss_reference`,
+    `loss_removed`, `change` (removed - reference) and `relative_change`: the change over
+    the mean reference loss of the record's test houses (a scale that a near-zero loss of
+    one house cannot blow up)."""
+    keys = ("seed", "protocol", "name", "set", "score", "k", "draw", "target_house")
+    frames = []
+    for r in records:
+        reference = np.asarray(r["loss_reference"], dtype=np.float64)
+        removed = np.asarray(r["loss_removed"], dtype=np.float64)
+        frame = pd.DataFrame({"test_index": r["test_index"], "loss_reference": reference})
+        frame["loss_removed"] = removed
+        frame["change"] = removed - reference
+        frame["relative_change"] = frame["change"] / reference.mean()
+        frames.append(frame.assign(**{k: r[k] for k in keys}))
+    table = pd.concat(frames, ignore_index=True)
+    return table[[*keys, *frames[0].columns[:5]]]
+
+
+def summed_changes(records: list[dict]) -> pd.DataFrame:
+    """One row per record: the keys of `removal_changes`, `summed_loss_reference`,
+    `summed_loss_removed`, `summed_change` and `relative_summed_change` (over the summed
+    reference loss)."""
+    changes = removal_changes(records)
+    keys = ["seed", "protocol", "name", "set", "score", "k", "draw", "target_house"]
+    table = changes.groupby(keys, sort=False, dropna=False)[
+        ["loss_reference", "loss_removed", "change"]
+    ].sum()
+    table.columns = ["summed_loss_reference", "summed_loss_removed", "summed_change"]
+    table["relative_summed_change"] = table["summed_change"] / table["summed_loss_reference"]
+    return table.reset_index()

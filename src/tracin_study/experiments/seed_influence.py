@@ -65,7 +65,8 @@ class SeedInfluence:
     def save_arrays(self, self_path: Path, influence_path: Path) -> None:
         """Per-checkpoint contributions as .npz: `epochs` (K,), `learning_rates` (K,),
         `all_layers` and `last_layer` (K, N) in the first; `test_index` (M,) and
-        `all_layers` (K, M, N) in the second."""
+        `all_layers` (K, M, N) in the second, with `all_layers_adam` (K, M, N) when the
+        Adam pass was run."""
         np.savez_compressed(
             self_path,
             epochs=self.epochs,
@@ -79,6 +80,7 @@ class SeedInfluence:
             learning_rates=self.learning_rates,
             test_index=self.test_index,
             all_layers=self.influence,
+            **({} if self.influence_adam is None else {"all_layers_adam": self.influence_adam}),
         )
 
 

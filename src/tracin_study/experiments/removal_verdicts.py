@@ -1,0 +1,247 @@
+"""Removal curves judged against random draws, the noise of each protocol and the power of
+each test.
+
+Every measurement is a loss change relative to the reference model's loss (see
+`removal.removal_changes`): per house, the change over the mean reference loss of the test
+houses; summed, the change of the summed loss over the summed reference loss (the two
+agree: the mean over houses of the per-house value is the summed one). The effect of a set
+in one seed is its relative change minus the mean relative change of the seed's random
+draws of the same size; seeds are the unit of replication (`verdicts.EffectRule`).
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from tracin_study.analysis import mean_sd_ci, t_quantile
+from tracin_study.experiments.removal import RANDOM, removal_changes
+from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.verdicts import EffectRule
+
+MARGIN = 0.05
+"""Equivalence margin of every removal verdict: an effect within +-5% of the reference
+loss counts as no effect."""
+
+DIRECTIONS = {
+    "aggregate_proponents": 1,
+    "house_proponents": 1,
+    "house_opponents": -1,
+    "map_neighbours": 1,
+}
+"""Expected sign of each set's effect: removing proponents (or the map neighbours, the
+rule-based baseline) raises the loss, removing opponents lowers it."""
+
+AGGREGATE = "all houses"
+"""`house` of the verdict rows on the Palo Alto houses together."""
+
+
+def rule(direction: int) -> EffectRule:
+    """The removal verdicts' rule: null 0, `direction`, margin +-`MARGIN`."""
+    return EffectRule(null=0.0, direction=direction, margin=(-MARGIN, MARGIN))
+
+
+def pooled_sd(values, groups) -> float:
+    """Within-group sample sd pooled over groups: sqrt(sum of squared deviations from each
+    group's mean / sum of (group size - 1)); NaN without two values in some group."""
+    frame = pd.DataFrame({"v": np.asarray(values, np.float64), "g": np.asarray(groups)})
+    deviations = frame["v"] - frame.groupby("g")["v"].transform("mean")
+    dof = int((frame.groupby("g").size() - 1).sum())
+    return math.sqrt(float((deviations**2).sum()) / dof) if dof > 0 else math.nan
+
+
+def half_width(noise_sd: float, n_seeds: int, n_draws: int) -> float:
+    """Half-width h of the 95% interval over `n_seeds` seeds of an effect measured against
+    the mean of `n_draws` random draws, when one draw's change has sd `noise_sd` within a
+    seed: h = t(0.975, n_seeds - 1) x noise_sd x sqrt(1 + 1 / n_draws) / sqrt(n_seeds)
+    (the set's own change and the draws' mean each carry the retraining noise)."""
+    if n_seeds < 2 or n_draws < 1:
+        return math.nan
+    spread = noise_sd * math.sqrt(1 + 1 / n_draws)
+    return t_quantile(n_seeds - 1) * spread / math.sqrt(n_seeds)
+
+
+def detectable_effect(noise_sd: float, n_seeds: int, n_draws: int, margin: float = MARGIN):
+    """The smallest mean effect (relative to the reference loss) that `rule` can call
+    reproduced at this noise: the interval must exclude 0 (mean > h) and reach past the
+    margin (mean + h > margin), so max(h, margin - h) with h = `half_width`. An effect of
+    that size is found about half of the time; twice h is needed for most of the time."""
+    h = half_width(noise_sd, n_seeds, n_draws)
+    return max(h, margin - h) if math.isfinite(h) else math.nan
+
+
+def _random_baseline(changes: pd.DataFrame) -> pd.DataFrame:
+    """Mean relative change of the random draws per (protocol, seed, k, test house):
+    column `random_change`, plus `n_draws`."""
+    random = changes[changes["set"] == RANDOM]
+    keys = ["protocol", "seed", "k", "test_index"]
+    grouped = random.groupby(keys)["relative_change"]
+    return grouped.agg(random_change="mean", n_draws="count").reset_index()
+
+
+def effects(records: list[dict]) -> pd.DataFrame:
+    """The effect of every non-random set in every seed, on every house it is measured on.
+
+    One row per (protocol, score, set, k, seed, house): `house` is the test_index (for a
+    house's own proponents or opponents, only that house) or `AGGREGATE` (the summed loss
+    for aggregate proponents and map neighbours; the mean over houses of each house's own
+    effect for the per-house sets); `effect` = the set's relative change - the random draws'
+    mean on the same house(s), and `n_draws`.
+    """
+    changes = removal_changes(records)
+    baseline = _random_baseline(changes)
+    sets = changes[changes["set"] != RANDOM]
+    own = (sets["target_house"] == ALL_TEST_POINTS) | (sets["target_house"] == sets["test_index"])
+    table = sets[own].merge(baseline, on=["protocol", "seed", "k", "test_index"], how="inner")
+    table["effect"] = table["relative_change"] - table["random_change"]
+    keys = ["protocol", "score", "set", "k", "seed"]
+    per_house = table[[*keys, "test_index", "effect", "n_draws"]].rename(
+        columns={"test_index": "house"}
+    )
+    together = per_house.groupby(keys, sort=False).agg(
+        effect=("effect", "mean"), n_draws=("n_draws", "min")
+    )
+    together = together.reset_index().assign(house=AGGREGATE)
+    out = pd.concat([per_house.astype({"house": object}), together], ignore_index=True)
+    return out[[*keys, "house", "effect", "n_draws"]]
+
+
+def noise_by_house(records: list[dict]) -> pd.DataFrame:
+    """Within-seed sd (`pooled_sd` over seeds) of the random draws' relative change, per
+    (protocol, k, house); house `AGGREGATE` is the relative summed change. Columns:
+    protocol, k, house, noise_sd, n_seeds, n_draws (per seed, smallest)."""
+    changes = removal_changes(records)
+    random = changes[changes["set"] == RANDOM]
+    summed = random.groupby(["protocol", "k", "seed", "name"], sort=False).agg(
+        relative_change=("relative_change", "mean")
+    )
+    summed = summed.reset_index().assign(test_index=AGGREGATE)
+    both = pd.concat([random.astype({"test_index": object}), summed], ignore_index=True)
+    rows = []
+    for (protocol, k, house), part in both.groupby(["protocol", "k", "test_index"], sort=False):
+        draws = part.groupby("seed").size()
+        rows.append(
+            {
+                "protocol": protocol,
+                "k": int(k),
+                "house": house,
+                "noise_sd": pooled_sd(part["relative_change"], part["seed"]),
+                "n_seeds": int(draws.size),
+                "n_draws": int(draws.min()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def noise_table(records: list[dict]) -> pd.DataFrame:
+    """The spread of the random draws' effect, one row per (protocol, k): `n_seeds`,
+    `draws_per_seed` (smallest), `summed_sd` (within-seed sd of the relative summed change,
+    pooled over seeds), `summed_min`, `summed_max` (over all draws), `house_sd_median` and
+    `house_sd_max` (of the per-house within-seed sds), and `detectable_effect`: the
+    smallest aggregate effect the rule could call reproduced at these seeds and draws
+    (`detectable_effect` of `summed_sd`)."""
+    changes = removal_changes(records)
+    random = changes[changes["set"] == RANDOM]
+    summed = random.groupby(["protocol", "k", "seed", "name"], sort=False)["relative_change"]
+    summed = summed.mean().reset_index()
+    noise = noise_by_house(records)
+    rows = []
+    for (protocol, k), part in summed.groupby(["protocol", "k"], sort=False):
+        house = noise[(noise["protocol"] == protocol) & (noise["k"] == k)]
+        aggregate = house[house["house"] == AGGREGATE].iloc[0]
+        single = house[house["house"] != AGGREGATE]["noise_sd"]
+        sd = float(aggregate["noise_sd"])
+        n_seeds, n_draws = int(aggregate["n_seeds"]), int(aggregate["n_draws"])
+        rows.append(
+            {
+                "protocol": protocol,
+                "k": int(k),
+                "n_seeds": n_seeds,
+                "draws_per_seed": n_draws,
+                "summed_sd": sd,
+                "summed_min": float(part["relative_change"].min()),
+                "summed_max": float(part["relative_change"].max()),
+                "house_sd_median": float(single.median()),
+                "house_sd_max": float(single.max()),
+                "detectable_effect": detectable_effect(sd, n_seeds, n_draws),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def verdict_table(records: list[dict]) -> pd.DataFrame:
+    """The verdict of every (protocol, score, set, k, house) of `effects` under `rule` of
+    the set's direction, seeds as the unit of replication. Columns: protocol, score, set,
+    k, house, direction, n_seeds, n_draws, mean, sd, ci95_low, ci95_high, per_seed (seed
+    -> effect), margin, verdict, noise_sd (`noise_by_house` for that house), half_width
+    and detectable_effect (`half_width`, `detectable_effect` at that noise and n).
+    For the per-house sets the `AGGREGATE` row averages effects of separate retrainings
+    (one per house), whose mean is less noisy than one retraining's summed change: its
+    noise_sd, that of the summed change, overstates the noise there (a conservative
+    detectable effect)."""
+    table = effects(records)
+    noise = noise_by_house(records).set_index(["protocol", "k", "house"])["noise_sd"]
+    rows = []
+    keys = ["protocol", "score", "set", "k", "house"]
+    for (protocol, score, set_name, k, house), part in table.groupby(keys, sort=False):
+        direction = DIRECTIONS[set_name]
+        values = part["effect"].to_numpy(np.float64)
+        stats = mean_sd_ci(values)
+        n_draws = int(part["n_draws"].min())
+        noise_sd = float(noise.get((protocol, k, house), math.nan))
+        rows.append(
+            {
+                "protocol": protocol,
+                "score": score,
+                "set": set_name,
+                "k": int(k),
+                "house": house,
+                "direction": direction,
+                "n_seeds": int(values.size),
+                "n_draws": n_draws,
+                "mean": stats["mean"],
+                "sd": stats["sd"],
+                "ci95_low": stats["ci95"][0],
+                "ci95_high": stats["ci95"][1],
+                "per_seed": dict(zip(part["seed"].astype(int), values.tolist(), strict=True)),
+                "margin": rule(direction).describe(),
+                "verdict": rule(direction).verdict(values),
+                "noise_sd": noise_sd,
+                "half_width": half_width(noise_sd, values.size, n_draws),
+                "detectable_effect": detectable_effect(noise_sd, values.size, n_draws),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def curves(records: list[dict]) -> pd.DataFrame:
+    """The removal curves: mean over seeds of the relative summed change per (protocol,
+    score, set, k), random draws included (set "random", mean over draws first): columns
+    protocol, score, set, k, mean, sd, n_seeds."""
+    changes = removal_changes(records)
+    summed = changes.groupby(["protocol", "score", "set", "k", "seed", "name"], sort=False)
+    per_record = summed["relative_change"].mean().reset_index()
+    per_seed = per_record.groupby(["protocol", "score", "set", "k", "seed"], sort=False)
+    per_seed = per_seed["relative_change"].mean().reset_index()
+    out = per_seed.groupby(["protocol", "score", "set", "k"], sort=False)["relative_change"]
+    return out.agg(mean="mean", sd="std", n_seeds="count").reset_index()
+
+
+def _json_ready(table: pd.DataFrame) -> list[dict]:
+    """Rows of `table` as dicts with NaN as None and numpy scalars as Python ones."""
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    return [{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in rows]
+
+
+def summary(records: list[dict]) -> dict:
+    """The removal experiment for summary.json: `margin`, `noise` (`noise_table`), `curves`
+    (`curves`) and `verdicts` (`verdict_table`, per_seed keyed by seed as text), each a
+    list of rows."""
+    verdicts = verdict_table(records)
+    verdicts["per_seed"] = [{str(s): v for s, v in d.items()} for d in verdicts["per_seed"]]
+    return {
+        "margin": MARGIN,
+        "noise": _json_ready(noise_table(records)),
+        "curves": _json_ready(curves(records)),
+        "verdicts": _json_ready(verdicts),
+    }
