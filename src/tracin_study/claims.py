@@ -537,8 +537,9 @@ def per_house_view(doc: dict) -> pd.DataFrame:
 
 
 def describe_per_house(doc: dict) -> str:
-    """A plain paragraph on the per-house verdicts: how many houses reproduce the claim and,
-    for each that does not, its verdict and why."""
+    """A plain Markdown paragraph on the per-house verdicts: how many houses reproduce the
+    claim and, for each that does not, its verdict and why (dollar signs escaped, so that
+    no pair of them reads as a formula)."""
     n, counts = len(doc["houses"]), doc["counts"]
     text = (
         f"Judged house by house, the claim that {doc['claim']} is reproduced for "
@@ -552,4 +553,4 @@ def describe_per_house(doc: dict) -> str:
         f"{h['verdict']}, {h['reason']}"
         for h in others
     ]
-    return text + ". The others: " + "; ".join(parts) + "."
+    return (text + ". The others: " + "; ".join(parts) + ".").replace("$", r"\$")
