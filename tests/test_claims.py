@@ -252,6 +252,7 @@ def test_per_house_verdicts_reach_every_outcome_and_are_json_ready(per_house):
     text = claims.describe_per_house(doc)
     assert text.startswith("Judged house by house") and "1 of the 4" in text
     assert "house 101: contradicted" in text and "house 100" not in text
+    assert "Measured per seed: |mean price" in text and doc["margin"] in text
     assert "\\$100,000" in text and text.count("$") == text.count(r"\$")
 
 

@@ -538,19 +538,19 @@ def per_house_view(doc: dict) -> pd.DataFrame:
 
 def describe_per_house(doc: dict) -> str:
     """A plain Markdown paragraph on the per-house verdicts: how many houses reproduce the
-    claim and, for each that does not, its verdict and why (dollar signs escaped, so that
-    no pair of them reads as a formula)."""
+    claim, for each that does not its verdict and why, and the rule (dollar signs escaped,
+    so that no pair of them reads as a formula)."""
     n, counts = len(doc["houses"]), doc["counts"]
     text = (
         f"Judged house by house, the claim that {doc['claim']} is reproduced for "
         f"{counts['reproduced']} of the {n} Palo Alto test houses"
     )
     others = [h for h in doc["houses"] if h["verdict"] != "reproduced"]
-    if not others:
-        return text + "."
     parts = [
         f"house {h['test_index']}{' (flagged low price and income)' if h['odd'] else ''}: "
         f"{h['verdict']}, {h['reason']}"
         for h in others
     ]
-    return (text + ". The others: " + "; ".join(parts) + ".").replace("$", r"\$")
+    text += ". The others: " + "; ".join(parts) + "." if parts else "."
+    text += f" (Measured per seed: {doc['measurement']}; {doc['margin']}.)"
+    return text.replace("$", r"\$")
