@@ -181,3 +181,90 @@ def test_side_by_side_aligns_claims_by_id_and_marks_missing_ones():
     assert list(table["raw: verdict"]) == ["reproduced", "no effect"]
     assert list(table["adam: verdict"]) == ["not evaluated", "contradicted"]
     assert table.loc[1, "adam: mean [95% CI]"] == "3.000 [2.900, 3.100]"
+
+
+CAP = 5.00001
+# Per test house: its price, its 3 map neighbours' price, its proponents' price per seed
+# (0, 1, 2), built so that each of the four outcomes is reached once.
+DESIGN = {
+    100: (CAP, 3.0, (CAP, CAP, CAP)),  # reproduced: gain 2 in every seed
+    101: (CAP, 4.5, (1.0, 1.0, 1.0)),  # contradicted: gain 0.5 - 4 = -3.5
+    102: (2.0, 2.5, (1.5, 2.5, 2.52)),  # no effect: gains 0, 0, -0.02
+    103: (2.0, 3.0, (2.0, 4.5, 2.0)),  # inconclusive: gains 1, -1.5, 1
+}
+EXPECTED = dict(zip(DESIGN, OUTCOMES, strict=True))
+
+
+@pytest.fixture(scope="module")
+def per_house():
+    """Test houses one degree apart, each with 3 training houses next to it, and a pool of
+    training houses far away (San Diego) from which the proponents and opponents come."""
+    rows, houses, pool = [], [], {}
+    for j, (i, (price, neighbour_price, _)) in enumerate(DESIGN.items()):
+        lat, lon = 36.0 + j, -121.0
+        houses.append({"test_index": i, "Latitude": lat, "Longitude": lon, TARGET: price})
+        rows += [(lat + d, lon + d, neighbour_price) for d in (0.001, 0.002, -0.001)]
+    for price in sorted({p for _, _, ps in DESIGN.values() for p in ps} | {0.5}):
+        pool[price] = list(range(len(rows), len(rows) + 3))
+        rows += [(32.7, -117.1, price)] * 3
+    train = pd.DataFrame(rows, columns=["Latitude", "Longitude", TARGET])
+    train.insert(0, "train_index", np.arange(len(train)))
+    houses = pd.DataFrame(houses).assign(MedInc=[8.0, 8.0, 3.0, 3.0])
+    proponents = {}
+    for seed in (0, 1, 2):
+        parts = []
+        for i, (_, _, prices) in DESIGN.items():
+            for kind, ids in (("proponent", pool[prices[seed]]), ("opponent", pool[0.5])):
+                parts.append(pd.DataFrame({"test_index": i, "kind": kind, "train_index": ids}))
+        proponents[seed] = pd.concat(parts, ignore_index=True)
+    return houses, proponents, train
+
+
+def test_per_house_table_measures_each_house_against_its_own_map_neighbours(per_house):
+    houses, proponents, train = per_house
+    predictions = {0: np.array([4.0, 4.1, 2.2, 2.3])}
+    table = claims.per_house_table(houses, proponents, train, predictions)
+    assert len(table) == 3 * 4 and set(claims.PER_HOUSE_COLUMNS) <= set(table.columns)
+    row = table.query("seed == 1 and test_index == 103").iloc[0]
+    assert row["proponents_mean_price"] == pytest.approx(4.5)
+    assert row["map_neighbours_mean_price"] == pytest.approx(3.0)
+    assert row["closeness_gain"] == pytest.approx(abs(3.0 - 2.0) - abs(4.5 - 2.0))
+    assert row["opponents_mean_price"] == pytest.approx(0.5) and row["k"] == 3
+    first = table.query("test_index == 100")
+    assert (first["proponents_capped_share"] == 1).all()
+    assert (first["opponents_capped_share"] == 0).all()
+    assert table.query("seed == 0")["prediction"].tolist() == [4.0, 4.1, 2.2, 2.3]
+    assert table.query("seed > 0")["prediction"].isna().all()  # no model given for them
+    assert table["odd"].tolist() == [False, False, False, False] * 3
+
+
+def test_per_house_verdicts_reach_every_outcome_and_are_json_ready(per_house):
+    table = claims.per_house_table(*per_house)
+    doc = claims.per_house_verdicts(table)
+    json.dumps(doc)
+    verdicts = {h["test_index"]: h["verdict"] for h in doc["houses"]}
+    assert verdicts == EXPECTED
+    assert doc["counts"] == dict.fromkeys(OUTCOMES, 1)
+    assert doc["test_indices"]["contradicted"] == [101]
+    gain = doc["houses"][2]["closeness_gain"]
+    assert gain["per_seed"] == pytest.approx({0: 0.0, 1: 0.0, 2: -0.02})
+    assert gain["n"] == 3 and doc["margin"] == claims.PER_HOUSE_RULE.describe()
+    text = claims.describe_per_house(doc)
+    assert text.startswith("Judged house by house") and "1 of the 4" in text
+    assert "house 101: contradicted" in text and "house 100" not in text
+    assert "Measured per seed: |mean price" in text and doc["margin"] in text
+    assert "\\$100,000" in text and text.count("$") == text.count(r"\$")
+
+
+def test_per_house_view_is_rounded_and_named_in_words(per_house):
+    doc = claims.per_house_verdicts(
+        claims.per_house_table(*per_house, {s: np.full(4, 3.14159) for s in (0, 1, 2)})
+    )
+    view = claims.per_house_view(doc)
+    assert list(view.columns) == [*claims.PER_HOUSE_COLUMNS.values(), "verdict over seeds"]
+    first = view.iloc[0]
+    assert first["model's prediction ($100,000)"] == 3.14
+    assert first["proponents at the price cap (%)"] == 100
+    assert first["proponents closer in price than map neighbours by ($100,000)"].startswith("+2.00")
+    assert view["verdict over seeds"].tolist() == list(OUTCOMES)
+    assert not any("_" in column for column in view.columns)

@@ -1,5 +1,6 @@
 """Maps and heat maps: the shipped California outline, the latitude-corrected aspect, the
-self-influence small multiples and the diverging heat-map scale."""
+self-influence small multiples, the heat-map scales, error bars within [-1, 1] and the
+recipe paths' direction of time."""
 
 import math
 
@@ -68,7 +69,8 @@ def test_latitude_aspect_is_one_over_cos_latitude():
 
 
 def test_self_influence_maps_draw_outline_and_correct_aspect(houses):
-    fig = plots.self_influence_maps(houses, 10, "synthetic")
+    fig = plots.self_influence_maps(houses, 10, 7, "synthetic")
+    assert fig.get_suptitle() == "Seed 7: synthetic"
     extent = plots.california_extent()
     expected = 1 / math.cos(math.radians((extent[2] + extent[3]) / 2))
     for ax in fig.axes:
@@ -82,12 +84,19 @@ def test_palo_alto_zoom_uses_bay_area_latitude_and_outline(houses):
     proponents = pd.DataFrame(
         {"test_index": ALL_TEST_POINTS, "kind": ["proponent", "opponent"], "train_index": [0, 1]}
     )
-    fig = plots.palo_alto_map(houses.head(3), proponents, houses)
+    fig = plots.palo_alto_map(houses.head(3), proponents, houses, seed=4)
+    assert "Seed 4" in fig.get_suptitle()
     zoom = fig.axes[1]
     box = geo.bay_area_extent()
     assert zoom.get_aspect() == pytest.approx(1 / math.cos(math.radians((box[2] + box[3]) / 2)))
     assert zoom.get_xlim() == pytest.approx(box[:2])
     assert len(zoom.get_lines()) >= 2  # state outline and the nine-county polygon
+    # the legend lies outside both maps, so it covers no land (the peninsula included)
+    fig.canvas.draw()
+    legend = fig.legends[0].get_window_extent()
+    for ax in fig.axes:
+        assert not legend.overlaps(ax.get_window_extent())
+    assert not any(ax.get_legend() for ax in fig.axes)
 
 
 def test_quantile_bins_equal_sized_and_ordered():
@@ -101,7 +110,7 @@ def test_quantile_bins_equal_sized_and_ordered():
         plots.quantile_bins(values[:3], 10)
 
 
-def test_small_multiples_one_map_per_seed_with_deciles_on_top(houses):
+def test_small_multiples_one_map_per_seed_drawn_in_random_order(houses):
     tables = {
         seed: houses.assign(self_influence=np.random.default_rng(seed).random(len(houses)))
         for seed in (3, 5, 8, 13)
@@ -110,14 +119,22 @@ def test_small_multiples_one_map_per_seed_with_deciles_on_top(houses):
     maps = [ax for ax in fig.axes if ax.get_title().startswith("seed ")]
     assert [ax.get_title() for ax in maps] == [f"seed {s}" for s in tables]
     assert len(fig.axes) == len(tables) + 1  # one map per seed and the shared colour bar
-    for ax, table in zip(maps, tables.values(), strict=True):
+    again = plots.self_influence_small_multiples(tables)
+    for ax, twin, table in zip(maps, again.axes, tables.values(), strict=False):
         points = ax.collections[0]
         colours = np.asarray(points.get_array())
         assert len(colours) == len(table)
         assert sorted(set(colours.tolist())) == list(range(1, 11))  # deciles 1..10
-        assert (np.diff(colours) >= 0).all()  # highest deciles drawn last, on top
+        # not sorted by decile: the last tenth drawn holds several deciles, not the top one
+        assert not (np.diff(colours) >= 0).all()
+        assert len(set(colours[-30:].tolist())) > 3
+        # every house once, at its own coordinates, in the same order on every call
+        drawn = points.get_offsets()
+        expected = table[["Longitude", "Latitude"]].to_numpy()
+        np.testing.assert_array_equal(np.sort(drawn, 0), np.sort(expected, 0))
+        np.testing.assert_array_equal(drawn, twin.collections[0].get_offsets())
         assert ax.get_aspect() > 1.2
-    assert "on top" in fig.get_suptitle()
+    assert "random order" in fig.get_suptitle() and "on top" not in fig.get_suptitle()
 
 
 def test_small_multiples_rejects_no_tables():
@@ -125,15 +142,35 @@ def test_small_multiples_rejects_no_tables():
         plots.self_influence_small_multiples({})
 
 
-def test_heatmap_diverging_scale_shows_negative_correlations():
-    matrix = pd.DataFrame([[1.0, -0.5], [-0.5, 1.0]], index=[0, 1], columns=[0, 1])
-    fig = plots.heatmap(matrix, "synthetic", "Spearman correlation")
-    image = fig.axes[0].images[0]
-    assert image.get_clim() == (-1, 1)
-    cmap = image.get_cmap()
+def test_heatmaps_side_by_side_sequential_for_overlaps_diverging_for_correlations():
+    signed = pd.DataFrame([[1.0, -0.5], [-0.5, 1.0]], index=[0, 1], columns=[0, 1])
+    overlap = pd.DataFrame([[1.0, 0.3], [0.3, 1.0]], index=[0, 1], columns=[0, 1])
+    fig = plots.heatmaps(
+        {"correlation": (signed, "Spearman correlation"), "overlap": (overlap, "share")},
+        "synthetic",
+    )
+    maps = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in maps] == ["correlation", "overlap"]
+    left, right = (ax.get_position() for ax in maps)
+    assert left.x1 <= right.x0 and left.y0 == pytest.approx(right.y0, abs=0.05)  # one row
+    diverging, sequential = (ax.images[0] for ax in maps)
+    assert diverging.get_clim() == (-1, 1)
     # centred at 0: the middle of the scale is (nearly) white, the ends are far apart
-    assert np.allclose(cmap(0.5)[:3], 1, atol=0.1)
-    assert not np.allclose(image.to_rgba(-0.5), image.to_rgba(0.5), atol=0.1)
+    assert np.allclose(diverging.get_cmap()(0.5)[:3], 1, atol=0.1)
+    assert not np.allclose(diverging.to_rgba(-0.5), diverging.to_rgba(0.5), atol=0.1)
+    assert sequential.get_clim() == (0, 1)
+    brightness = [sum(sequential.get_cmap()(v)[:3]) for v in np.linspace(0, 1, 11)]
+    assert (np.diff(brightness) > 0).all()  # sequential: brighter all the way up
+    with pytest.raises(ValueError):
+        plots.heatmaps({}, "none")
+
+
+def test_clipped_error_bars_stay_within_minus_one_and_one():
+    mean, sd = np.array([0.95, 0.0, -0.9]), np.array([0.2, 0.3, 0.5])
+    low, high = plots.clipped_error(mean, sd)
+    np.testing.assert_allclose(mean + high, [1.0, 0.3, -0.4])
+    np.testing.assert_allclose(mean - low, [0.75, -0.3, -1.0])
+    assert (low >= 0).all() and (high >= 0).all()
 
 
 def test_lds_figure_has_one_column_of_house_points_per_method():
@@ -163,26 +200,54 @@ def test_correlation_vs_k_draws_the_sgd_run_only():
     rows += [("sgd", "first_order", None, m, 0.99) for m in ("pearson", "spearman")]
     rows += [("adam", "first_order_raw", None, m, 0.1) for m in ("pearson", "spearman")]
     summary = pd.DataFrame(rows, columns=["optimizer", "method", "checkpoints", "metric", "mean"])
-    fig = plots.correlation_vs_k(summary.assign(sd=0.01))
+    fig = plots.correlation_vs_k(summary.assign(sd=0.3))
     dashed = [line.get_ydata()[0] for line in fig.axes[0].lines if line.get_linestyle() == "--"]
     assert dashed == [0.99, 0.99]  # first-order TracIn of the SGD run, not the Adam rows
+    bars = [c for c in fig.axes[0].collections if c.get_segments()]
+    ends = np.concatenate([np.asarray(seg)[:, 1] for c in bars for seg in c.get_segments()])
+    assert len(bars) == 2 and ends.max() == pytest.approx(1.0) and ends.min() >= -1
+
+
+def _sweep(seeds, epochs=((10, 0.7), (20, 0.75))):
+    return pd.DataFrame(
+        [
+            {"recipe": recipe, "seed": seed, "epoch": epoch}
+            | {"train_explained_variance": ev + shift + 0.01 * seed}
+            | {"test_explained_variance": ev + shift - 0.05}
+            for recipe, shift in (("default", 0.1), ("minmax", 0.0))
+            for seed in seeds
+            for epoch, ev in epochs
+        ]
+    )
+
+
+SELECTION = {"recipe": "minmax", "epoch": 10}
+SELECTION |= {"train_explained_variance": 0.705, "test_explained_variance": 0.65}
 
 
 def test_recipe_paths_draw_each_recipe_the_paper_and_the_choice():
-    rows = [
-        {"recipe": recipe, "seed": seed, "epoch": epoch}
-        | {"train_explained_variance": ev + 0.01 * seed, "test_explained_variance": ev - 0.05}
-        for recipe, shift in (("default", 0.1), ("minmax", 0.0))
-        for seed in (0, 1)
-        for epoch, ev in ((10, 0.7 + shift), (20, 0.75 + shift))
-    ]
-    selection = {"recipe": "minmax", "epoch": 10}
-    selection |= {"train_explained_variance": 0.705, "test_explained_variance": 0.65}
-    fig = plots.recipe_paths(pd.DataFrame(rows), selection)
+    fig = plots.recipe_paths(_sweep((0, 1)), SELECTION)
     ax = fig.axes[0]
     labels = ax.get_legend_handles_labels()[1]
     assert {"default", "minmax", "paper (0.72, 0.7)", "closest: minmax, epoch 10"} <= set(labels)
     minmax = next(line for line in ax.get_lines() if line.get_label() == "minmax")
     np.testing.assert_allclose(minmax.get_xdata(), [0.705, 0.755])  # mean over the seeds
     np.testing.assert_allclose(minmax.get_ydata(), [0.65, 0.70])
-    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+    assert ax.get_xlabel() and ax.get_ylabel() and "mean over 2 seeds" in ax.get_title()
+
+
+def test_recipe_paths_show_time_name_a_single_seed_and_stay_inside_the_axes():
+    epochs = ((1, 0.1), (10, 0.6), (20, 0.7), (30, 0.75))  # epoch 1 lies below the floor
+    fig = plots.recipe_paths(_sweep((3,), epochs), SELECTION, floor=0.4)
+    ax = fig.axes[0]
+    assert "seed 3" in ax.get_title() and "mean over" not in ax.get_title()
+    texts = [t.get_text() for t in ax.texts]
+    assert {"ep 10", "ep 30"} <= set(texts) and "ep 1" not in texts
+    arrows = [t for t in ax.texts if t.get_text() == "" and t.arrow_patch is not None]
+    assert len(arrows) == 2  # one per recipe, on its last step
+    for arrow in arrows:
+        assert arrow.xy[0] > arrow.xyann[0]  # pointing from epoch 20 to epoch 30
+    low, high = ax.get_xlim()
+    for line in ax.get_lines():
+        data = np.concatenate([line.get_xdata(), line.get_ydata()]).astype(float)
+        assert (data >= low).all() and (data <= high).all(), line.get_label()

@@ -11,12 +11,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tracin_study.analysis import mean_sd_ci, neighbour_distances
+from tracin_study.analysis import CAPPED_PRICE, mean_sd_ci, neighbour_distances
 from tracin_study.data import TARGET, PreparedData
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.loss_rankings import SCORES, compare_rankings
-from tracin_study.palo_alto import BASELINES, baseline_sets, baseline_table
-from tracin_study.verdicts import EffectRule, ValueRule
+from tracin_study.palo_alto import (
+    BASELINES,
+    aggregate,
+    baseline_sets,
+    baseline_table,
+    map_neighbours,
+    odd_houses,
+)
+from tracin_study.verdicts import OUTCOMES, EffectRule, ValueRule
 
 CA_SECTION = "paper, California housing section, p. 8 and its footnote"
 SELF_INFLUENCE_READING = (
@@ -389,3 +396,161 @@ def findings(docs: list[dict]) -> str:
             f"Source: {SHORT_SOURCES[doc['source']]}."
         )
     return "\n".join(lines)
+
+
+# The per-house claim, fixed before any result was seen. For each Palo Alto test house and
+# seed: how much closer in price its own proponents are to it than its own map neighbours
+# (the same number of training houses nearest to it on the map, which share its place and so
+# its price level), |map neighbours' mean price - price| - |proponents' mean price - price|
+# in $100,000. Positive: the model picked comparables better than the map does. Seeds are the
+# unit of replication; no effect if the interval lies within $10,000 of 0.
+PER_HOUSE_RULE = EffectRule(null=0.0, direction=1, margin=(-0.1, 0.1))
+PER_HOUSE_CLAIM = (
+    "the proponents of each Palo Alto test house resemble it in price (model-based "
+    "comparables): closer to its price than its map neighbours"
+)
+PER_HOUSE_MEASUREMENT = (
+    "|mean price of the house's k map neighbours - its price| - |mean price of its k "
+    "proponents - its price|, $100,000 (positive: the proponents are closer)"
+)
+PER_HOUSE_COLUMNS = {
+    "test_index": "test house",
+    "price": "price ($100,000)",
+    "prediction": "model's prediction ($100,000)",
+    "proponents_mean_price": "proponents' mean price ($100,000)",
+    "proponents_capped_share": "proponents at the price cap (%)",
+    "opponents_mean_price": "opponents' mean price ($100,000)",
+    "opponents_capped_share": "opponents at the price cap (%)",
+    "map_neighbours_mean_price": "map neighbours' mean price ($100,000)",
+    "closeness_gain": "proponents closer in price than map neighbours by ($100,000)",
+    "odd": "below half the group's median price and income",
+}
+
+
+def _price_stats(prices: np.ndarray) -> tuple[float, float]:
+    """Mean price and share at the cap of `prices` (k,); NaN for an empty set."""
+    if not prices.size:
+        return np.nan, np.nan
+    return float(prices.mean()), float((prices >= CAPPED_PRICE).mean())
+
+
+def per_house_table(
+    houses: pd.DataFrame,
+    proponents: dict[int, pd.DataFrame],
+    train: pd.DataFrame,
+    predictions: dict[int, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """One row per (seed, test house): seed, the keys of `PER_HOUSE_COLUMNS` (prices in
+    $100,000, shares in [0, 1]) and the number `k` of the house's own proponents.
+
+    houses: palo_alto_test_points.csv (M rows); proponents: seed -> proponents.parquet
+    table; train: the training split with train_index in row order; predictions: seed ->
+    the model's predictions (M,) in the order of `houses` (NaN for the seeds left out). The
+    map neighbours of a house are the k training houses nearest to it on the map, k its
+    own proponents' count (none: NaN).
+    """
+    predictions = predictions or {}
+    prices = train[TARGET].to_numpy(np.float64)
+    odd = odd_houses(houses)
+    rows = []
+    for seed in sorted(proponents):
+        guess = np.asarray(predictions.get(seed, np.full(len(houses), np.nan)), np.float64)
+        for j, (_, house) in enumerate(houses.iterrows()):
+            i = int(house["test_index"])
+            own = prices[aggregate(proponents[seed], "proponent", i)]
+            against = prices[aggregate(proponents[seed], "opponent", i)]
+            near = prices[map_neighbours(train, houses.iloc[[j]], own.size)] if own.size else own
+            row = {"seed": seed, "test_index": i, "price": float(house[TARGET])}
+            row["prediction"] = float(guess[j])
+            row["proponents_mean_price"], row["proponents_capped_share"] = _price_stats(own)
+            row["opponents_mean_price"], row["opponents_capped_share"] = _price_stats(against)
+            row["map_neighbours_mean_price"] = _price_stats(near)[0]
+            row["closeness_gain"] = abs(row["map_neighbours_mean_price"] - row["price"]) - abs(
+                row["proponents_mean_price"] - row["price"]
+            )
+            rows.append(row | {"odd": bool(odd[j]), "k": int(own.size)})
+    return pd.DataFrame(rows)
+
+
+def _reason(house: dict) -> str:
+    """Why a house's verdict is what it is, from its means over seeds."""
+    return (
+        f"price {house['price']:.2f}; proponents' mean price {house['proponents_mean_price']:.2f} "
+        f"({house['proponents_capped_share']:.0%} at the cap), map neighbours' "
+        f"{house['map_neighbours_mean_price']:.2f}, opponents' "
+        f"{house['opponents_mean_price']:.2f} ($100,000, mean over seeds)"
+    )
+
+
+def per_house_verdicts(table: pd.DataFrame) -> dict:
+    """The per-house claim judged by `PER_HOUSE_RULE` over seeds, from `per_house_table`.
+
+    Returns a JSON-ready dict: claim, measurement, margin, houses (one dict per test house:
+    test_index, odd, the means over seeds of the `PER_HOUSE_COLUMNS` values, the per-seed
+    closeness gains with their mean, sd, 95% interval and n, the verdict and a reason),
+    counts (outcome -> number of houses) and the test indices per outcome.
+    """
+    means = [c for c in PER_HOUSE_COLUMNS if c not in ("test_index", "odd", "closeness_gain")]
+    houses = []
+    for i, group in table.groupby("test_index", sort=False):
+        gains = group.set_index("seed")["closeness_gain"].dropna()
+        house = {"test_index": int(i), "odd": bool(group["odd"].iloc[0])}
+        house |= {c: float(group[c].mean()) for c in means}  # NaN if no seed has a value
+        house["closeness_gain"] = {
+            "per_seed": {int(s): float(v) for s, v in gains.items()},
+            **mean_sd_ci(gains.to_numpy(np.float64)),
+        }
+        house["verdict"] = PER_HOUSE_RULE.verdict(gains.to_numpy(np.float64))
+        house["reason"] = _reason(house)
+        houses.append(house)
+    by_outcome = {o: [h["test_index"] for h in houses if h["verdict"] == o] for o in OUTCOMES}
+    return {
+        "claim": PER_HOUSE_CLAIM,
+        "measurement": PER_HOUSE_MEASUREMENT,
+        "margin": PER_HOUSE_RULE.describe(),
+        "houses": houses,
+        "counts": {o: len(ids) for o, ids in by_outcome.items()},
+        "test_indices": by_outcome,
+    }
+
+
+def per_house_view(doc: dict) -> pd.DataFrame:
+    """The per-house verdicts (`per_house_verdicts`) as a table for people: one row per test
+    house, columns named in words with units (`PER_HOUSE_COLUMNS`), prices to 2 decimals,
+    shares in whole percent, the closeness gain as mean [95% interval] over seeds, and the
+    verdict."""
+    rows = []
+    for house in doc["houses"]:
+        gain = house["closeness_gain"]
+        low, high = gain["ci95"]
+        row = {PER_HOUSE_COLUMNS["test_index"]: house["test_index"]}
+        for key in PER_HOUSE_COLUMNS:
+            if key.endswith("_share"):
+                row[PER_HOUSE_COLUMNS[key]] = round(100 * house[key])
+            elif key.endswith("price") or key == "prediction":
+                row[PER_HOUSE_COLUMNS[key]] = round(house[key], 2)
+        row[PER_HOUSE_COLUMNS["closeness_gain"]] = f"{gain['mean']:+.2f} [{low:+.2f}, {high:+.2f}]"
+        row[PER_HOUSE_COLUMNS["odd"]] = "yes" if house["odd"] else "no"
+        row["verdict over seeds"] = house["verdict"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def describe_per_house(doc: dict) -> str:
+    """A plain Markdown paragraph on the per-house verdicts: how many houses reproduce the
+    claim, for each that does not its verdict and why, and the rule (dollar signs escaped,
+    so that no pair of them reads as a formula)."""
+    n, counts = len(doc["houses"]), doc["counts"]
+    text = (
+        f"Judged house by house, the claim that {doc['claim']} is reproduced for "
+        f"{counts['reproduced']} of the {n} Palo Alto test houses"
+    )
+    others = [h for h in doc["houses"] if h["verdict"] != "reproduced"]
+    parts = [
+        f"house {h['test_index']}{' (flagged low price and income)' if h['odd'] else ''}: "
+        f"{h['verdict']}, {h['reason']}"
+        for h in others
+    ]
+    text += ". The others: " + "; ".join(parts) + "." if parts else "."
+    text += f" (Measured per seed: {doc['measurement']}; {doc['margin']}.)"
+    return text.replace("$", r"\$")

@@ -73,9 +73,10 @@ def training_curves(curves: dict[int, pd.DataFrame]) -> plt.Figure:
 
 
 def self_influence_maps(
-    table: pd.DataFrame, n: int, title: str, column: str = "self_influence"
+    table: pd.DataFrame, n: int, seed: int, title: str, column: str = "self_influence"
 ) -> plt.Figure:
-    """Two maps under `title`: the n training houses with the highest and lowest `column`."""
+    """Two maps under "Seed `seed`: `title`": the n training houses with the highest and
+    lowest `column` in that seed's `table`."""
     order = np.argsort(-table[column].to_numpy(), kind="stable")
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     for ax, idx, colour, name in (
@@ -86,7 +87,7 @@ def self_influence_maps(
         part = table.iloc[idx]
         ax.scatter(part["Longitude"], part["Latitude"], s=14, c=colour, label=f"{name} {n}")
         ax.legend(loc="upper right", markerscale=2)
-    fig.suptitle(title)
+    fig.suptitle(f"Seed {seed}: {title}")
     fig.tight_layout()
     return fig
 
@@ -108,6 +109,7 @@ def self_influence_small_multiples(
     column: str = "self_influence",
     quantiles: int = 10,
     title: str | None = None,
+    draw_seed: int = 0,
 ) -> plt.Figure:
     """One map per seed of the training houses coloured by the quantile (decile by default)
     of `column` within that seed, on a shared discrete colour scale.
@@ -115,9 +117,9 @@ def self_influence_small_multiples(
     tables: seed -> table with columns Latitude, Longitude and `column`.
 
     Houses sit on a 0.01-degree grid, so many share a point: each house is a small marker
-    and the houses are drawn from the lowest quantile to the highest, so where houses
-    overlap the highest quantile is the one seen (the panels say so). No jitter is added:
-    every marker is at the house's own coordinates.
+    and the houses are drawn in a random order (`draw_seed`, the same for every map), so
+    where houses overlap no quantile is favoured over another. No jitter is added: every
+    marker is at the house's own coordinates.
     """
     if not tables:
         raise ValueError("no tables to draw")
@@ -131,7 +133,7 @@ def self_influence_small_multiples(
     norm = BoundaryNorm(np.arange(quantiles + 1) + 0.5, cmap.N)
     for ax, (seed, table) in zip(axes.flat, tables.items(), strict=False):
         bins = quantile_bins(table[column], quantiles)
-        order = np.argsort(bins, kind="stable")  # highest quantile drawn last, on top
+        order = np.random.default_rng(draw_seed).permutation(len(bins))  # no quantile on top
         ax.scatter(
             table["Longitude"].to_numpy()[order],
             table["Latitude"].to_numpy()[order],
@@ -158,7 +160,7 @@ def self_influence_small_multiples(
     fig.suptitle(
         title
         or f"{column.replace('_', ' ').capitalize()} by {name}, one map per seed\n"
-        f"(houses overlap on a 0.01° grid: higher {name}s are drawn on top)"
+        f"(houses overlap on a 0.01° grid: drawn in a random order, fixed seed {draw_seed})"
     )
     return fig
 
@@ -167,13 +169,14 @@ def palo_alto_map(
     houses: pd.DataFrame,
     proponents: pd.DataFrame,
     train: pd.DataFrame,
+    seed: int,
     test_index: int = ALL_TEST_POINTS,
 ) -> plt.Figure:
     """The Palo Alto test houses with the proponents and opponents of `test_index`
-    (`ALL_TEST_POINTS`: of all of them together), on the whole state and zoomed on the Bay
-    Area."""
+    (`ALL_TEST_POINTS`: of all of them together) in seed `seed`'s `proponents`, on the whole
+    state and zoomed on the Bay Area. The legend sits below the maps, clear of the land."""
     chosen = proponents[proponents["test_index"] == test_index]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6.5))
     for ax, title, box in (
         (axes[0], "California", None),
         (axes[1], "San Francisco Bay Area (nine counties)", bay_area_extent()),
@@ -208,12 +211,13 @@ def palo_alto_map(
         if box:
             outline = np.vstack([BAY_AREA_POLYGON, BAY_AREA_POLYGON[:1]])
             ax.plot(*outline.T, c="0.4", lw=0.8, ls=":", label="Bay Area (nine counties)")
-        ax.legend(loc="lower left", fontsize=8)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     which = (
         "all Palo Alto test houses" if test_index == ALL_TEST_POINTS else f"test house {test_index}"
     )
-    fig.suptitle(f"Proponents and opponents of {which}")
-    fig.tight_layout()
+    fig.suptitle(f"Seed {seed}: proponents and opponents of {which}")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -247,27 +251,51 @@ def per_seed_with_reference(
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, title: str, colour_label: str) -> plt.Figure:
-    """A seed x seed matrix of correlations with its values written in the cells, on a
-    diverging colour scale centred at 0 with limits [-1, 1], so that negative correlations
-    show in blue and positive ones in red."""
-    fig, ax = plt.subplots(figsize=(5, 4.2))
-    image = ax.imshow(matrix.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
-    labels = [str(s) for s in matrix.index]
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set_yticks(range(len(labels)), labels)
-    for (r, c), value in np.ndenumerate(matrix.to_numpy()):
-        colour = "w" if abs(value) > 0.6 else "k"
-        ax.text(c, r, f"{value:.2f}", ha="center", va="center", color=colour)
-    ax.set(xlabel="seed", ylabel="seed", title=title)
-    fig.colorbar(image, ax=ax, label=colour_label)
-    fig.tight_layout()
+def colour_scale(matrix: pd.DataFrame) -> tuple[str, float, float]:
+    """(colour map, low, high) for a matrix of correlations or overlaps: a sequential 0..1
+    scale when every value lies in [0, 1] (overlaps, positive correlations), otherwise a
+    diverging scale centred at 0 with limits [-1, 1]."""
+    values = matrix.to_numpy(np.float64)
+    if np.nanmin(values) >= 0 and np.nanmax(values) <= 1:
+        return "viridis", 0.0, 1.0
+    return "RdBu_r", -1.0, 1.0
+
+
+def heatmaps(panels: dict[str, tuple[pd.DataFrame, str]], title: str) -> plt.Figure:
+    """Seed x seed matrices side by side under `title`, each with its values written in the
+    cells and its own colour bar (`colour_scale`). panels: panel title -> (matrix, colour
+    bar label)."""
+    n = len(panels)
+    if not n:
+        raise ValueError("no matrices to draw")
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.8), squeeze=False, layout="constrained")
+    for ax, (name, (matrix, label)) in zip(axes[0], panels.items(), strict=True):
+        cmap, low, high = colour_scale(matrix)
+        image = ax.imshow(matrix.to_numpy(), vmin=low, vmax=high, cmap=cmap)
+        ticks = [str(s) for s in matrix.index]
+        ax.set_xticks(range(len(ticks)), ticks)
+        ax.set_yticks(range(len(ticks)), ticks)
+        for (r, c), value in np.ndenumerate(matrix.to_numpy()):
+            dark = image.cmap(image.norm(value))[:3]
+            colour = "w" if sum(dark) < 1.5 else "k"
+            ax.text(c, r, f"{value:.2f}", ha="center", va="center", color=colour, fontsize=8)
+        ax.set(xlabel="seed", ylabel="seed", title=name)
+        fig.colorbar(image, ax=ax, label=label, shrink=0.85)
+    fig.suptitle(title)
     return fig
+
+
+def clipped_error(mean, sd, low: float = -1.0, high: float = 1.0) -> np.ndarray:
+    """Asymmetric error bars (2, n) for matplotlib's `yerr`: mean ± sd cut to [low, high],
+    so that a bar of a correlation never runs past ±1."""
+    mean, sd = np.asarray(mean, np.float64), np.asarray(sd, np.float64)
+    return np.vstack([mean - np.maximum(mean - sd, low), np.minimum(mean + sd, high) - mean])
 
 
 def correlation_vs_k(summary: pd.DataFrame) -> plt.Figure:
     """Mean ± sd over test points of the correlation of TracInCP with TracInIdeal against the
-    number of checkpoints k, with first-order TracIn as a dashed line, for the SGD run.
+    number of checkpoints k, with first-order TracIn as a dashed line, for the SGD run. The
+    bars are cut at the correlation range [-1, 1] (`clipped_error`).
 
     summary: rows of results/approximation_chain/summary.csv with reference "ideal" (columns
     optimizer, method, checkpoints (empty for first-order TracIn), metric, mean, sd); rows
@@ -281,7 +309,7 @@ def correlation_vs_k(summary: pd.DataFrame) -> plt.Figure:
         ax.errorbar(
             cp["checkpoints"],
             cp["mean"],
-            yerr=cp["sd"],
+            yerr=clipped_error(cp["mean"], cp["sd"]),
             marker="o",
             color=colour,
             capsize=3,
@@ -295,7 +323,7 @@ def correlation_vs_k(summary: pd.DataFrame) -> plt.Figure:
     ax.set_xscale("log")
     ax.set(
         xlabel="number of checkpoints k (log scale)",
-        ylabel="correlation with TracInIdeal",
+        ylabel="correlation with TracInIdeal (bars: ± sd, cut at 1)",
         title="How far TracInCP is from TracInIdeal (SGD, batch size 1)",
     )
     ax.legend(fontsize=8)
@@ -357,18 +385,45 @@ def lds_by_method(per_house: pd.DataFrame) -> plt.Figure:
 
 
 def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> plt.Figure:
-    """Each recipe's mean-over-seeds (train, test) explained variance over epochs, from the
-    sweep's table (`sweep.ev_table`: recipe, seed, epoch and both EVs), with the paper's
-    point, our default recipe's last epoch and the `selection` (`sweep.select_closest`).
-    Both axes run from `floor` to 1; points below it (early epochs of raw features) are cut."""
+    """Each recipe's (train, test) explained variance over epochs, from the sweep's table
+    (`sweep.ev_table`: recipe, seed, epoch and both EVs; the mean over seeds when there are
+    several), with the paper's point, our default recipe's last epoch and the `selection`
+    (`sweep.select_closest`). Both axes run from `floor` to 1; epochs with an EV below it
+    (early epochs of raw features) are left out, so every line stays inside the axes. Each
+    path is labelled with its first and last epoch and ends in an arrow: time runs along it."""
     paths = mean_paths(table)
+    seeds = sorted(table["seed"].unique())
+    over = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over {len(seeds)} seeds"
     fig, ax = plt.subplots(figsize=(7, 6))
     for i, (recipe, path) in enumerate(paths.groupby("recipe", sort=True)):
+        path = path.sort_values("epoch")
+        inside = (path["train_explained_variance"] >= floor) & (
+            path["test_explained_variance"] >= floor
+        )
+        path = path[inside]
+        if path.empty:
+            continue
         default = recipe == DEFAULT
         colour = "black" if default else f"C{i}"
         x, y = path["train_explained_variance"], path["test_explained_variance"]
         ax.plot(x, y, "-o", ms=2.5, lw=1.8 if default else 1, color=colour, label=recipe)
-        ax.annotate(f"{path['epoch'].iloc[-1]}", (x.iloc[-1], y.iloc[-1]), fontsize=7)
+        for j in (0, -1):
+            ax.annotate(
+                f"ep {path['epoch'].iloc[j]}",
+                (x.iloc[j], y.iloc[j]),
+                xytext=(3, 3),
+                textcoords="offset points",
+                fontsize=7,
+                color=colour,
+                annotation_clip=True,
+            )
+        if len(path) > 1:
+            ax.annotate(
+                "",
+                xy=(x.iloc[-1], y.iloc[-1]),
+                xytext=(x.iloc[-2], y.iloc[-2]),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1},
+            )
         if default:
             ax.scatter(
                 x.iloc[-1],
@@ -406,10 +461,11 @@ def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> pl
         ylabel="explained variance, test split",
         xlim=limits,
         ylim=limits,
-        title="Explained variance over epochs, mean over seeds, per recipe\n"
-        f"(numbers: the last epoch; axes cut at {floor})",
+        title=f"Explained variance over epochs, {over}, per recipe\n"
+        f"(arrows: direction of training, labels: first and last epoch; epochs below {floor} "
+        "left out)",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
 
