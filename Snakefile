@@ -1,9 +1,11 @@
 """TracIn on California housing: data -> training per seed -> TracInCP -> notebooks -> report.
 
 Run everything with `snakemake --cores 4`; `config/config.yaml` is the paper-faithful default.
-Each stage is one rule file under workflow/rules/; common.smk holds the shared helpers.
+Each stage is one rule file under workflow/rules/ (the experiments' under
+workflow/rules/experiments/); common.smk holds the shared helpers and registries.
 """
 
+import re
 from pathlib import Path
 
 from snakemake.utils import min_version
@@ -26,54 +28,38 @@ configfile: Path(workflow.basedir) / "config/config.yaml"
 validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 
 
+include: "workflow/rules/common.smk"
+
+
 wildcard_constraints:
     seed=r"\d+",
+    recipe="|".join(re.escape(name) for name in RECIPE_SEEDS),  # common.smk
 
 
-include: "workflow/rules/common.smk"
+# The study's pipeline, run per recipe (`{recipe}`): data, training, influence, claims.
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
-include: "workflow/rules/seed_influence.smk"
-include: "workflow/rules/checkpoint_ablation.smk"
-include: "workflow/rules/approximation_chain.smk"
-include: "workflow/rules/corruption.smk"
-include: "workflow/rules/removal.smk"
-include: "workflow/rules/lds.smk"
-include: "workflow/rules/sweep.smk"
+include: "workflow/rules/influence.smk"
+include: "workflow/rules/claims.smk"
+
+
+# The experiments: each rule file adds its own outputs to STUDY_TARGETS and its report
+# inputs to REPORT_INPUTS (docs/adding-an-experiment.md).
+for experiment in sorted(
+    Path(workflow.basedir, "workflow/rules/experiments").glob("*.smk")
+):
+
+    include: experiment
+
+
 include: "workflow/rules/notebooks.smk"
-
-
-# Run by Snakemake itself, never submitted to a cluster: each takes a few seconds of CPU and
-# under 0.5 GB at full size (results/benchmarks/), less than a cluster job spends queueing
-# and starting Snakemake twice (submission and job step).
-localrules:
-    all,
-    prepare_data,
-    palo_alto_points,
-    checkpoint_ablation_summary,
-    corruption_summary,
-    removal_summary,
-    lds_summary,
-    sweep_prepare,
-    sweep_summary,
-    closest_recipe_prepare,
-    closest_recipe_points,
-    closest_recipe_claims,
 
 
 # Every rule's outputs are listed, not only the report: a fresh clone (which carries the
 # committed report) then recomputes everything, and an output deleted by a failed or killed
 # forced rerun is planned again even though the files built from it are still present.
 rule all:
-    """The whole study: every seed's results, the experiments and the report."""
+    """The whole study: every recipe's results, the experiments and the report."""
     input:
-        study_outputs(
-            {
-                "removal_train": REMOVAL_JOBS,
-                "lds_train": LDS_JOBS,
-                "sweep_prepare": {"recipe": list(SWEEP.recipes)},
-                "sweep_train": SWEEP_JOBS,
-                "closest_recipe_train": RERUN_JOBS,
-                "closest_recipe_influence": RERUN_JOBS,
-            }
-        ),
+        STUDY_TARGETS,
+    localrule: True

@@ -30,12 +30,29 @@ def snakemake_command(workdir: Path, *args: str) -> list[str]:
     ]
 
 
+RULE_FILES = [ROOT / "Snakefile", *sorted((ROOT / "workflow/rules").rglob("*.smk"))]
+
+
+def rule_blocks() -> dict[str, str]:
+    """Rule name -> the text of its definition, over the Snakefile and every rule file."""
+    blocks = {}
+    for path in RULE_FILES:
+        for block in re.split(r"(?m)^(?=rule \w+:)", path.read_text()):
+            if block.startswith("rule "):
+                blocks[block.split(":")[0].removeprefix("rule ")] = block
+    return blocks
+
+
 def local_rules() -> set[str]:
-    """The rules the Snakefile's `localrules:` keeps out of a cluster."""
-    snakefile = (ROOT / "Snakefile").read_text()
-    block = re.search(r"^localrules:\n((?:    \w+,\n)+)", snakefile, re.M)
-    assert block, "the Snakefile has no `localrules:` block of one rule per line"
-    return set(re.findall(r"\w+", block.group(1)))
+    """The rules that declare `localrule: True`: run by Snakemake itself, never submitted to
+    a cluster."""
+    return {name for name, block in rule_blocks().items() if "\n    localrule: True" in block}
+
+
+def declared_resources(block: str) -> dict[str, int]:
+    """The integer `resources:` (name -> value) a rule's definition declares."""
+    section = re.search(r"\n    resources:\n((?:        \w+=\d+,\n)+)", block)
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", section.group(1))} if section else {}
 
 
 @pytest.fixture(scope="session")

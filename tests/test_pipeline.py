@@ -22,6 +22,8 @@ from tracin_study.verdicts import OUTCOMES
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "config/smoke.yaml"
 RESULTS = "results/smoke"  # the smoke config's paths.results
+DEFAULT = f"{RESULTS}/default"  # its default recipe's folder
+CLOSEST = f"{RESULTS}/closest"  # and the closest recipe's
 REPORT = "results/smoke/report"  # and its paths.report
 
 
@@ -44,24 +46,24 @@ def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
 
 def test_smoke_run_trains_every_seed_with_verified_checkpoints(smoke_run):
     for seed in (0, 1):
-        folder = smoke_run / RESULTS / f"seed_{seed}"
+        folder = smoke_run / DEFAULT / f"seed_{seed}"
         manifest = read_manifest(folder / "checkpoints/manifest.json")
         assert [c.epoch for c in manifest.checkpoints] == [0, 2, 4]
         load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
         metrics = json.loads((folder / "metrics.json").read_text())
         assert set(metrics["test"]) == {"mse", "mae", "explained_variance"}
         assert len(pd.read_csv(folder / "loss_curve.csv")) == 4
-        assert (smoke_run / RESULTS / f"logs/train/seed_{seed}.log").stat().st_size > 0
-        assert (smoke_run / RESULTS / f"benchmarks/train/seed_{seed}.tsv").exists()
-    source = json.loads((smoke_run / RESULTS / "data/source.json").read_text())
+        assert (smoke_run / RESULTS / f"logs/train/default_seed_{seed}.log").stat().st_size > 0
+        assert (smoke_run / RESULTS / f"benchmarks/train/default_seed_{seed}.tsv").exists()
+    source = json.loads((smoke_run / DEFAULT / "data/source.json").read_text())
     assert source["source"] == "snapshot" and source["n_train"] == 16_512
 
 
 def test_smoke_run_writes_influence_tables_for_every_seed(smoke_run):
-    houses = pd.read_csv(smoke_run / RESULTS / "palo_alto_test_points.csv")
+    houses = pd.read_csv(smoke_run / DEFAULT / "palo_alto_test_points.csv")
     assert len(houses) == 11 and houses["distance_km"].is_monotonic_increasing
     for seed in (0, 1):
-        folder = smoke_run / RESULTS / f"seed_{seed}"
+        folder = smoke_run / DEFAULT / f"seed_{seed}"
         table = pd.read_parquet(folder / "self_influence.parquet")
         assert len(table) == 16_512 and (table["self_influence"] >= 0).all()
         assert {
@@ -111,6 +113,25 @@ def test_smoke_run_writes_the_experiments(smoke_run):
     }
 
 
+def test_smoke_run_reruns_the_claims_on_the_closest_recipe(smoke_run):
+    selection = json.loads((smoke_run / RESULTS / "sweep/selection.json").read_text())
+    recipe = json.loads((smoke_run / CLOSEST / "recipe.json").read_text())
+    assert recipe["selection"] == selection
+    assert recipe["training"]["epochs"] == selection["epoch"]
+    assert recipe["influence_epochs"] == selection["checkpoint_epochs"]
+    manifest = read_manifest(smoke_run / CLOSEST / "seed_0/checkpoints")
+    assert {c.epoch for c in manifest.checkpoints} >= set(selection["checkpoint_epochs"])
+    for recipe_folder, seeds in ((DEFAULT, [0, 1]), (CLOSEST, [0])):
+        for score in ("raw", "adam"):
+            doc = json.loads((smoke_run / recipe_folder / f"claims/{score}.json").read_text())
+            assert doc["score"] == score and doc["seeds"] == seeds
+            assert all(claim["verdict"] in OUTCOMES for claim in doc["claims"])
+    ids = {
+        c["id"] for c in json.loads((smoke_run / DEFAULT / "claims/raw.json").read_text())["claims"]
+    }
+    assert "removing_proponents_vs_random" in ids  # the removal test judges the raw score
+
+
 def _error_outputs(notebook: Path) -> list[str]:
     cells = json.loads(notebook.read_text())["cells"]
     return [
@@ -122,11 +143,11 @@ def _error_outputs(notebook: Path) -> list[str]:
 
 
 def test_smoke_run_executes_every_notebook_without_errors(smoke_run):
-    notebooks = [smoke_run / RESULTS / f"seed_{s}/analysis.ipynb" for s in (0, 1)]
+    notebooks = [smoke_run / DEFAULT / f"seed_{s}/analysis.ipynb" for s in (0, 1)]
     notebooks.append(smoke_run / REPORT / "report.ipynb")
     for notebook in notebooks:
         assert _error_outputs(notebook) == [], notebook
-    assert (smoke_run / RESULTS / "seed_0/figures/self_influence_map.png").stat().st_size > 10_000
+    assert (smoke_run / DEFAULT / "seed_0/figures/self_influence_map.png").stat().st_size > 10_000
     figures = {p.name for p in (smoke_run / REPORT / "figures").glob("*.png")}
     assert {
         "explained_variance.png",
@@ -168,15 +189,19 @@ def test_snakemake_html_report_renders(smoke_run):
     assert out.stat().st_size > 10_000
 
 
-def test_smoke_run_is_complete_and_a_training_change_reruns_only_training_onwards(smoke_run):
+def test_smoke_run_is_complete_and_a_recipe_change_reruns_that_recipe_onwards(smoke_run):
     assert planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(SMOKE))) == {}
     changed = smoke_run / "changed.yaml"
     changed.write_text(SMOKE.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
-    assert jobs.get("train") == 2 and jobs.get("seed_influence") == 2 and "prepare_data" not in jobs
+    # every recipe's settings hold the training section: default (2 seeds), the sweep's
+    # minmax (1) and closest (1, chosen anew); influence for default and closest
+    assert (jobs.get("recipe"), jobs.get("train"), jobs.get("seed_influence")) == (3, 4, 3), jobs
     changed.write_text(SMOKE.read_text().replace("epochs: [2, 4]", "epochs: [4]"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
-    assert jobs.get("seed_influence") == 2 and "train" not in jobs
+    # recipe.json of default and minmax holds the influence epochs, so they rerun from the
+    # recipe on (one file per recipe, compared by time), and closest after the new choice
+    assert jobs.get("recipe") == 3 and jobs.get("seed_influence") == 3, jobs
 
 
 def test_a_changed_report_setting_reruns_the_notebooks(smoke_run):
@@ -184,6 +209,7 @@ def test_a_changed_report_setting_reruns_the_notebooks(smoke_run):
     changed.write_text(SMOKE.read_text().replace("top_n: 20", "top_n: 25"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
     assert jobs.get("seed_notebook") == 2 and jobs.get("report") == 1
+    assert jobs.get("claims") == 4  # top_n: both recipes, both scores
     assert "train" not in jobs and "seed_influence" not in jobs
 
 
@@ -198,7 +224,7 @@ def test_a_config_with_reordered_keys_plans_nothing(smoke_run):
 def test_a_killed_forced_rerun_is_planned_again(smoke_run, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(smoke_run, workdir, symlinks=True)
-    manifest = workdir / RESULTS / "seed_0/checkpoints/manifest.json"
+    manifest = workdir / DEFAULT / "seed_0/checkpoints/manifest.json"
     cmd = snakemake_command(
         workdir, "--configfile", str(SMOKE), "--cores", "1", "--forcerun", "train"
     )
@@ -226,7 +252,7 @@ def test_default_config_plans_a_training_job_per_seed_even_with_a_committed_repo
     result = snakemake(tmp_path, "-n", "--cores", "4")
     assert result.returncode == 0, result.stderr[-4000:]
     jobs = planned_jobs(result)
-    assert jobs["train"] == 5 and jobs["report"] == 1
+    assert jobs["train"] == 5 + 5 + 3 and jobs["report"] == 1  # default, closest, sweep
 
 
 def test_an_invalid_config_fails_before_any_job_naming_the_key(tmp_path):

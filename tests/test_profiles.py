@@ -1,11 +1,12 @@
-"""The Slurm profile plans the default study: every job that goes to the cluster has the
-memory and runtime the profile sets for its rule (a dry run, no cluster needed)."""
+"""The rules carry their own cluster resources: every rule that may go to a cluster declares
+its memory and runtime, and the Slurm profile plans the default study with exactly those (a
+dry run, no cluster needed); the profile sets no per-rule resources of its own."""
 
 import subprocess
 
 import pytest
 import yaml
-from conftest import ROOT, local_rules, snakemake_command
+from conftest import ROOT, declared_resources, local_rules, rule_blocks, snakemake_command
 
 PROFILE = ROOT / "workflow/profiles/slurm"
 
@@ -29,16 +30,24 @@ def plan(tmp_path_factory):
     return jobs
 
 
-def test_every_cluster_rule_has_its_resources_and_no_other_rule_is_listed(plan):
-    settings = yaml.safe_load((PROFILE / "config.yaml").read_text())["set-resources"]
-    cluster_rules = set(plan) - local_rules() - {"all"}
-    assert set(settings) == cluster_rules
-    for rule, lines in plan.items():
-        if rule not in settings:
-            continue
-        wanted = settings[rule]
-        assert lines, f"no resources shown for {rule}"
-        for line in lines:
+def test_every_rule_that_runs_a_job_is_local_or_declares_memory_and_runtime():
+    local = local_rules()
+    assert {"all", "recipe", "prepare_data", "claims"} <= local
+    for name, block in rule_blocks().items():
+        if name in local:
+            assert "resources:" not in block, f"local rule {name} declares resources"
+        elif "script:" in block:
+            assert set(declared_resources(block)) >= {"mem_mb", "runtime"}, name
+
+
+def test_the_slurm_plan_shows_each_rules_own_resources(plan):
+    blocks = rule_blocks()
+    cluster_rules = set(plan) - local_rules()
+    assert {"train", "seed_influence", "report"} <= cluster_rules
+    for rule in cluster_rules:
+        wanted = declared_resources(blocks[rule])
+        assert plan[rule], f"no resources shown for {rule}"
+        for line in plan[rule]:
             shown = dict(
                 item.split("=", 1) for item in line.removeprefix("resources: ").split(", ")
             )
@@ -46,8 +55,8 @@ def test_every_cluster_rule_has_its_resources_and_no_other_rule_is_listed(plan):
             assert shown["runtime"] == str(wanted["runtime"]), (rule, line)
 
 
-def test_the_profile_leaves_cpus_to_threads():
+def test_the_profile_leaves_resources_to_the_rules_and_cpus_to_threads():
     # A cpus_per_task in default-resources would override every rule's `threads:`.
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
+    assert "set-resources" not in profile
     assert "cpus_per_task" not in profile["default-resources"]
-    assert all("cpus_per_task" not in r for r in profile["set-resources"].values())

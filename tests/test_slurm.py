@@ -209,9 +209,9 @@ def _json(path: Path):
 def test_slurm_results_equal_the_local_run(runs):
     local, via_slurm, _, _ = runs
     for seed in (0, 1):
-        name = f"{RESULTS}/seed_{seed}/metrics.json"
+        name = f"{RESULTS}/default/seed_{seed}/metrics.json"
         _assert_close(_json(local / name), _json(via_slurm / name), name)
-        name = f"{RESULTS}/seed_{seed}/self_influence.parquet"
+        name = f"{RESULTS}/default/seed_{seed}/self_influence.parquet"
         a, b = pd.read_parquet(local / name), pd.read_parquet(via_slurm / name)
         assert list(a.columns) == list(b.columns)
         for column in a.columns:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tracin_study import plan
 from tracin_study.config import ConfigError, SweepConfig, TrainingConfig, validate_config
 from tracin_study.experiments import sweep
 
@@ -110,13 +111,40 @@ def test_rerun_checkpoints_are_ten_evenly_spaced_epochs(epoch, expected):
     assert sweep.checkpoint_epochs(epoch) == expected
 
 
-def test_the_rerun_saves_every_checkpoint_it_sums_over():
-    recipe = TrainingConfig((8,), 200, 256, 1e-3, 5, 10)
+def test_the_closest_recipe_saves_every_checkpoint_it_sums_over(default):
+    study = plan.recipe_params(default, plan.CLOSEST)["study"]
+    assert "influence_epochs" not in study  # the selection gives them
     for epoch in (200, 130, 15):
-        rerun = sweep.rerun_training(recipe, epoch)
-        assert rerun.epochs == epoch
-        assert set(sweep.checkpoint_epochs(epoch)) <= set(rerun.checkpoint_epochs())
-    assert sweep.rerun_training(recipe, 200).checkpoint_epochs() == list(range(0, 201, 20))
+        selection = {"overrides": {"split": "ordered"}, "epoch": epoch}
+        selection["checkpoint_epochs"] = sweep.checkpoint_epochs(epoch)
+        recipe = plan.resolve_recipe(study, {}, selection)
+        training = TrainingConfig.from_config(recipe)
+        assert training.epochs == epoch and recipe["data"]["split"] == "ordered"
+        assert recipe["influence_epochs"] == selection["checkpoint_epochs"]
+        assert set(recipe["influence_epochs"]) <= set(training.checkpoint_epochs())
+        assert recipe["selection"] == selection
+    selection = {"overrides": {}, "epoch": 200, "checkpoint_epochs": sweep.checkpoint_epochs(200)}
+    recipe = plan.resolve_recipe(study, {}, selection)
+    assert TrainingConfig.from_config(recipe).checkpoint_epochs() == list(range(0, 201, 20))
+
+
+def test_the_default_recipe_is_the_config_itself(default):
+    recipe = plan.resolve_recipe(**plan.recipe_params(default, plan.DEFAULT))
+    assert TrainingConfig.from_config(recipe) == TrainingConfig.from_config(default)
+    assert recipe["data"] == default["data"] and recipe["overrides"] == {}
+    assert recipe["influence_epochs"] == default["influence"]["epochs"]
+    minmax = plan.resolve_recipe(**plan.recipe_params(default, "minmax"))
+    assert minmax["data"] == {**default["data"], "preprocessing": "minmax"}
+    assert minmax["training"] == default["training"]
+
+
+def test_every_recipe_has_its_seeds(default):
+    seeds = plan.recipe_seeds(default)
+    sweep_names = [r["name"] for r in default["sweep"]["recipes"]]
+    assert list(seeds) == [plan.DEFAULT, plan.CLOSEST, *sweep_names]
+    assert seeds[plan.DEFAULT] == default["seeds"]
+    assert seeds[plan.CLOSEST] == default["sweep"]["rerun_seeds"]
+    assert all(seeds[name] == default["sweep"]["seeds"] for name in sweep_names)
 
 
 def test_a_recipe_changes_only_what_it_names(default):
@@ -167,6 +195,10 @@ def test_the_default_sweep_is_one_factor_at_a_time(default):
         (
             lambda c: c["sweep"]["recipes"].append({"name": "default", "batch_size": 64}),
             r"'sweep.recipes.3.name': 'default' should not be valid",
+        ),
+        (
+            lambda c: c["sweep"]["recipes"].append({"name": "closest", "batch_size": 64}),
+            r"'sweep.recipes.3.name': 'closest' should not be valid",
         ),
         (
             lambda c: c["sweep"]["recipes"].append({"name": "batch_64"}),

@@ -54,6 +54,7 @@ def test_same_seed_gives_bit_identical_checkpoints(toy, tmp_path):
 def test_manifest_lists_epochs_steps_learning_rates_and_true_checksums(toy, tmp_path):
     _, curve = _train(toy, 0, tmp_path)
     manifest = read_manifest(tmp_path / "manifest.json")
+    assert read_manifest(tmp_path) == manifest  # the folder names its manifest.json
     assert [c.epoch for c in manifest.checkpoints] == [0, 2, 4, 5]
     assert [c.step for c in manifest.checkpoints] == [0, 10, 20, 25]  # 80 / 16 = 5 steps/epoch
     assert all(c.learning_rate == 0.01 for c in manifest.checkpoints)

@@ -7,8 +7,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from conftest import RULE_FILES
+
 ROOT = Path(__file__).resolve().parents[1]
-RULE_FILES = [ROOT / "Snakefile", *sorted((ROOT / "workflow/rules").glob("*.smk"))]
 PATH_LIKE = re.compile(r"/|\.(json|csv|parquet|npz|pt|png|ipynb|html|tsv|log)$")
 
 
@@ -41,7 +42,7 @@ def test_no_path_is_written_twice_in_the_workflow():
 
 def test_every_rule_has_a_docstring_a_log_and_a_benchmark():
     for path in RULE_FILES:
-        for block in re.split(r"\n(?=rule )", path.read_text())[1:]:
+        for block in re.split(r"(?m)^(?=rule )", path.read_text())[1:]:
             name = block.split(":")[0].removeprefix("rule ")
             body = block.splitlines()[1].strip()
             assert body.startswith('"""'), f"rule {name} in {path.name} has no docstring"

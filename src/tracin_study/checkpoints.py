@@ -177,8 +177,11 @@ def _optimizer_entry(c: Checkpoint, folder: Path) -> dict:
 
 
 def read_manifest(path: Path) -> Manifest:
-    """Parse and check a manifest: every entry needs all keys and a finite learning rate."""
+    """Parse and check a manifest (`path`, or the manifest.json in the folder `path`): every
+    entry needs all keys and a finite learning rate."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "manifest.json"
     if not path.is_file():
         raise CheckpointError(f"checkpoint manifest {path} does not exist; run the training stage")
     try:

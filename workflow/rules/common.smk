@@ -1,16 +1,38 @@
-# Shared by the rule files. It defines the study's settings, its software environment
-# and the two output folders, each once. Each step names its own output paths; the steps
-# downstream refer to them through `rules.<name>.output.<key>`, so that a path is written
-# in exactly one place.
+# Shared by the rule files. It defines the study's settings, its recipes, its software
+# environment and the two output folders, each once. Each step names its own output paths;
+# the steps downstream refer to them through `rules.<name>.output.<key>`, so that a path is
+# written in exactly one place.
+#
+# Cluster resources. Every step that may go to a cluster declares its memory and runtime
+# (its `resources` directive): memory about 2x the peak RSS in the benchmark files
+# (max_rss, results/benchmarks/) of the full default run on a 2-core machine (training
+# 530-550 MB, influence with the Adam pass 1,122 MB, the LDS scores 1,100 MB, notebooks
+# 775 MB, the report 844 MB; importing torch alone is ~450 MB), runtime in minutes with a
+# 5-10x margin over that run's longest jobs (2-4.3 min). Steps of a few seconds and under
+# 0.5 GB are declared local (`localrule`): they run inside Snakemake, which is quicker than
+# a cluster job's queueing and start.
 
-from tracin_study.config import TrainingConfig, canonical
-from tracin_study.plan import recipe_section, saved_steps
+from tracin_study.config import SweepConfig, TrainingConfig, canonical
+from tracin_study.plan import CLOSEST, DEFAULT, recipe_params, recipe_seeds
+from tracin_study.plan import saved_steps
 
 SEEDS = config["seeds"]
 RESULTS = config["paths"]["results"]
 REPORT = config["paths"]["report"]
 TRAINING = TrainingConfig.from_config(config)
-ENVIRONMENT = "../../environment.yml"  # for --software-deployment-method conda
+ENVIRONMENT = (
+    f"{workflow.basedir}/environment.yml"  # for --software-deployment-method conda
+)
+# The recipes (name -> model seeds): the config's own (`default`), the sweep's choice
+# (`closest`) and the sweep's recipes by name. One pipeline runs per recipe.
+RECIPE_SEEDS = recipe_seeds(config)
+SWEEP = SweepConfig.from_config(config)
+# The recipes whose influence and claims the study computes (the sweep's are trained only).
+STUDIED_RECIPES = [DEFAULT, CLOSEST]
+# Every output that `rule all` asks for, each rule file extending it with its own outputs.
+STUDY_TARGETS = []
+# The report's named inputs (name -> path or list of paths): each rule file adds its own.
+REPORT_INPUTS = {}
 
 
 def results(path):
@@ -40,15 +62,46 @@ def settings(*keys):
     return canonical(section)
 
 
-def prepared_data():
-    """The prepared-data files that `load_prepared` reads, as named inputs."""
+def of_recipe(pattern, recipe=DEFAULT):
+    """`pattern` with its `{recipe}` wildcard set to `recipe` (other wildcards kept)."""
+    return expand(pattern, recipe=recipe, allow_missing=True)[0]
+
+
+def prepared_data(recipe=None):
+    """The prepared-data files that `load_prepared` reads, as named inputs: of the
+    `{recipe}` wildcard's recipe, or of `recipe` if given."""
     out = rules.prepare_data.output
-    return {"train": out.train, "test": out.test, "scaler": out.scaler}
+    files = {"train": out.train, "test": out.test, "scaler": out.scaler}
+    return {k: of_recipe(v, recipe) for k, v in files.items()} if recipe else files
 
 
 def per_seed(paths):
-    """Expand the `{seed}` wildcard of `paths` over the study's seeds."""
-    return expand(paths, seed=SEEDS)
+    """Expand the `{seed}` wildcard of `paths` over the study's seeds (of the default
+    recipe where `paths` have a `{recipe}` wildcard)."""
+    return expand(paths, seed=SEEDS, recipe=DEFAULT)
+
+
+def recipe_jobs(pattern, recipe):
+    """`pattern` for every model seed of `recipe` (`RECIPE_SEEDS`)."""
+    return expand(pattern, recipe=recipe, seed=RECIPE_SEEDS[recipe])
+
+
+def outputs_of(rule, recipes=None, **wildcards):
+    """Every output of `rule` (for `STUDY_TARGETS`): for each of `recipes` with its seeds,
+    or expanded over `wildcards` (the study's seeds by default)."""
+    if recipes is not None:
+        paths = [
+            p
+            for r in recipes
+            for pattern in rule.output
+            for p in recipe_jobs(pattern, r)
+        ]
+    else:
+        wildcards = wildcards or {"seed": SEEDS}
+        paths = [
+            path for pattern in rule.output for path in expand(pattern, **wildcards)
+        ]
+    return list(dict.fromkeys(paths))
 
 
 def checkpoint_files(folder, epochs):
@@ -58,29 +111,3 @@ def checkpoint_files(folder, epochs):
     return weights + [
         f"{folder}/epoch_{epoch:04d}.adam.pt" for epoch in epochs if epoch > 0
     ]
-
-
-def study_outputs(wildcard_values):
-    """Every output of every step (what the target `all` asks for): for every seed, or for
-    the wildcard values that `wildcard_values` gives by step name."""
-    return [
-        path
-        for rule in workflow.rules
-        if rule.name != "all"
-        for pattern in getattr(rules, rule.name).output
-        for path in expand(pattern, **wildcard_values.get(rule.name, {"seed": SEEDS}))
-    ]
-
-
-def recipe_settings(section, recipes):
-    """The config section `section` of the recipe of `recipes` (name -> overrides) named
-    by the `{recipe}` wildcard, as params (keys sorted like `settings`)."""
-    return lambda wildcards: canonical(
-        recipe_section(section, config[section], recipes[wildcards.recipe])
-    )
-
-
-def closest_prepared_data():
-    """The closest recipe's prepared-data files that `load_prepared` reads, as named inputs."""
-    out = rules.closest_recipe_prepare.output
-    return {"train": out.train, "test": out.test, "scaler": out.scaler}

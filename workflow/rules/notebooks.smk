@@ -7,7 +7,7 @@ FIGURES = ["{name}.png"]  # what Snakemake's HTML report collects from a figures
 
 rule seed_notebook:
     """The executed per-seed notebook: training curves, self-influence maps and the Palo
-    Alto proponents of one seed."""
+    Alto proponents of model {seed} of recipe {recipe}."""
     input:
         **prepared_data(),
         template=workflow.source_path("../../notebooks/seed_analysis.ipynb"),
@@ -17,21 +17,24 @@ rule seed_notebook:
         proponents=rules.seed_influence.output.proponents,
         houses=rules.palo_alto_points.output.houses,
     output:
-        notebook=results("seed_{seed}/analysis.ipynb"),
+        notebook=results("{recipe}/seed_{seed}/analysis.ipynb"),
         figures=report(
-            directory(results("seed_{seed}/figures")),
+            directory(results("{recipe}/seed_{seed}/figures")),
             patterns=FIGURES,
             category="Per seed",
-            subcategory="seed {seed}",
+            subcategory="{recipe} seed {seed}",
         ),
     log:
-        log_file("seed_notebook", "seed_{seed}"),
+        log_file("seed_notebook", "{recipe}_seed_{seed}"),
     benchmark:
-        benchmark_file("seed_notebook", "seed_{seed}")
+        benchmark_file("seed_notebook", "{recipe}_seed_{seed}")
     shadow:
         "minimal"
     conda:
         ENVIRONMENT
+    resources:
+        mem_mb=1500,
+        runtime=10,
     params:
         seed=lambda wildcards: int(wildcards.seed),
         top_n=config["report"]["top_n"],
@@ -39,35 +42,16 @@ rule seed_notebook:
         "../scripts/run_notebook.py"
 
 
+STUDY_TARGETS.extend(outputs_of(rules.seed_notebook, seed=SEEDS, recipe=DEFAULT))
+
+
 rule report:
     """The study's report: findings, method, a worked example and every experiment's results
-    across seeds, as an executed notebook, its HTML and summary.json."""
+    across seeds, as an executed notebook, its HTML and summary.json. Its inputs are those
+    every rule file adds to REPORT_INPUTS (workflow/rules/common.smk)."""
     input:
-        **prepared_data(),
+        **REPORT_INPUTS,
         template=workflow.source_path("../../notebooks/report.ipynb"),
-        source=rules.prepare_data.output.source,
-        houses=rules.palo_alto_points.output.houses,
-        metrics=per_seed(rules.train.output.metrics),
-        curves=per_seed(rules.train.output.curve),
-        self_influence=per_seed(rules.seed_influence.output.self_influence),
-        proponents=per_seed(rules.seed_influence.output.proponents),
-        proponents_adam=per_seed(rules.seed_influence.output.proponents_adam),
-        example_manifest=expand(rules.train.output.manifest, seed=SEEDS[0]),
-        example_checkpoints=expand(rules.train.output.checkpoints, seed=SEEDS[0]),
-        approximation_chain=rules.approximation_chain_compare.output.summary,
-        checkpoint_ablation=rules.checkpoint_ablation_summary.output.summary,
-        corruption=rules.corruption_summary.output.summary,
-        corruption_json=rules.corruption_summary.output.summary_json,
-        corruption_curves=per_seed(rules.corruption_scores.output.curves),
-        corruption_recall=per_seed(rules.corruption_scores.output.recall_by_change),
-        removal_effects=rules.removal_summary.output.effects,
-        removal_per_house=rules.removal_summary.output.per_house,
-        lds_per_house=rules.lds_summary.output.per_house,
-        lds_by_method=rules.lds_summary.output.by_method,
-        lds_summary=rules.lds_summary.output.summary,
-        sweep_table=rules.sweep_summary.output.table,
-        sweep_selection=rules.sweep_summary.output.selection,
-        closest_recipe_claims=rules.closest_recipe_claims.output.claims,
     output:
         notebook=f"{REPORT}/report.ipynb",
         html=f"{REPORT}/report.html",
@@ -83,8 +67,20 @@ rule report:
         "minimal"
     conda:
         ENVIRONMENT
+    resources:
+        mem_mb=1700,
+        runtime=15,
     params:
         seeds=SEEDS,
         config=settings(),
+        # Until the report notebook reads `inputs`: the manifest in the example's checkpoint
+        # folder, which cannot itself be an input (it lies inside a directory() output).
+        example_manifest=[
+            f"{folder}/manifest.json"
+            for folder in REPORT_INPUTS["example_checkpoints"]
+        ],
     script:
         "../scripts/run_notebook.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.report))

@@ -1,25 +1,35 @@
 rule train:
-    """Train the MLP for one seed with Adam, saving a checkpoint every
-    `training.checkpoint_every` epochs, a manifest of them, the metrics and the loss curve.
-    """
+    """Train model {seed} with recipe {recipe} (Adam), saving a checkpoint every
+    `training.checkpoint_every` epochs of the recipe with their manifest, the metrics and
+    the loss curve."""
     input:
         **prepared_data(),
+        recipe=rules.recipe.output.recipe,
     output:
-        manifest=results("seed_{seed}/checkpoints/manifest.json"),
-        checkpoints=checkpoint_files(
-            results("seed_{seed}/checkpoints"), TRAINING.checkpoint_epochs()
-        ),
-        metrics=results("seed_{seed}/metrics.json"),
-        curve=results("seed_{seed}/loss_curve.csv"),
+        # The saved epochs of the closest recipe are known only once its recipe.json exists,
+        # so the checkpoints (and their manifest.json) are one folder, for every recipe.
+        checkpoints=directory(results("{recipe}/seed_{seed}/checkpoints")),
+        metrics=results("{recipe}/seed_{seed}/metrics.json"),
+        curve=results("{recipe}/seed_{seed}/loss_curve.csv"),
     log:
-        log_file("train", "seed_{seed}"),
+        log_file("train", "{recipe}_seed_{seed}"),
     benchmark:
-        benchmark_file("train", "seed_{seed}")
+        benchmark_file("train", "{recipe}_seed_{seed}")
     conda:
         ENVIRONMENT
     threads: config["training"]["threads"]
-    params:
-        model=settings("model"),
-        training=settings("training"),
+    resources:
+        mem_mb=1100,
+        runtime=30,
     script:
         "../scripts/train.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.train, RECIPE_SEEDS))
+REPORT_INPUTS.update(
+    metrics=per_seed(rules.train.output.metrics),
+    curves=per_seed(rules.train.output.curve),
+    example_checkpoints=expand(
+        rules.train.output.checkpoints, recipe=DEFAULT, seed=SEEDS[0]
+    ),
+)

@@ -12,10 +12,10 @@ from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-manifest = read_manifest(sm.input.manifest)
+manifest = read_manifest(sm.input.checkpoints)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 test_index = pd.read_csv(sm.input.houses)["test_index"].to_numpy()
-log.info("read %s (%d checkpoints)", sm.input.manifest, len(manifest.checkpoints))
+log.info("read %s (%d checkpoints)", sm.input.checkpoints, len(manifest.checkpoints))
 variants = ablation.variant_scores(
     manifest,
     prepared,

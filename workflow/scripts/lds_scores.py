@@ -19,7 +19,7 @@ prepared = load_prepared(PreparedFiles.of(sm.input))
 test_index = pd.read_csv(sm.input.houses)["test_index"].to_numpy()
 begin = time.perf_counter()
 scores = method_scores(
-    read_manifest(sm.input.manifest[0]), prepared, test_index, list(cfg.epochs), cfg.batch_size
+    read_manifest(sm.input.checkpoints[0]), prepared, test_index, list(cfg.epochs), cfg.batch_size
 )
 np.savez_compressed(
     sm.output.scores, scores=scores, methods=np.array(METHODS), test_index=test_index

@@ -23,7 +23,7 @@ random_seed = RemovalConfig.from_params(sm.params.removal).random_seed
 removed = removed_houses(name, proponents, prepared, houses, seed, random_seed)
 recipe = TrainingConfig.from_config(dict(sm.params.items()))
 record = removal_record(
-    name, removed, read_manifest(sm.input.manifest), prepared, houses, recipe, seed
+    name, removed, read_manifest(sm.input.checkpoints), prepared, houses, recipe, seed
 )
 record |= {"threads": sm.threads, **provenance(sm.config, Path(sm.scriptdir))}
 Path(sm.output.record).write_text(json.dumps(record, indent=2) + "\n")

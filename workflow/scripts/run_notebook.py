@@ -1,8 +1,9 @@
 """Snakemake script: execute a notebook template with papermill (and export HTML if asked).
 
-The notebook's parameters are the rule's params, the path of every named input and output
-(lists stay lists), so that a notebook reads exactly the files its rule declares, and the
-git commit of the code that ran it.
+The notebook's parameters are the rule's params, `inputs` (the rule's named inputs but the
+template: name -> path, or list of paths), the path of every named input and output as a
+parameter of its own (lists stay lists), so that a notebook reads exactly the files its
+rule declares, and the git commit of the code that ran it.
 """
 
 from pathlib import Path
@@ -11,12 +12,25 @@ from tracin_study.notebooks import execute, to_html
 from tracin_study.provenance import git_commit
 from tracin_study.runner import start
 
+
+def as_paths(files) -> dict:
+    """Name -> path (str), or list of paths, of a rule's named inputs or outputs."""
+    return {name: list(p) if isinstance(p, list) else p for name, p in files.items()}
+
+
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-files = {**dict(sm.input.items()), **dict(sm.output.items())}
-paths = {name: list(p) if isinstance(p, list) else p for name, p in files.items()}
-del paths["template"], paths["notebook"]
-parameters = {**dict(sm.params.items()), **paths, "git_commit": git_commit(Path(sm.scriptdir))}
+inputs = as_paths(sm.input)
+del inputs["template"]
+outputs = as_paths(sm.output)
+del outputs["notebook"]
+parameters = {
+    **dict(sm.params.items()),
+    **inputs,
+    **outputs,
+    "inputs": inputs,
+    "git_commit": git_commit(Path(sm.scriptdir)),
+}
 execute(Path(sm.input.template), Path(sm.output.notebook), parameters, Path.cwd())
 if "html" in sm.output.keys():
     to_html(Path(sm.output.notebook), Path(sm.output.html))

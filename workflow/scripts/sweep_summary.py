@@ -7,15 +7,17 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study.config import SweepConfig
-from tracin_study.experiments.sweep import DEFAULT, ev_table, select_closest
+from tracin_study.experiments.sweep import ev_table, select_closest
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
 sweep = SweepConfig.from_params(sm.params.sweep)
-curves = [pd.read_csv(path) for path in sm.input.curves]
-for seed, path in zip(sweep.seeds, sm.input.default_curves, strict=True):
-    curves.append(pd.read_csv(path).assign(recipe=DEFAULT, seed=seed))
+jobs = [(recipe, seed) for recipe in sm.params.recipes for seed in sweep.seeds]  # as expanded
+curves = [
+    pd.read_csv(path).assign(recipe=recipe, seed=seed)
+    for (recipe, seed), path in zip(jobs, sm.input.curves, strict=True)
+]
 table = ev_table(curves)
 table.to_csv(sm.output.table, index=False)
 selection = select_closest(table, sweep.recipes)

@@ -8,17 +8,12 @@ values; every setting it does not name is the study's. Explained variances (EV) 
 the loss curves (`training.curve_every`).
 """
 
-import math
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
 from tracin_study.claims import PAPER_FACTS
-from tracin_study.config import TrainingConfig
-from tracin_study.plan import OVERRIDES, recipe_section  # noqa: F401 (re-exported)
+from tracin_study.plan import DEFAULT, OVERRIDES, recipe_section  # noqa: F401 (re-exported)
 
-DEFAULT = "default"  # the study's own recipe, read from the main study's loss curves
 _FACTS = {fact.name: fact for fact in PAPER_FACTS}
 PAPER_EV = {s: float(_FACTS[f"{s}_explained_variance"].value) for s in ("train", "test")}
 EV_COLUMNS = ["train_explained_variance", "test_explained_variance"]
@@ -82,13 +77,6 @@ def select_closest(table: pd.DataFrame, recipes: dict[str, dict]) -> dict:
         "checkpoint_epochs": checkpoint_epochs(epoch),
         "rule": SELECTION_RULE,
     }
-
-
-def rerun_training(recipe: TrainingConfig, epoch: int) -> TrainingConfig:
-    """`recipe` trained for `epoch` epochs, saving every checkpoint of `checkpoint_epochs`
-    (every greatest-common-divisor-th epoch: exactly those and epoch 0 when `epoch` is a
-    multiple of 10)."""
-    return replace(recipe, epochs=epoch, checkpoint_every=math.gcd(*checkpoint_epochs(epoch)))
 
 
 def recipe_table(table: pd.DataFrame) -> pd.DataFrame:

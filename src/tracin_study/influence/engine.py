@@ -19,7 +19,7 @@ gradient matrix for Linear layers.
 
 Example::
 
-    manifest = read_manifest("results/seed_0/manifest.json")
+    manifest = read_manifest("results/default/seed_0/checkpoints")
     tracin = TracInCP(manifest.build_model(), manifest.select(range(20, 201, 20)))
     result = tracin.compute(X_train, y_train, X_test, y_test)
     self_influence = result.self_total()  # (N,)

@@ -5,8 +5,8 @@ rule approximation_chain_record:
     """The paper's idealised setting on a training subsample: plain SGD, one example per step,
     recording every step's exact test-loss change and its first-order estimate."""
     input:
-        **prepared_data(),
-        houses=rules.palo_alto_points.output.houses,
+        **prepared_data(DEFAULT),
+        houses=of_recipe(rules.palo_alto_points.output.houses),
     output:
         manifest=results("approximation_chain/checkpoints/manifest.json"),
         checkpoints=[
@@ -23,11 +23,14 @@ rule approximation_chain_record:
     conda:
         ENVIRONMENT
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         chain=settings("experiments", "approximation_chain"),
         hidden=config["model"]["hidden"],
     script:
-        "../scripts/approximation_chain_record.py"
+        "../../scripts/approximation_chain_record.py"
 
 
 rule approximation_chain_record_adam:
@@ -35,8 +38,8 @@ rule approximation_chain_record_adam:
     every step's exact test-loss change and its raw and preconditioned first-order
     estimates."""
     input:
-        **prepared_data(),
-        houses=rules.palo_alto_points.output.houses,
+        **prepared_data(DEFAULT),
+        houses=of_recipe(rules.palo_alto_points.output.houses),
     output:
         steps=results("approximation_chain/adam_steps.npz"),
     log:
@@ -46,18 +49,21 @@ rule approximation_chain_record_adam:
     conda:
         ENVIRONMENT
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         chain=settings("experiments", "approximation_chain"),
         hidden=config["model"]["hidden"],
     script:
-        "../scripts/approximation_chain_record_adam.py"
+        "../../scripts/approximation_chain_record_adam.py"
 
 
 rule approximation_chain_compare:
     """Ideal TracIn against first-order TracIn and TracInCP on k checkpoints (SGD), and
     against raw and Adam-preconditioned first-order TracIn (Adam)."""
     input:
-        **prepared_data(),
+        **prepared_data(DEFAULT),
         manifest=rules.approximation_chain_record.output.manifest,
         checkpoints=rules.approximation_chain_record.output.checkpoints,
         steps=rules.approximation_chain_record.output.steps,
@@ -74,9 +80,20 @@ rule approximation_chain_compare:
     conda:
         ENVIRONMENT
     threads: config["influence"]["threads"]
+    resources:
+        mem_mb=1200,
+        runtime=10,
     params:
         checkpoint_counts=CHAIN["checkpoint_counts"],
         top_k=config["influence"]["top_k"],
         batch_size=config["influence"]["batch_size"],
     script:
-        "../scripts/approximation_chain_compare.py"
+        "../../scripts/approximation_chain_compare.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_record))
+STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_record_adam))
+STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_compare))
+REPORT_INPUTS.update(
+    approximation_chain=rules.approximation_chain_compare.output.summary
+)

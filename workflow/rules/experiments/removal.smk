@@ -11,11 +11,10 @@ rule removal_train:
     """Retrain model {seed} without one set of training houses ({removal_set}), keeping only
     the final model, and record the Palo Alto test losses against the full model's."""
     input:
-        **prepared_data(),
-        proponents=rules.seed_influence.output.proponents,
-        houses=rules.palo_alto_points.output.houses,
-        manifest=rules.train.output.manifest,
-        checkpoints=rules.train.output.checkpoints,
+        **prepared_data(DEFAULT),
+        proponents=of_recipe(rules.seed_influence.output.proponents),
+        houses=of_recipe(rules.palo_alto_points.output.houses),
+        checkpoints=of_recipe(rules.train.output.checkpoints),
     output:
         record=results("removal/seed_{seed}/{removal_set}.json"),
     log:
@@ -27,12 +26,15 @@ rule removal_train:
     conda:
         ENVIRONMENT
     threads: config["training"]["threads"]
+    resources:
+        mem_mb=1100,
+        runtime=30,
     params:
         model=settings("model"),
         training=settings("training"),
         removal=settings("removal"),
     script:
-        "../scripts/removal_train.py"
+        "../../scripts/removal_train.py"
 
 
 rule removal_summary:
@@ -47,7 +49,16 @@ rule removal_summary:
         log_file("removal_summary"),
     benchmark:
         benchmark_file("removal_summary")
+    localrule: True
     conda:
         ENVIRONMENT
     script:
-        "../scripts/removal_summary.py"
+        "../../scripts/removal_summary.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.removal_train, **REMOVAL_JOBS))
+STUDY_TARGETS.extend(outputs_of(rules.removal_summary))
+REPORT_INPUTS.update(
+    removal_effects=rules.removal_summary.output.effects,
+    removal_per_house=rules.removal_summary.output.per_house,
+)

@@ -2,10 +2,9 @@ rule checkpoint_ablation:
     """On one main model: TracInCP on the paper's checkpoints against every saved one, and the
     last layer against all layers (agreement of scores and of top-k sets)."""
     input:
-        **prepared_data(),
-        manifest=rules.train.output.manifest,
-        checkpoints=rules.train.output.checkpoints,
-        houses=rules.palo_alto_points.output.houses,
+        **prepared_data(DEFAULT),
+        checkpoints=of_recipe(rules.train.output.checkpoints),
+        houses=of_recipe(rules.palo_alto_points.output.houses),
     output:
         scores=results("checkpoint_ablation/seed_{seed}/scores.npz"),
         comparison=results("checkpoint_ablation/seed_{seed}/comparison.csv"),
@@ -16,13 +15,16 @@ rule checkpoint_ablation:
     conda:
         ENVIRONMENT
     threads: config["influence"]["threads"]
+    resources:
+        mem_mb=1200,
+        runtime=10,
     params:
         epochs=config["influence"]["epochs"],
         top_k=config["influence"]["top_k"],
         batch_size=config["influence"]["batch_size"],
         dtype=config["experiments"]["dtype"],
     script:
-        "../scripts/checkpoint_ablation.py"
+        "../../scripts/checkpoint_ablation.py"
 
 
 rule checkpoint_ablation_summary:
@@ -35,7 +37,15 @@ rule checkpoint_ablation_summary:
         log_file("checkpoint_ablation_summary"),
     benchmark:
         benchmark_file("checkpoint_ablation_summary")
+    localrule: True
     conda:
         ENVIRONMENT
     script:
-        "../scripts/checkpoint_ablation_summary.py"
+        "../../scripts/checkpoint_ablation_summary.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.checkpoint_ablation))
+STUDY_TARGETS.extend(outputs_of(rules.checkpoint_ablation_summary))
+REPORT_INPUTS.update(
+    checkpoint_ablation=rules.checkpoint_ablation_summary.output.summary
+)

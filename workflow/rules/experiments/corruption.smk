@@ -1,7 +1,7 @@
 rule corruption_train:
     """Swap the targets of a fraction of the training houses, then train as the main models."""
     input:
-        **prepared_data(),
+        **prepared_data(DEFAULT),
     output:
         manifest=results("corruption/seed_{seed}/checkpoints/manifest.json"),
         checkpoints=checkpoint_files(
@@ -16,12 +16,15 @@ rule corruption_train:
     conda:
         ENVIRONMENT
     threads: config["training"]["threads"]
+    resources:
+        mem_mb=1100,
+        runtime=30,
     params:
         model=settings("model"),
         training=settings("training"),
         corruption=settings("experiments", "corruption"),
     script:
-        "../scripts/corruption_train.py"
+        "../../scripts/corruption_train.py"
 
 
 rule corruption_scores:
@@ -29,7 +32,7 @@ rule corruption_scores:
     well each ranking finds the corrupted ones, also split by the size of the change (below
     or above the model's own test RMSE)."""
     input:
-        **prepared_data(),
+        **prepared_data(DEFAULT),
         manifest=rules.corruption_train.output.manifest,
         checkpoints=rules.corruption_train.output.checkpoints,
         targets=rules.corruption_train.output.targets,
@@ -46,13 +49,16 @@ rule corruption_scores:
     conda:
         ENVIRONMENT
     threads: config["influence"]["threads"]
+    resources:
+        mem_mb=1100,
+        runtime=10,
     params:
         epochs=config["influence"]["epochs"],
         batch_size=config["influence"]["batch_size"],
         corruption=settings("experiments", "corruption"),
         dtype=config["experiments"]["dtype"],
     script:
-        "../scripts/corruption_scores.py"
+        "../../scripts/corruption_scores.py"
 
 
 rule corruption_summary:
@@ -68,9 +74,21 @@ rule corruption_summary:
         log_file("corruption_summary"),
     benchmark:
         benchmark_file("corruption_summary")
+    localrule: True
     conda:
         ENVIRONMENT
     params:
         corruption=settings("experiments", "corruption"),
     script:
-        "../scripts/corruption_summary.py"
+        "../../scripts/corruption_summary.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.corruption_train))
+STUDY_TARGETS.extend(outputs_of(rules.corruption_scores))
+STUDY_TARGETS.extend(outputs_of(rules.corruption_summary))
+REPORT_INPUTS.update(
+    corruption=rules.corruption_summary.output.summary,
+    corruption_json=rules.corruption_summary.output.summary_json,
+    corruption_curves=per_seed(rules.corruption_scores.output.curves),
+    corruption_recall=per_seed(rules.corruption_scores.output.recall_by_change),
+)

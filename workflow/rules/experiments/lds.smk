@@ -7,8 +7,8 @@ rule lds_train:
     """Retrain model lds.seed's recipe on training subset {subset} only, keeping only the
     final model, and record its squared error on each Palo Alto test house."""
     input:
-        **prepared_data(),
-        houses=rules.palo_alto_points.output.houses,
+        **prepared_data(DEFAULT),
+        houses=of_recipe(rules.palo_alto_points.output.houses),
     output:
         record=results("lds/subset_{subset}.json"),
     log:
@@ -20,22 +20,26 @@ rule lds_train:
     conda:
         ENVIRONMENT
     threads: config["training"]["threads"]
+    resources:
+        mem_mb=1100,
+        runtime=30,
     params:
         model=settings("model"),
         training=settings("training"),
         lds=settings("lds"),
     script:
-        "../scripts/lds_train.py"
+        "../../scripts/lds_train.py"
 
 
 rule lds_scores:
     """TracInCP of every training house on the Palo Alto test houses, from model lds.seed's
     checkpoints, for each scoring method the LDS compares (two engine passes)."""
     input:
-        **prepared_data(),
-        manifest=expand(rules.train.output.manifest, seed=LDS_SEED),
-        checkpoints=expand(rules.train.output.checkpoints, seed=LDS_SEED),
-        houses=rules.palo_alto_points.output.houses,
+        **prepared_data(DEFAULT),
+        checkpoints=expand(
+            rules.train.output.checkpoints, recipe=DEFAULT, seed=LDS_SEED
+        ),
+        houses=of_recipe(rules.palo_alto_points.output.houses),
     output:
         scores=results("lds/scores.npz"),
     log:
@@ -45,10 +49,13 @@ rule lds_scores:
     conda:
         ENVIRONMENT
     threads: config["influence"]["threads"]
+    resources:
+        mem_mb=2200,
+        runtime=20,
     params:
         influence=settings("influence"),
     script:
-        "../scripts/lds_scores.py"
+        "../../scripts/lds_scores.py"
 
 
 rule lds_summary:
@@ -65,7 +72,18 @@ rule lds_summary:
         log_file("lds_summary"),
     benchmark:
         benchmark_file("lds_summary")
+    localrule: True
     conda:
         ENVIRONMENT
     script:
-        "../scripts/lds_summary.py"
+        "../../scripts/lds_summary.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.lds_train, **LDS_JOBS))
+STUDY_TARGETS.extend(outputs_of(rules.lds_scores))
+STUDY_TARGETS.extend(outputs_of(rules.lds_summary))
+REPORT_INPUTS.update(
+    lds_per_house=rules.lds_summary.output.per_house,
+    lds_by_method=rules.lds_summary.output.by_method,
+    lds_summary=rules.lds_summary.output.summary,
+)

@@ -1,40 +1,49 @@
-"""Snakemake script: the claims (without the removal test) on the closest recipe's seeds."""
+"""Snakemake script: the paper's claims measured and judged on every seed of one recipe,
+under the raw or the Adam-preconditioned score."""
 
 import json
 from pathlib import Path
 
 import pandas as pd
 
-from tracin_study.claims import evaluate_claims
+from tracin_study.claims import evaluate_claims, evaluate_claims_adam
 from tracin_study.data import PreparedFiles, load_prepared
+from tracin_study.plan import read_recipe
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-seeds = sm.params.seeds
+recipe, score, seeds = sm.wildcards.recipe, sm.wildcards.score, sm.params.seeds
 inputs = zip(seeds, sm.input.self_influence, sm.input.proponents, sm.input.metrics, strict=True)
 self_influence, proponents, metrics = {}, {}, {}
 for seed, self_path, proponents_path, metrics_path in inputs:
     self_influence[seed] = pd.read_parquet(self_path)
     proponents[seed] = pd.read_parquet(proponents_path)
     metrics[seed] = json.loads(Path(metrics_path).read_text())
-table, docs, measurements = evaluate_claims(
+common = (
     self_influence,
     proponents,
     load_prepared(PreparedFiles.of(sm.input)),
     pd.read_csv(sm.input.houses),
     metrics,
-    sm.params.report["top_n"],
+    sm.params.top_n,
 )
-selection = json.loads(Path(sm.input.selection).read_text())
-doc = {"selection": selection, "seeds": seeds, "claims": docs}
+if score == "adam":
+    table, docs, measurements = evaluate_claims_adam(*common)
+else:
+    removal = pd.read_csv(sm.input.removal, index_col="seed") if sm.input.removal else None
+    table, docs, measurements = evaluate_claims(*common, removal)
+settings = read_recipe(sm.input.recipe)
+doc = {"recipe": recipe, "score": score, "seeds": seeds, "claims": docs}
+if "selection" in settings:
+    doc["selection"] = settings["selection"]
 Path(sm.output.claims).write_text(json.dumps(doc, indent=2) + "\n")
 table.to_csv(sm.output.table, index=False)
 measurements.to_csv(sm.output.measurements)
 log.info(
-    "recipe %s at epoch %d, seeds %s: %s",
-    selection["recipe"],
-    selection["epoch"],
+    "recipe %s, %s score, seeds %s: %s",
+    recipe,
+    score,
     seeds,
     "; ".join(f"{d['id']}: {d['verdict']}" for d in docs),
 )

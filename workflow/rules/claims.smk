@@ -1,0 +1,67 @@
+# The study's claims of one recipe under one score, from the tested functions of
+# tracin_study.claims: `raw` (TracInCP as the paper defines it) and `adam` (preconditioned).
+SCORES = ["raw", "adam"]
+SUFFIX = {
+    "raw": "",
+    "adam": "_adam",
+}  # of the score's proponents output of seed_influence
+RAW_DEFAULT = (DEFAULT, "raw")
+
+
+rule claims:
+    """Measure and judge the paper's claims on every seed of recipe {recipe} under score
+    {score} (the removal claims for the default recipe's raw score)."""
+    input:
+        **prepared_data(),
+        recipe=rules.recipe.output.recipe,
+        houses=rules.palo_alto_points.output.houses,
+        self_influence=lambda w: recipe_jobs(
+            rules.seed_influence.output.self_influence, w.recipe
+        ),
+        proponents=lambda w: recipe_jobs(
+            rules.seed_influence.output[f"proponents{SUFFIX[w.score]}"], w.recipe
+        ),
+        metrics=lambda w: recipe_jobs(rules.train.output.metrics, w.recipe),
+        # the removal sets are the default recipe's raw proponents: judged with that only
+        removal=lambda w: (
+            rules.removal_summary.output.effects
+            if (w.recipe, w.score) == RAW_DEFAULT
+            else []
+        ),
+    output:
+        claims=results("{recipe}/claims/{score}.json"),
+        table=results("{recipe}/claims/{score}.csv"),
+        measurements=results("{recipe}/claims/{score}_measurements.csv"),
+    log:
+        log_file("claims", "{recipe}_{score}"),
+    benchmark:
+        benchmark_file("claims", "{recipe}_{score}")
+    wildcard_constraints:
+        score="|".join(SCORES),
+    localrule: True
+    conda:
+        ENVIRONMENT
+    params:
+        seeds=lambda w: RECIPE_SEEDS[w.recipe],
+        top_n=config["report"]["top_n"],
+    script:
+        "../scripts/claims.py"
+
+
+STUDY_TARGETS.extend(outputs_of(rules.claims, recipe=STUDIED_RECIPES, score=SCORES))
+REPORT_INPUTS.update(
+    {
+        f"{prefix}{score}": expand(
+            rules.claims.output.claims, recipe=recipe, score=score
+        )[0]
+        for recipe, prefix in [
+            (DEFAULT, "claims_"),
+            (CLOSEST, "closest_recipe_claims_"),
+        ]
+        for score in SCORES
+    },
+    # today's name of the closest recipe's raw claims
+    closest_recipe_claims=expand(
+        rules.claims.output.claims, recipe=CLOSEST, score="raw"
+    )[0],
+)
