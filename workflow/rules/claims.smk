@@ -26,7 +26,7 @@ rule claims:
         ),
         metrics=lambda w: recipe_jobs(rules.train.output.metrics, w.recipe),
         removal=lambda w: (
-            expand(rules.removal_summary.output.summary, recipe=w.recipe)
+            expand(rules.removal_summary.output.summary, recipe=w.recipe)[0]
             if w.recipe in REMOVAL_RECIPES
             else []
         ),
