@@ -69,6 +69,22 @@ def n_chunks(n_items: int, chunk: int) -> int:
     return -(-n_items // chunk)
 
 
+def removal_jobs(config: dict, recipe: str) -> dict[str, list[int]]:
+    """The removal jobs of `recipe` as wildcard values, every seed with every chunk:
+    {"seed": its seeds, "chunk": 0 ... n - 1} for chunks of `chunk` retrainings (both
+    scores, the `palo_alto.n_houses` test houses)."""
+    section = config["experiments"]["removal"]["recipes"][recipe]
+    size = removal_retrainings(section, config["palo_alto"]["n_houses"], len(TRACIN_SCORES))
+    return {"seed": list(section["seeds"]), "chunk": list(range(n_chunks(size, section["chunk"])))}
+
+
+def lds_jobs(config: dict, recipe: str) -> dict[str, list[int]]:
+    """The LDS jobs of `recipe` as wildcard values: {"chunk": 0 ... n - 1} for chunks of
+    `chunk` of its `lds_retrainings`."""
+    section = config["experiments"]["lds"]["recipes"][recipe]
+    return {"chunk": list(range(n_chunks(len(lds_retrainings(section)), section["chunk"])))}
+
+
 # The recipe sweep (`tracin_study.experiments.sweep`): recipe key -> (config section, key
 # in it). A new key needs an entry here and one in the schema's sweep.recipes items
 # (workflow/schemas/config.schema.yaml).

@@ -95,7 +95,9 @@ STUDY_TARGETS.extend(outputs_of(rules.corruption_summary))
 REPORT_INPUTS.update(
     corruption=rules.corruption_summary.output.summary,
     corruption_json=rules.corruption_summary.output.summary_json,
-    corruption_curves=expand(rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS),
+    corruption_curves=expand(
+        rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS
+    ),
     corruption_recall=expand(
         rules.corruption_scores.output.recall_by_change, seed=CORRUPTION_SEEDS
     ),

@@ -1,28 +1,17 @@
 # The LDS, per recipe of `experiments.lds.recipes`: its retrainings (`plan.lds_retrainings`:
 # the scored subsets, then the noise ceiling's) in chunks of `chunk`, one job per
 # (recipe, chunk), the scores on the query houses, and a summary.
-from tracin_study.config import LdsConfig
-from tracin_study.plan import lds_retrainings, n_chunks
+from tracin_study.plan import lds_jobs
 
-LDS = {
-    recipe: LdsConfig.from_config(config, recipe)
+# recipe -> its jobs' wildcard values (chunk)
+LDS_JOBS = {
+    recipe: lds_jobs(config, recipe)
     for recipe in config["experiments"]["lds"]["recipes"]
 }
-
-
-def lds_section(recipe):
-    """Recipe `recipe`'s LDS settings (for params: plain, keys sorted)."""
-    return settings("experiments", "lds", "recipes", recipe)
-
-
-def lds_chunks(recipe):
-    """The record files of the LDS jobs of `recipe`, one per chunk of its retrainings."""
-    size = len(lds_retrainings(lds_section(recipe)))
-    return expand(
-        rules.lds_train.output.records,
-        recipe=recipe,
-        chunk=range(n_chunks(size, LDS[recipe].chunk)),
-    )
+LDS_SEEDS = {
+    recipe: section["seed"]
+    for recipe, section in config["experiments"]["lds"]["recipes"].items()
+}
 
 
 rule lds_train:
@@ -48,7 +37,7 @@ rule lds_train:
         mem_mb=1100,
         runtime=60,
     params:
-        lds=lambda w: lds_section(w.recipe),
+        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
     script:
         "../../scripts/lds_train.py"
 
@@ -61,7 +50,7 @@ rule lds_scores:
         **prepared_data(),
         recipe=rules.recipe.output.recipe,
         checkpoints=lambda w: expand(
-            rules.train.output.checkpoints, recipe=w.recipe, seed=LDS[w.recipe].seed
+            rules.train.output.checkpoints, recipe=w.recipe, seed=LDS_SEEDS[w.recipe]
         ),
         houses=rules.palo_alto_points.output.houses,
     output:
@@ -77,7 +66,7 @@ rule lds_scores:
         mem_mb=2200,
         runtime=30,
     params:
-        lds=lambda w: lds_section(w.recipe),
+        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
         batch_size=config["influence"]["batch_size"],
     script:
         "../../scripts/lds_scores.py"
@@ -87,7 +76,9 @@ rule lds_summary:
     """The LDS on recipe {recipe}: mean over queries per score with its bootstrap interval,
     the paired differences, the noise ceiling, and the LDS per query."""
     input:
-        records=lambda w: lds_chunks(w.recipe),
+        records=lambda w: expand(
+            rules.lds_train.output.records, recipe=w.recipe, **LDS_JOBS[w.recipe]
+        ),
         scores=rules.lds_scores.output.scores,
         houses=rules.palo_alto_points.output.houses,
     output:
@@ -101,13 +92,13 @@ rule lds_summary:
     conda:
         ENVIRONMENT
     params:
-        lds=lambda w: lds_section(w.recipe),
+        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
     script:
         "../../scripts/lds_summary.py"
 
 
-for recipe in LDS:
-    STUDY_TARGETS.extend(lds_chunks(recipe))
+for recipe, jobs in LDS_JOBS.items():
+    STUDY_TARGETS.extend(outputs_of(rules.lds_train, recipe=recipe, **jobs))
     STUDY_TARGETS.extend(outputs_of(rules.lds_scores, recipe=recipe))
     STUDY_TARGETS.extend(outputs_of(rules.lds_summary, recipe=recipe))
     REPORT_INPUTS.update(

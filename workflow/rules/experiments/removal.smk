@@ -1,27 +1,12 @@
 # The removal test, per recipe of `experiments.removal.recipes`: each seed's retrainings
 # (`plan.removal_retrainings`) in chunks of `chunk`, one job per (recipe, seed, chunk).
-from tracin_study.config import RemovalConfig
-from tracin_study.plan import TRACIN_SCORES, n_chunks, removal_retrainings
+from tracin_study.plan import removal_jobs
 
-REMOVAL = {
-    recipe: RemovalConfig.from_config(config, recipe)
+# recipe -> its jobs' wildcard values (seed, chunk)
+REMOVAL_JOBS = {
+    recipe: removal_jobs(config, recipe)
     for recipe in config["experiments"]["removal"]["recipes"]
 }
-
-
-def removal_chunks(recipe):
-    """The record files of the removal jobs of `recipe`, one per (seed, chunk)."""
-    cfg = REMOVAL[recipe]
-    size = removal_retrainings(
-        settings("experiments", "removal", "recipes", recipe),
-        config["palo_alto"]["n_houses"],
-        len(TRACIN_SCORES),
-    )
-    return [
-        expand(rules.removal_train.output.records, recipe=recipe, seed=s, chunk=c)[0]
-        for s in cfg.seeds
-        for c in range(n_chunks(size, cfg.chunk))
-    ]
 
 
 rule removal_train:
@@ -56,9 +41,14 @@ rule removal_train:
 
 rule removal_summary:
     """The removal test on recipe {recipe}: the noise of each protocol, the removal curves
-    and the verdicts per house and in aggregate, each with its smallest detectable effect."""
+    and the verdicts per house and in aggregate, each with its smallest detectable effect.
+    """
     input:
-        records=lambda w: removal_chunks(w.recipe),
+        records=lambda w: expand(
+            rules.removal_train.output.records,
+            recipe=w.recipe,
+            **REMOVAL_JOBS[w.recipe],
+        ),
     output:
         summary=results("{recipe}/removal/summary.json"),
         noise=results("{recipe}/removal/noise.csv"),
@@ -77,8 +67,8 @@ rule removal_summary:
         "../../scripts/removal_summary.py"
 
 
-for recipe in REMOVAL:
-    STUDY_TARGETS.extend(removal_chunks(recipe))
+for recipe, jobs in REMOVAL_JOBS.items():
+    STUDY_TARGETS.extend(outputs_of(rules.removal_train, recipe=recipe, **jobs))
     STUDY_TARGETS.extend(outputs_of(rules.removal_summary, recipe=recipe))
     REPORT_INPUTS.update(
         {
