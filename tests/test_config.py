@@ -6,6 +6,7 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
+from tracin_study import plan
 from tracin_study.config import (
     ConfigError,
     CorruptionConfig,
@@ -208,3 +209,15 @@ def test_saved_steps_are_the_steps_the_approximation_chain_saves(tmp_path, epoch
     X, y = rng.normal(size=(n_train, 2)), rng.normal(size=n_train)
     run = train_ideal(X, y, X[:1], y[:1], [2], 0.01, epochs, 0, tmp_path, every)
     assert [c.step for c in run.checkpoints] == saved_steps(n_train, epochs, every)
+
+
+def test_the_default_grid_has_the_budgeted_retrainings(default):
+    # removal: default 3 seeds x (2 scores' aggregate proponents + 1 draw) in chunks of 2,
+    # closest 3 seeds x (3 k x (2 + map + 2 draws) + 2 new-order draws) in chunks of 9
+    assert plan.removal_jobs(default, "default") == {"seed": [0, 1, 2], "chunk": [0, 1]}
+    assert plan.removal_jobs(default, "closest") == {"seed": [0, 1, 2], "chunk": [0, 1]}
+    closest = default["experiments"]["removal"]["recipes"]["closest"]
+    assert plan.removal_retrainings(closest, n_houses=11, n_scores=2) == 17
+    # LDS: 24 subsets and the ceiling's 24 in chunks of 12
+    assert plan.lds_jobs(default, "closest") == {"chunk": [0, 1, 2, 3]}
+    assert "default" not in default["experiments"]["lds"]["recipes"]
