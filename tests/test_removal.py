@@ -8,7 +8,7 @@ import torch
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import REMOVAL_SETS, RemovalConfig, TrainingConfig
 from tracin_study.experiments import removal
-from tracin_study.plan import removal_retrainings
+from tracin_study.plan import TRACIN_SCORES, removal_retrainings
 from tracin_study.training import predict, train
 
 CONFIG = TrainingConfig(
@@ -206,3 +206,7 @@ def test_run_chunk_retrains_each_row_under_its_protocol(tiny_prepared, full, hou
             record["loss_removed"] == removal.house_losses(model, tiny_prepared, [0, 3, 7]).tolist()
         )
     assert json.dumps(records)  # JSON-ready
+
+
+def test_the_rules_count_the_scores_the_removal_plans():
+    assert tuple(removal.SCORE_ARRAYS) == TRACIN_SCORES
