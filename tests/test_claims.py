@@ -1,4 +1,5 @@
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,48 @@ def test_paper_facts_carry_their_source_and_the_parameter_count_doubt():
     assert all(f.source == claims.CA_SECTION for f in facts.values())
 
 
+def _removal_summary(per_seed, neighbours):
+    """A removal summary (as the removal_summary rule writes it) with the aggregate rows
+    of the raw score's proponents and of the map neighbours at k = 10."""
+
+    def row(set_name, score, values):
+        return {
+            "protocol": "fixed_order",
+            "score": score,
+            "set": set_name,
+            "k": 10,
+            "house": claims.REMOVAL_AGGREGATE,
+            "per_seed": {str(s): v for s, v in values.items()},
+            "noise_sd": 0.02,
+            "detectable_effect": 0.07,
+        }
+
+    verdicts = [row("aggregate_proponents", "raw", per_seed), row("map_neighbours", "", neighbours)]
+    verdicts.append(row("aggregate_proponents", "raw", {0: -9.0}) | {"protocol": "new_order"})
+    verdicts.append(row("aggregate_proponents", "raw", {0: -9.0}) | {"house": 3})
+    return {"protocol": "fixed_order", "verdicts": verdicts}
+
+
+def test_removal_claims_come_from_the_aggregate_verdicts_of_the_judged_protocol():
+    summary = _removal_summary({0: 0.3, 1: 0.4, 2: 0.35}, {0: 0.1, 1: 0.1, 2: 0.05})
+    found, measured = claims.removal_claims(summary, "raw")
+    assert [c.id for c in found] == [
+        "removing_proponents_vs_random_k10",
+        "removing_proponents_vs_map_neighbours_k10",
+    ]
+    assert measured["removal_vs_random__k10"].tolist() == [0.3, 0.4, 0.35]
+    assert measured["removal_vs_map_neighbours__k10"].tolist() == pytest.approx([0.2, 0.3, 0.3])
+    assert dict(found[0].notes)["detectable_effect"] == 0.07
+    h = claims.t_quantile(2) * 0.02 * math.sqrt(2 / 3)
+    assert dict(found[1].notes)["detectable_effect"] == pytest.approx(max(h, 0.05 - h))
+    _, docs = claims.evaluate(found, measured)
+    assert docs[0]["verdict"] == "reproduced" and docs[0]["detectable_effect"] == 0.07
+    assert claims.removal_claims(summary, "adam")[0] == ()  # no Adam rows here
+
+
 def test_every_claim_states_source_margin_and_a_known_source():
-    for claim in claims.claims(100, 50) + claims.removal_claims(50):
+    summary = _removal_summary({0: 0.3, 1: 0.4}, {0: 0.1, 1: 0.1})
+    for claim in claims.claims(100, 50) + claims.removal_claims(summary, "raw")[0]:
         assert claim.source in claims.SHORT_SOURCES and claim.rule.describe()
     sources = {c.id: c.source for c in claims.claims(100, 50)}
     assert sources["high_self_influence_rare"] == claims.SELF_INFLUENCE_READING
@@ -95,12 +136,13 @@ def test_evaluate_claims_end_to_end_with_optional_removal(run):
     correlations = claims.correlation_summary(measurements)
     assert correlations.loc["summed_loss", "mean"] > 0.9  # summed loss = self-influence^2 here
     assert list(correlations.columns) == ["mean", "sd", "ci95_low", "ci95_high", "n"]
-    removal = pd.DataFrame(
-        {"excess_vs_random": [0.5], "excess_vs_map_neighbours": [0.1]},
-        index=pd.Index([0], name="seed"),
-    )
+    removal = _removal_summary({0: 0.5}, {0: 0.4})
     table, docs, _ = claims.evaluate_claims(*run, top_n=50, removal=removal)
     assert len(table) == 8 and docs[-1]["n"] == 1 and docs[-1]["verdict"] == "inconclusive"
+    assert docs[-2]["id"] == "removing_proponents_vs_random_k10"
+    adam = {seed: t.assign(self_influence_adam=t["self_influence"]) for seed, t in run[0].items()}
+    _, docs_adam, _ = claims.evaluate_claims_adam(adam, *run[1:], top_n=50, removal=removal)
+    assert len(docs_adam) == 6  # the summary has no removal rows of the Adam score
 
 
 def test_adam_claims_use_the_adam_self_influence_and_proponents(run):

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
+from tracin_study import plan
 from tracin_study.config import (
     ConfigError,
     CorruptionConfig,
@@ -40,7 +41,7 @@ def test_default_config_is_valid_and_paper_faithful(default):
 
 @pytest.mark.parametrize(
     "section",
-    [InfluenceConfig, PaloAltoConfig, CorruptionConfig, RemovalConfig, LdsConfig, SweepConfig],
+    [InfluenceConfig, PaloAltoConfig, CorruptionConfig, SweepConfig],
 )
 def test_typed_sections_hold_the_config_section(default, section):
     params = default
@@ -56,16 +57,25 @@ def test_typed_sections_hold_the_config_section(default, section):
         section.from_params({**params, "unknown": 1})
 
 
+@pytest.mark.parametrize(
+    ("section", "recipe"),
+    [(RemovalConfig, "default"), (RemovalConfig, "closest"), (LdsConfig, "closest")],
+)
+def test_per_recipe_sections_hold_the_recipe_s_settings(default, section, recipe):
+    params = default
+    for key in section.KEYS:
+        params = params[key]
+    typed = section.from_config(default, recipe)
+    plain = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(typed).items()}
+    assert plain == params[recipe]
+    with pytest.raises(TypeError):
+        section.from_params({**params[recipe], "unknown": 1})
+
+
 def test_influence_config_reads_the_influence_section(default):
     influence = InfluenceConfig.from_config(default)
     assert influence.epochs == tuple(range(20, 201, 20))
     assert (influence.top_k, influence.batch_size) == (50, 4096)
-
-
-def test_smoke_config_merged_over_default_is_valid(default):
-    merged = copy.deepcopy(default)
-    update_config(merged, _load("smoke.yaml"))  # as `--configfile` does: key by key
-    validate_config(merged, SCHEMA)
 
 
 @pytest.mark.parametrize(
@@ -86,26 +96,54 @@ def test_a_schema_rejection_names_the_key(default, edit, message):
 
 @pytest.mark.parametrize("subsets", [2, 4])
 def test_too_few_lds_subsets_for_a_spearman_correlation_are_refused(default, subsets):
-    default["lds"]["subsets"] = subsets
-    message = rf"'lds.subsets': {subsets} is less than the minimum of 5"
+    lds = default["experiments"]["lds"]["recipes"]["closest"]
+    lds["subsets"] = subsets
+    message = rf"'experiments.lds.recipes.closest.subsets': {subsets} is less than the minimum"
     with pytest.raises(ConfigError, match=message):
         validate_config(default, SCHEMA)
-    default["lds"]["subsets"] = 5
+    lds["subsets"] = 5
     validate_config(default, SCHEMA)
 
 
-def test_removal_seeds_outside_the_study_seeds_are_refused(default):
+@pytest.mark.parametrize(
+    ("recipe", "source"),
+    [("default", "seeds"), ("closest", "experiments.sweep.rerun_seeds")],
+)
+def test_removal_seeds_outside_the_recipe_s_seeds_are_refused(default, recipe, source):
     default["seeds"] = [0, 1]
-    default["removal"]["seeds"] = [1, 7]
-    default["sweep"]["seeds"] = [0]
+    default["experiments"]["sweep"]["rerun_seeds"] = [0, 1]
+    default["experiments"]["sweep"]["seeds"] = [0]
+    default["experiments"]["corruption"]["seeds"] = [0]
+    for section in default["experiments"]["removal"]["recipes"].values():
+        section["seeds"] = [0, 1]
+    default["experiments"]["removal"]["recipes"][recipe]["seeds"] = [1, 7]
     message = (
-        r"'removal.seeds': seeds \[7\] are not among seeds \[0, 1\].*"
-        r"Choose removal seeds among \[0, 1\], or add \[7\] to seeds"
+        rf"'experiments.removal.recipes.{recipe}.seeds': seeds \[7\] are not among the "
+        rf"{recipe} recipe's seeds \[0, 1\] \(`{source}`\).*add \[7\] to `{source}`"
     )
     with pytest.raises(ConfigError, match=message):
         validate_config(default, SCHEMA)
-    default["removal"]["seeds"] = [1]
+    default["experiments"]["removal"]["recipes"][recipe]["seeds"] = [1]
     validate_config(default, SCHEMA)
+
+
+def test_corruption_seeds_outside_the_study_seeds_are_refused(default):
+    default["experiments"]["corruption"]["seeds"] = [0, 9]
+    with pytest.raises(ConfigError, match=r"'experiments.corruption.seeds': seeds \[9\]"):
+        validate_config(default, SCHEMA)
+
+
+def test_removal_and_lds_run_only_on_the_default_and_closest_recipes(default):
+    default["experiments"]["removal"]["recipes"]["minmax"] = {}
+    with pytest.raises(ConfigError, match=r"'experiments.removal.recipes'.*'minmax'"):
+        validate_config(default, SCHEMA)
+
+
+@pytest.mark.parametrize("name", ["smoke.yaml", "cluster.yaml"])
+def test_configs_merged_over_the_default_are_valid(default, name):
+    merged = copy.deepcopy(default)
+    update_config(merged, _load(name))  # as `--configfile` does: key by key
+    validate_config(merged, SCHEMA)
 
 
 def test_influence_epochs_without_checkpoints_are_refused(default):
@@ -171,3 +209,15 @@ def test_saved_steps_are_the_steps_the_approximation_chain_saves(tmp_path, epoch
     X, y = rng.normal(size=(n_train, 2)), rng.normal(size=n_train)
     run = train_ideal(X, y, X[:1], y[:1], [2], 0.01, epochs, 0, tmp_path, every)
     assert [c.step for c in run.checkpoints] == saved_steps(n_train, epochs, every)
+
+
+def test_the_default_grid_has_the_budgeted_retrainings(default):
+    # removal: default 3 seeds x (2 scores' aggregate proponents + 1 draw) in chunks of 2,
+    # closest 3 seeds x (3 k x (2 + map + 2 draws) + 2 new-order draws) in chunks of 9
+    assert plan.removal_jobs(default, "default") == {"seed": [0, 1, 2], "chunk": [0, 1]}
+    assert plan.removal_jobs(default, "closest") == {"seed": [0, 1, 2], "chunk": [0, 1]}
+    closest = default["experiments"]["removal"]["recipes"]["closest"]
+    assert plan.removal_retrainings(closest, n_houses=11, n_scores=2) == 17
+    # LDS: 24 subsets and the ceiling's 24 in chunks of 12
+    assert plan.lds_jobs(default, "closest") == {"chunk": [0, 1, 2, 3]}
+    assert "default" not in default["experiments"]["lds"]["recipes"]

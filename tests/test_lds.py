@@ -9,9 +9,10 @@ import yaml
 from scipy import stats
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import ConfigError, TrainingConfig, validate_config
+from tracin_study.config import ConfigError, LdsConfig, TrainingConfig, validate_config
 from tracin_study.experiments import lds
 from tracin_study.influence import TracInCP
+from tracin_study.plan import lds_retrainings
 from tracin_study.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,25 +44,24 @@ def _records(masks, actual, test_index):
     ]
 
 
-def test_lds_equals_brute_force_spearman():
+def test_per_query_lds_equals_brute_force_spearman():
     rng = np.random.default_rng(0)
     scores = rng.normal(size=(2, 3, 12))  # methods, houses, training houses
     masks = rng.random((6, 12)) < 0.5
     actual = rng.normal(size=(6, 3))
-    table = lds.lds_per_house(
-        scores, ["a", "b"], [10, 11, 12], _records(masks, actual, [10, 11, 12])
-    )
-    for (method, house), lds_value in table.set_index(["method", "test_index"])["lds"].items():
-        s = scores[["a", "b"].index(method), [10, 11, 12].index(house)]
-        predicted = [-sum(s[i] for i in range(12) if mask[i]) for mask in masks]
-        expected = stats.spearmanr(predicted, actual[:, [10, 11, 12].index(house)]).statistic
-        assert lds_value == pytest.approx(expected, abs=1e-12)
-    summary = lds.lds_by_method(table)
-    assert summary.loc["a", "mean"] == pytest.approx(table[table.method == "a"].lds.mean())
-    assert (summary["n"] == 3).all()
-    doc = lds.summary_doc(summary, [{"seed": 4}] * 6)
-    assert doc["subsets"] == 6 and doc["seed"] == 4
-    assert doc["methods"]["b"]["sd"] == pytest.approx(table[table.method == "b"].lds.std())
+    records = _records(masks, actual, [10, 11, 12])
+    second = _records(masks, actual + rng.normal(size=(6, 3)), [10, 11, 12])
+    table = lds.per_query(scores, ["a", "b"], records[::-1], second, palo_alto=[11])
+    assert table["test_index"].tolist() == [10, 11, 12]
+    assert table["palo_alto"].tolist() == [False, True, False]
+    for j in range(3):
+        for i, method in enumerate(["a", "b"]):
+            s = scores[i, j]
+            predicted = [-sum(s[n] for n in range(12) if mask[n]) for mask in masks]
+            expected = stats.spearmanr(predicted, actual[:, j]).statistic
+            assert table.loc[j, method] == pytest.approx(expected, abs=1e-12)
+        ceiling = stats.spearmanr(actual[:, j], [r["loss"][j] for r in second]).statistic
+        assert table.loc[j, "noise_ceiling"] == pytest.approx(ceiling, abs=1e-12)
 
 
 def test_additive_outcome_gives_lds_one_and_its_negation_minus_one():
@@ -70,25 +70,63 @@ def test_additive_outcome_gives_lds_one_and_its_negation_minus_one():
     masks = np.stack([np.isin(np.arange(30), lds.lds_subset(30, 0.5, 0, m)) for m in range(8)])
     # A positive score lowers the test loss: the loss is minus the kept scores' sum.
     actual = 5.0 - masks @ scores.T
-    np.testing.assert_allclose(lds.house_lds(scores, masks, actual), 1.0)
-    np.testing.assert_allclose(lds.house_lds(-scores, masks, actual), -1.0)
+    records = _records(masks, actual, [0, 1])
+    table = lds.per_query(np.stack([scores, -scores]), ["s", "minus"], records, records, [])
+    np.testing.assert_allclose(table["s"], 1.0)
+    np.testing.assert_allclose(table["minus"], -1.0)
+    np.testing.assert_allclose(table["noise_ceiling"], 1.0)
 
 
-def test_records_on_other_test_houses_are_refused():
-    records = _records(np.ones((2, 4), dtype=bool), [[1.0], [2.0]], [3])
-    with pytest.raises(ValueError, match="rerun lds_train and lds_scores"):
-        lds.lds_per_house(np.zeros((1, 1, 4)), ["raw"], [5], records)
+def _lds_config(**changes):
+    options = {"subsets": 3, "fraction": 0.5, "subset_seed": 0, "seed": 5}
+    options |= {"protocol": "fixed_order", "n_queries": 2, "query_seed": 0}
+    options |= {"ceiling_seed": 6, "bootstrap": 20, "bootstrap_seed": 0, "chunk": 2}
+    return LdsConfig(**(options | changes))
 
 
-def test_subset_record_retrains_on_the_kept_houses(tiny_prepared):
+def test_run_retrainings_runs_each_seed_and_protocol_as_run_subsets(tiny_prepared):
     torch.set_num_threads(1)
-    houses = tiny_prepared.test.iloc[[0, 3]].reset_index(drop=True)
-    kept = lds.lds_subset(len(tiny_prepared.train), 0.5, 0, 1)
-    record = lds.subset_record(1, kept, tiny_prepared, houses, CONFIG, 5)
-    assert record["kept"] == kept.tolist() and record["subset"] == 1 and record["seed"] == 5
-    assert len(record["loss"]) == 2 and all(v >= 0 for v in record["loss"])
-    again = lds.subset_record(1, kept, tiny_prepared, houses, CONFIG, 5)
-    assert again["loss"] == record["loss"]
+    cfg = _lds_config()
+    plan = lds_retrainings(
+        {k: getattr(cfg, k) for k in ("subsets", "seed", "protocol")}
+        | {"ceiling_seed": cfg.ceiling_seed}
+    )
+    assert plan == [(5, "fixed_order", m) for m in range(3)] + [
+        (6, "fixed_order", m) for m in range(3)
+    ]
+    chunk = plan[2:4]  # one of seed 5, one of the ceiling's seed 6
+    records = lds.run_retrainings(chunk, tiny_prepared, [1, 4], CONFIG, cfg)
+    n = len(tiny_prepared.train)
+    for (seed, protocol, m), record in zip(chunk, records, strict=True):
+        alone = lds.run_subsets([m], n, 0.5, 0, tiny_prepared, [1, 4], CONFIG, seed, protocol)
+        assert (record["seed"], record["subset"]) == (seed, m)
+        assert record["loss"] == alone[0]["loss"]
+    other = lds_retrainings(
+        {"subsets": 2, "seed": 5, "protocol": "fixed_order", "ceiling_seed": None}
+    )
+    assert other[2:] == [(5, "new_order", 0), (5, "new_order", 1)]
+
+
+def test_summary_splits_the_scored_retrainings_from_the_ceiling():
+    rng = np.random.default_rng(5)
+    masks = np.stack([np.isin(np.arange(30), lds.lds_subset(30, 0.5, 0, m)) for m in range(8)])
+    truth = rng.normal(size=(4, 30))
+    actual = 5.0 - masks @ truth.T
+    scored = [
+        r | {"seed": 5, "protocol": "fixed_order"} for r in _records(masks, actual, [3, 1, 0, 2])
+    ]
+    noisy = actual + rng.normal(size=actual.shape)
+    ceiling = [
+        r | {"seed": 6, "protocol": "fixed_order"} for r in _records(masks, noisy, [3, 1, 0, 2])
+    ]
+    cfg = _lds_config(subsets=8, n_queries=4)
+    doc, table = lds.summary(np.stack([truth]), ["raw"], ceiling + scored, cfg, [3])
+    assert (doc["n_subsets"], doc["n_queries"], doc["n_palo_alto"]) == (8, 4, 1)
+    assert doc["methods"]["raw"]["mean"] == pytest.approx(1.0)
+    assert doc["noise_ceiling"]["seed"] == 6 and doc["noise_ceiling"]["subsets"] == 8
+    assert doc["noise_ceiling"]["mean"] == pytest.approx(table["noise_ceiling"].mean())
+    assert doc["spearman_se"] == pytest.approx(1 / math.sqrt(5))
+    assert table["raw"].tolist() == pytest.approx([1.0] * 4)
 
 
 def test_method_scores_sum_the_right_checkpoints_and_layers(tiny_prepared, tmp_path):
@@ -118,38 +156,18 @@ def default():
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("seed", 9, "'lds.seed'"),
-        ("subsets", 1, "'lds.subsets'"),
-        ("fraction", 1.0, "'lds.fraction'"),
-        ("subset_seed", 1.5, "'lds.subset_seed'"),
+        ("seed", 9, "'experiments.lds.recipes.closest.seed'.*rerun_seeds"),
+        ("ceiling_seed", 9, "'experiments.lds.recipes.closest.ceiling_seed'"),
+        ("subsets", 1, "'experiments.lds.recipes.closest.subsets'"),
+        ("fraction", 1.0, "'experiments.lds.recipes.closest.fraction'"),
+        ("subset_seed", 1.5, "'experiments.lds.recipes.closest.subset_seed'"),
     ],
 )
 def test_config_errors_name_the_lds_key(default, key, value, message):
     config = copy.deepcopy(default)
-    config["lds"][key] = value
+    config["experiments"]["lds"]["recipes"]["closest"][key] = value
     with pytest.raises(ConfigError, match=message):
         validate_config(config, SCHEMA)
-
-
-def _per_house(values: dict[str, list[float]]):
-    import pandas as pd
-
-    return pd.concat(
-        pd.DataFrame({"method": m, "test_index": range(len(v)), "lds": v})
-        for m, v in values.items()
-    )
-
-
-def test_compare_methods_prefers_a_method_only_when_the_paired_interval_excludes_zero():
-    better = _per_house({"adam": [0.5, 0.6, 0.7, 0.55], "raw": [0.3, 0.35, 0.5, 0.4]})
-    doc = lds.compare_methods(better, "adam", "raw")
-    assert doc["preferred"] == "adam" and doc["n"] == 4
-    assert doc["mean"] == pytest.approx(np.mean([0.2, 0.25, 0.2, 0.15]))
-    assert lds.compare_methods(better, "raw", "adam")["preferred"] == "adam"
-    mixed = _per_house({"adam": [0.5, 0.2, 0.7, 0.1], "raw": [0.3, 0.4, 0.5, 0.3]})
-    assert lds.compare_methods(mixed, "adam", "raw")["preferred"] is None
-    with pytest.raises(KeyError, match="'nope'"):
-        lds.compare_methods(better, "nope", "raw")
 
 
 def test_queries_are_the_palo_alto_houses_then_a_fixed_sample():
@@ -180,9 +198,9 @@ def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
     scores = np.stack([truth, truth + 2 * rng.normal(size=truth.shape)])
     records = _records(masks, actual, list(range(5)))
     doc = lds.bootstrap_lds(scores, ["good", "noisy"], records[::-1], 200, 0)
-    per_house = lds.lds_per_house(scores, ["good", "noisy"], list(range(5)), records)
+    per_query = lds.per_query(scores, ["good", "noisy"], records, records, [])
     for method in ("good", "noisy"):
-        expected = per_house[per_house.method == method].lds.mean()
+        expected = per_query[method].mean()
         entry = doc["methods"][method]
         assert entry["mean"] == pytest.approx(expected, abs=1e-12)
         assert entry["ci95"][0] < expected < entry["ci95"][1] and entry["n_queries"] == 5

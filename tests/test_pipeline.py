@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from conftest import snakemake_command
 
@@ -92,10 +93,6 @@ def test_smoke_run_writes_the_experiments(smoke_run):
     assert first_order.set_index("metric").loc["pearson", "mean"] > 0.99
     adam = ideal.query("optimizer == 'adam' and method == 'first_order_adam'")
     assert adam.set_index("metric").loc["pearson", "mean"] > 0.99
-    lds = pd.read_csv(folder / "lds/by_method.csv", index_col="method")
-    assert list(lds.index) == ["raw", "adam", "last_layer", "raw_all_checkpoints"]
-    assert (lds["n"] == 11).all() and lds["mean"].between(-1, 1).all()
-    assert json.loads((folder / "lds/summary.json").read_text())["subsets"] == 5
     detection = pd.read_csv(folder / "corruption/summary.csv")
     assert set(detection["score"]) == {
         "self_influence_all_layers",
@@ -113,6 +110,49 @@ def test_smoke_run_writes_the_experiments(smoke_run):
     }
 
 
+METHODS = ["raw", "adam", "last_layer", "raw_all_checkpoints", "summed_training_loss"]
+
+
+def test_smoke_run_writes_the_removal_summaries_with_verdicts_and_power(smoke_run):
+    for recipe in (DEFAULT, CLOSEST):
+        summary = json.loads((smoke_run / recipe / "removal/summary.json").read_text())
+        assert {"margin", "noise", "curves", "verdicts", "protocol", "seeds", "k"} <= set(summary)
+        assert summary["scores"] == ["adam", "raw"] and summary["seeds"] == [0, 1]
+        verdicts = summary["verdicts"]
+        assert verdicts and all(v["verdict"] in OUTCOMES for v in verdicts)
+        assert all(v["detectable_effect"] is not None for v in verdicts)
+        aggregate = [v for v in verdicts if v["house"] == "all houses"]
+        assert {v["set"] for v in aggregate} >= {"aggregate_proponents", "map_neighbours"}
+        assert {v["score"] for v in aggregate} == {"raw", "adam", ""}
+        assert {v["house"] for v in verdicts} - {"all houses"}  # per house too
+        for name in ("noise", "curves", "verdicts"):
+            table = pd.read_csv(smoke_run / recipe / f"removal/{name}.csv")
+            assert len(table) == len(summary[name])
+    closest = json.loads((smoke_run / CLOSEST / "removal/summary.json").read_text())
+    noise = {(n["protocol"], n["k"]) for n in closest["noise"]}
+    assert noise == {("fixed_order", 5), ("fixed_order", 20), ("new_order", 5)}
+    assert all(n["detectable_effect"] is not None for n in closest["noise"])
+    default = json.loads((smoke_run / DEFAULT / "removal/summary.json").read_text())
+    assert {v["set"] for v in default["verdicts"]} >= {"house_proponents", "house_opponents"}
+
+
+def test_smoke_run_writes_the_lds_summaries_with_ceiling(smoke_run):
+    for recipe, ceiling in ((DEFAULT, (0, "new_order")), (CLOSEST, (1, "fixed_order"))):
+        summary = json.loads((smoke_run / recipe / "lds/summary.json").read_text())
+        assert (summary["n_queries"], summary["n_subsets"], summary["n_palo_alto"]) == (15, 6, 11)
+        assert list(summary["methods"]) == METHODS
+        for entry in summary["methods"].values():
+            low, high = entry["ci95"]
+            assert -1 <= low <= high <= 1
+        assert "raw - adam" in summary["differences"]
+        assert (summary["noise_ceiling"]["seed"], summary["noise_ceiling"]["protocol"]) == ceiling
+        assert -1 <= summary["noise_ceiling"]["mean"] <= 1
+        assert summary["spearman_se"] == pytest.approx(1 / 3**0.5)
+        per_query = pd.read_csv(smoke_run / recipe / "lds/per_query.csv")
+        assert list(per_query.columns) == ["test_index", "palo_alto", *METHODS, "noise_ceiling"]
+        assert len(per_query) == 15 and per_query["palo_alto"].sum() == 11
+
+
 def test_smoke_run_reruns_the_claims_on_the_closest_recipe(smoke_run):
     selection = json.loads((smoke_run / RESULTS / "sweep/selection.json").read_text())
     recipe = json.loads((smoke_run / CLOSEST / "recipe.json").read_text())
@@ -121,15 +161,15 @@ def test_smoke_run_reruns_the_claims_on_the_closest_recipe(smoke_run):
     assert recipe["influence_epochs"] == selection["checkpoint_epochs"]
     manifest = read_manifest(smoke_run / CLOSEST / "seed_0/checkpoints")
     assert {c.epoch for c in manifest.checkpoints} >= set(selection["checkpoint_epochs"])
-    for recipe_folder, seeds in ((DEFAULT, [0, 1]), (CLOSEST, [0])):
+    for recipe_folder in (DEFAULT, CLOSEST):
         for score in ("raw", "adam"):
             doc = json.loads((smoke_run / recipe_folder / f"claims/{score}.json").read_text())
-            assert doc["score"] == score and doc["seeds"] == seeds
+            assert doc["score"] == score and doc["seeds"] == [0, 1]
             assert all(claim["verdict"] in OUTCOMES for claim in doc["claims"])
-    ids = {
-        c["id"] for c in json.loads((smoke_run / DEFAULT / "claims/raw.json").read_text())["claims"]
-    }
-    assert "removing_proponents_vs_random" in ids  # the removal test judges the raw score
+            # the removal claims of both scores, each with the effect it could detect
+            removal = [c for c in doc["claims"] if c["id"].startswith("removing_proponents")]
+            assert "removing_proponents_vs_random_k5" in {c["id"] for c in removal}
+            assert all(c["detectable_effect"] is not None for c in removal)
 
 
 def _error_outputs(notebook: Path) -> list[str]:
@@ -173,13 +213,13 @@ def test_report_summary_holds_the_headline_numbers_with_their_seeds(smoke_run):
     ev = summary["model_quality"]["test explained variance"]
     assert set(ev["per_seed"]) == {"0", "1"}
     claims = {c["id"]: c for c in summary["claims"]}
-    assert {"test_explained_variance", "removing_proponents_vs_random"} <= set(claims)
+    assert {"test_explained_variance", "removing_proponents_vs_random_k5"} <= set(claims)
     for claim in claims.values():
         assert claim["verdict"] in OUTCOMES and set(claim["per_seed"]) <= {"0", "1"}
         assert {"source", "measurement", "baselines", "ci95", "margin"} <= set(claim)
     assert "self_influence_all_layers" in summary["corruption_detection"]["scores"]
     assert summary["approximation_chain"] and summary["checkpoint_ablation"]
-    assert summary["removal"]["per_seed"] and summary["paper_facts"]
+    assert summary["paper_facts"]
 
 
 def test_snakemake_html_report_renders(smoke_run):
@@ -195,13 +235,13 @@ def test_smoke_run_is_complete_and_a_recipe_change_reruns_that_recipe_onwards(sm
     changed.write_text(SMOKE.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
     # every recipe's settings hold the training section: default (2 seeds), the sweep's
-    # minmax (1) and closest (1, chosen anew); influence for default and closest
-    assert (jobs.get("recipe"), jobs.get("train"), jobs.get("seed_influence")) == (3, 4, 3), jobs
+    # minmax (1) and closest (2, chosen anew); influence for default and closest
+    assert (jobs.get("recipe"), jobs.get("train"), jobs.get("seed_influence")) == (3, 5, 4), jobs
     changed.write_text(SMOKE.read_text().replace("epochs: [2, 4]", "epochs: [4]"))
     jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
     # recipe.json of default and minmax holds the influence epochs, so they rerun from the
     # recipe on (one file per recipe, compared by time), and closest after the new choice
-    assert jobs.get("recipe") == 3 and jobs.get("seed_influence") == 3, jobs
+    assert jobs.get("recipe") == 3 and jobs.get("seed_influence") == 4, jobs
 
 
 def test_a_changed_report_setting_reruns_the_notebooks(smoke_run):

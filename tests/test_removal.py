@@ -8,7 +8,7 @@ import torch
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import REMOVAL_SETS, RemovalConfig, TrainingConfig
 from tracin_study.experiments import removal
-from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.plan import TRACIN_SCORES, removal_retrainings
 from tracin_study.training import predict, train
 
 CONFIG = TrainingConfig(
@@ -29,28 +29,6 @@ def full(tiny_prepared, tmp_path_factory):
 @pytest.fixture(scope="module")
 def houses(tiny_prepared):
     return tiny_prepared.test.iloc[[0, 3, 7]].reset_index(drop=True)
-
-
-PROPONENTS = pd.DataFrame(
-    {
-        "test_index": ALL_TEST_POINTS,
-        "train_index": [4, 9, 2, 30],
-        "kind": ["proponent"] * 3 + ["opponent"],
-    }
-)
-
-
-def test_removal_sets_have_the_proponents_size(tiny_prepared, houses):
-    names = removal.removal_set_names(2)
-    assert names == ["proponents", "map_neighbours", "random_0", "random_1"]
-    sets = {n: removal.removed_houses(n, PROPONENTS, tiny_prepared, houses, 5, 0) for n in names}
-    assert sets["proponents"].tolist() == [2, 4, 9]
-    assert {len(s) for s in sets.values()} == {3}
-    assert not np.array_equal(sets["random_0"], sets["random_1"])
-    again = removal.removed_houses("random_0", PROPONENTS, tiny_prepared, houses, 5, 0)
-    np.testing.assert_array_equal(again, sets["random_0"])
-    with pytest.raises(ValueError, match="unknown removal set"):
-        removal.removed_houses("opponents", PROPONENTS, tiny_prepared, houses, 5, 0)
 
 
 @pytest.mark.parametrize("protocol", removal.PROTOCOLS)
@@ -74,41 +52,12 @@ def test_the_protocols_differ_once_houses_are_removed(tiny_prepared):
         removal.retrain_without(tiny_prepared, CONFIG, 5, [], "same_order")
 
 
-def test_records_and_effects(tiny_prepared, full, houses):
-    records = []
-    for name in removal.removal_set_names(2):
-        removed = removal.removed_houses(name, PROPONENTS, tiny_prepared, houses, 5, 0)
-        records.append(
-            removal.removal_record(name, removed, full, tiny_prepared, houses, CONFIG, 5)
-        )
-    first = records[0]
-    assert first["removed"] == [2, 4, 9] and len(first["loss_removed"]) == 3
-    assert first["summed_change"] == pytest.approx(
-        first["summed_loss_removed"] - first["summed_loss_full"]
-    )
-    assert len({r["summed_loss_full"] for r in records}) == 1
-    changes = removal.per_house_changes(records)
-    assert len(changes) == 12
-    np.testing.assert_allclose(changes["change"], changes["loss_removed"] - changes["loss_full"])
-    effects = removal.removal_effects(records)
-    change = {r["removal_set"]: r["summed_change"] for r in records}
-    random_mean = (change["random_0"] + change["random_1"]) / 2
-    row = effects.loc[5]
-    assert row["change__random"] == pytest.approx(random_mean)
-    assert row["excess_vs_random"] == pytest.approx(
-        (change["proponents"] - random_mean) / first["summed_loss_full"]
-    )
-    assert row["excess_vs_map_neighbours"] == pytest.approx(
-        (change["proponents"] - change["map_neighbours"]) / first["summed_loss_full"]
-    )
-
-
 def _plan(tiny_prepared, houses, **changes):
     rng = np.random.default_rng(3)
     scores = {"raw": rng.normal(size=(3, 40)), "adam": rng.normal(size=(3, 40))}
     options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
     options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
-    options |= {"noise_protocols": removal.PROTOCOLS, "noise_k": 3} | changes
+    options |= {"noise_protocols": removal.PROTOCOLS, "noise_k": 3, "chunk": 4} | changes
     cfg = RemovalConfig(**options)
     return scores, removal.plan_removals(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
 
@@ -190,7 +139,74 @@ def test_noise_draws_are_the_curves_random_draws_at_noise_k(tiny_prepared, house
     _, plan = _plan(tiny_prepared, houses)
     options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
     options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
-    cfg = RemovalConfig(**options, noise_protocols=removal.PROTOCOLS, noise_k=6)
+    cfg = RemovalConfig(**options, noise_protocols=removal.PROTOCOLS, noise_k=6, chunk=4)
     draws = removal.plan_noise_draws(tiny_prepared, houses, 5, cfg)
     expected = plan[(plan["set"] == "random") & (plan["k"] == 6)].reset_index(drop=True)
     pd.testing.assert_frame_equal(draws, expected)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"sets": ("aggregate_proponents",), "noise_protocols": ("fixed_order",)},
+        {"sets": ("map_neighbours", "house_opponents"), "protocol": "new_order"},
+    ],
+)
+def test_seed_plan_has_the_size_the_rules_chunk(tiny_prepared, houses, changes):
+    scores, plan = _plan(tiny_prepared, houses, **changes)
+    cfg = RemovalConfig(
+        **{
+            "seeds": (5,),
+            "random_draws": 2,
+            "random_seed": 0,
+            "k": (3, 6),
+            "sets": REMOVAL_SETS,
+            "protocol": "fixed_order",
+            "noise_protocols": removal.PROTOCOLS,
+            "noise_k": 3,
+            "chunk": 4,
+        }
+        | changes
+    )
+    full = removal.seed_plan(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
+    section = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(cfg).items()}
+    assert len(full) == removal_retrainings(section, n_houses=3, n_scores=2)
+    judged = full[full["protocol"] == cfg.protocol].drop(columns="protocol")
+    pd.testing.assert_frame_equal(judged.reset_index(drop=True), plan)
+    others = full[full["protocol"] != cfg.protocol]
+    assert set(others["set"]) <= {"random"} and set(others["k"]) <= {cfg.noise_k}
+
+
+def test_run_chunk_retrains_each_row_under_its_protocol(tiny_prepared, full, houses):
+    torch.set_num_threads(1)
+    scores, _ = _plan(tiny_prepared, houses, k=(3,), sets=("aggregate_proponents",))
+    cfg = RemovalConfig(
+        seeds=(5,),
+        random_draws=1,
+        random_seed=0,
+        k=(3,),
+        sets=("aggregate_proponents",),
+        protocol="fixed_order",
+        noise_protocols=removal.PROTOCOLS,
+        noise_k=3,
+        chunk=4,
+    )
+    plan = removal.seed_plan(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
+    assert plan["protocol"].tolist() == ["fixed_order"] * 3 + ["new_order"]
+    reference = load_checkpoint(full.checkpoints[-1], full.build_model())
+    records = removal.run_chunk(plan.iloc[2:], tiny_prepared, CONFIG, reference, [0, 3, 7])
+    assert [(r["set"], r["protocol"]) for r in records] == [
+        ("random", "fixed_order"),
+        ("random", "new_order"),
+    ]
+    for row, record in zip(plan.iloc[2:].to_dict("records"), records, strict=True):
+        model = removal.retrain_without(tiny_prepared, CONFIG, 5, row["removed"], row["protocol"])
+        assert (
+            record["loss_removed"] == removal.house_losses(model, tiny_prepared, [0, 3, 7]).tolist()
+        )
+    assert json.dumps(records)  # JSON-ready
+
+
+def test_the_rules_count_the_scores_the_removal_plans():
+    assert tuple(removal.SCORE_ARRAYS) == TRACIN_SCORES

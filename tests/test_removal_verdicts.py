@@ -67,6 +67,20 @@ def test_noise_is_the_pooled_within_seed_spread_of_the_random_draws():
     )
 
 
+def test_one_draw_per_seed_takes_the_noise_across_seeds():
+    records = _records([0.4, 0.5, 0.6], draws=((0.1, 0.0),))
+    # one draw per seed, but a different change in each seed
+    for seed, record in enumerate(r for r in records if r["set"] == "random"):
+        record["loss_removed"] = list(np.add(REFERENCE, (0.1 * seed, 0.0)))
+    noise = rv.noise_table(records).iloc[0]
+    assert noise["noise_basis"] == rv.ACROSS_SEEDS and noise["draws_per_seed"] == 1
+    assert noise["summed_sd"] == pytest.approx(np.std([0.0, 0.025, 0.05], ddof=1))
+    assert math.isfinite(noise["detectable_effect"])
+    within = rv.noise_table(_records([0.4, 0.5, 0.6])).iloc[0]
+    assert within["noise_basis"] == rv.WITHIN_SEED
+    assert rv.noise_sd([1.0], [0]) == (pytest.approx(math.nan, nan_ok=True), rv.ACROSS_SEEDS)
+
+
 def test_verdicts_follow_the_expected_direction_of_each_set():
     table = rv.verdict_table(_records([2.0, 2.2, 2.4])).set_index(["set", "house"])
     assert table.loc[("aggregate_proponents", rv.AGGREGATE), "verdict"] == "reproduced"

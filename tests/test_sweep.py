@@ -140,11 +140,11 @@ def test_the_default_recipe_is_the_config_itself(default):
 
 def test_every_recipe_has_its_seeds(default):
     seeds = plan.recipe_seeds(default)
-    sweep_names = [r["name"] for r in default["sweep"]["recipes"]]
+    sweep_names = [r["name"] for r in default["experiments"]["sweep"]["recipes"]]
     assert list(seeds) == [plan.DEFAULT, plan.CLOSEST, *sweep_names]
     assert seeds[plan.DEFAULT] == default["seeds"]
-    assert seeds[plan.CLOSEST] == default["sweep"]["rerun_seeds"]
-    assert all(seeds[name] == default["sweep"]["seeds"] for name in sweep_names)
+    assert seeds[plan.CLOSEST] == default["experiments"]["sweep"]["rerun_seeds"]
+    assert all(seeds[name] == default["experiments"]["sweep"]["seeds"] for name in sweep_names)
 
 
 def test_a_recipe_changes_only_what_it_names(default):
@@ -159,7 +159,9 @@ def test_a_recipe_changes_only_what_it_names(default):
 
 def test_the_schema_allows_exactly_the_override_keys():
     schema = yaml.safe_load(SCHEMA.read_text())
-    recipe = schema["properties"]["sweep"]["properties"]["recipes"]["items"]
+    recipe = schema["properties"]["experiments"]["properties"]["sweep"]["properties"]["recipes"][
+        "items"
+    ]
     assert set(recipe["properties"]) == {"name", *sweep.OVERRIDES}
 
 
@@ -180,12 +182,12 @@ def test_the_default_sweep_is_one_factor_at_a_time(default):
     ("edit", "message"),
     [
         (
-            lambda c: c["sweep"]["recipes"][1].update(weight_decay=0.1),
-            r"'sweep.recipes.1'.*'weight_decay' was unexpected",
+            lambda c: c["experiments"]["sweep"]["recipes"][1].update(weight_decay=0.1),
+            r"'experiments.sweep.recipes.1'.*'weight_decay' was unexpected",
         ),
         (
-            lambda c: c["sweep"]["recipes"][1].update(preprocessing="zscore"),
-            r"'sweep.recipes.1.preprocessing': 'zscore' is not one of",
+            lambda c: c["experiments"]["sweep"]["recipes"][1].update(preprocessing="zscore"),
+            r"'experiments.sweep.recipes.1.preprocessing': 'zscore' is not one of",
         ),
         (
             lambda c: c["data"].update(preprocessing="standardized"),
@@ -193,28 +195,40 @@ def test_the_default_sweep_is_one_factor_at_a_time(default):
         ),
         (lambda c: c["data"].update(split="sorted"), r"'data.split': 'sorted' is not one of"),
         (
-            lambda c: c["sweep"]["recipes"].append({"name": "default", "batch_size": 64}),
-            r"'sweep.recipes.3.name': 'default' should not be valid",
+            lambda c: c["experiments"]["sweep"]["recipes"].append(
+                {"name": "default", "batch_size": 64}
+            ),
+            r"'experiments.sweep.recipes.3.name': 'default' should not be valid",
         ),
         (
-            lambda c: c["sweep"]["recipes"].append({"name": "closest", "batch_size": 64}),
-            r"'sweep.recipes.3.name': 'closest' should not be valid",
+            lambda c: c["experiments"]["sweep"]["recipes"].append(
+                {"name": "closest", "batch_size": 64}
+            ),
+            r"'experiments.sweep.recipes.3.name': 'closest' should not be valid",
         ),
         (
-            lambda c: c["sweep"]["recipes"].append({"name": "batch_64"}),
-            r"'sweep.recipes.3': \{'name': 'batch_64'\} does not have enough properties",
+            lambda c: c["experiments"]["sweep"]["recipes"].append({"name": "batch_64"}),
+            r"'experiments.sweep.recipes.3': \{'name': 'batch_64'\} does not have enough",
         ),
         (
-            lambda c: c["sweep"]["recipes"].append({"batch_size": 64}),
-            r"'sweep.recipes.3': 'name' is a required property",
+            lambda c: c["experiments"]["sweep"]["recipes"].append({"batch_size": 64}),
+            r"'experiments.sweep.recipes.3': 'name' is a required property",
         ),
         (
-            lambda c: c["sweep"]["recipes"].append({"name": "minmax", "batch_size": 64}),
-            r"'sweep.recipes': the names \['minmax'\] are given to more than one recipe",
+            lambda c: c["experiments"]["sweep"]["recipes"].append(
+                {"name": "minmax", "batch_size": 64}
+            ),
+            r"'experiments.sweep.recipes': the names \['minmax'\] are given to more than one",
         ),
-        (lambda c: c["sweep"].update(recipes=[]), r"'sweep.recipes': \[\] should be non-empty"),
+        (
+            lambda c: c["experiments"]["sweep"].update(recipes=[]),
+            r"'experiments.sweep.recipes': \[\] should be non-empty",
+        ),
         (lambda c: c["training"].pop("curve_every"), r"'curve_every' is a required property"),
-        (lambda c: c["sweep"].update(seeds=[0, 9]), r"'sweep.seeds': seeds \[9\] are not among"),
+        (
+            lambda c: c["experiments"]["sweep"].update(seeds=[0, 9]),
+            r"'experiments.sweep.seeds': seeds \[9\] are not among",
+        ),
     ],
 )
 def test_a_bad_sweep_setting_is_named(default, edit, message):

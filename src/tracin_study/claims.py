@@ -6,12 +6,13 @@ its `tracin_study.verdicts` rule. `evaluate_claims` measures every claim per see
 returns a display table and one JSON-ready dict per claim.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from tracin_study.analysis import CAPPED_PRICE, mean_sd_ci, neighbour_distances
+from tracin_study.analysis import CAPPED_PRICE, mean_sd_ci, neighbour_distances, t_quantile
 from tracin_study.data import TARGET, PreparedData
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.loss_rankings import SCORES, compare_rankings
@@ -82,7 +83,7 @@ RATIO_MARGIN = (0.9, 1.1)
 @dataclass(frozen=True)
 class Claim:
     """A tested claim: `column` of the per-seed measurements under `rule`, with baselines
-    (label -> column) measured the same way."""
+    (label -> column) measured the same way, and `notes` (key, value) copied into its doc."""
 
     id: str
     text: str
@@ -91,6 +92,7 @@ class Claim:
     column: str
     rule: EffectRule | ValueRule
     baselines: tuple[tuple[str, str], ...] = ()
+    notes: tuple[tuple[str, object], ...] = ()  # further keys of the claim's doc
 
 
 def _loss_baselines(measure: str) -> tuple[tuple[str, str], ...]:
@@ -165,33 +167,77 @@ def claims(top_n: int, k: int) -> tuple[Claim, ...]:
     )
 
 
-def removal_claims(k: int) -> tuple[Claim, ...]:
-    """Claims on the removal experiment (per-seed columns of `removal.removal_effects`)."""
-    rule = EffectRule(null=0.0, direction=1, margin=(-0.05, 0.05))
+REMOVAL_RULE = EffectRule(null=0.0, direction=1, margin=(-0.05, 0.05))
+"""The removal claims' rule, that of the removal verdicts (`removal_verdicts.rule(1)`)."""
+REMOVAL_AGGREGATE = "all houses"
+"""`house` of the removal verdicts on the Palo Alto houses together."""
+
+
+def _removal_rows(removal: dict, set_name: str, score: str) -> dict[int, dict]:
+    """k -> the aggregate verdict row of `set_name` under `score` and the judged protocol."""
+    return {
+        row["k"]: row
+        for row in removal["verdicts"]
+        if (row["set"], row["score"], row["house"]) == (set_name, score, REMOVAL_AGGREGATE)
+        and row["protocol"] == removal["protocol"]
+    }
+
+
+def removal_claims(removal: dict, score: str) -> tuple[tuple[Claim, ...], pd.DataFrame]:
+    """The removal claims under `score` ("raw", "adam") and their per-seed measurements
+    (one row per seed), from a removal summary (`removal_verdicts.summary` with its
+    `protocol`, as the removal_summary rule writes it). Per size k: the effect of removing
+    the aggregate proponents (the relative rise in the summed Palo Alto loss minus that of
+    the random draws of k, column `removal_vs_random__k<k>`) and, where the map neighbours
+    were removed, its excess over theirs (`removal_vs_map_neighbours__k<k>`). Each claim
+    carries the smallest effect the test could detect (`detectable_effect`, relative)."""
+    proponents = _removal_rows(removal, "aggregate_proponents", score)
+    neighbours = _removal_rows(removal, "map_neighbours", "")
+    columns, claim_list = {}, []
     measure = (
-        "rise in the summed Palo Alto test loss after removing the {k} proponents minus the "
-        "rise after removing {what}, / the full model's summed Palo Alto test loss"
+        "rise in the summed Palo Alto test loss after removing the {k} aggregate proponents "
+        "minus the rise after removing {what}, / the full model's summed loss ({protocol})"
     )
-    return (
-        Claim(
-            "removing_proponents_vs_random",
-            f"removing the {k} proponents raises the Palo Alto test loss more than removing "
-            f"{k} random training houses",
-            REMOVAL_READING,
-            measure.format(k=k, what=f"{k} random training houses (mean over draws)"),
-            "excess_vs_random",
-            rule,
-        ),
-        Claim(
-            "removing_proponents_vs_map_neighbours",
-            f"removing the {k} proponents raises the Palo Alto test loss more than removing "
-            f"the {k} training houses nearest on the map",
-            REMOVAL_READING,
-            measure.format(k=k, what=f"the {k} map neighbours"),
-            "excess_vs_map_neighbours",
-            rule,
-        ),
-    )
+    for k, row in sorted(proponents.items()):
+        column = f"removal_vs_random__k{k}"
+        columns[column] = {int(s): v for s, v in row["per_seed"].items()}
+        what = f"{k} random training houses (mean over draws)"
+        claim_list.append(
+            Claim(
+                f"removing_proponents_vs_random_k{k}",
+                f"removing the {k} proponents raises the Palo Alto test loss more than "
+                f"removing {k} random training houses",
+                REMOVAL_READING,
+                measure.format(k=k, what=what, protocol=removal["protocol"]),
+                column,
+                REMOVAL_RULE,
+                notes=(("detectable_effect", row["detectable_effect"]),),
+            )
+        )
+        if k not in neighbours:
+            continue
+        column = f"removal_vs_map_neighbours__k{k}"
+        other = neighbours[k]["per_seed"]
+        columns[column] = {int(s): v - other[s] for s, v in row["per_seed"].items() if s in other}
+        # both sets carry one retraining's noise per seed: sd x sqrt(2) for the difference
+        n = len(columns[column])
+        noise = row["noise_sd"] or math.nan
+        h = t_quantile(n - 1) * noise * math.sqrt(2 / n) if n > 1 else math.nan
+        margin = REMOVAL_RULE.margin[1]
+        claim_list.append(
+            Claim(
+                f"removing_proponents_vs_map_neighbours_k{k}",
+                f"removing the {k} proponents raises the Palo Alto test loss more than "
+                f"removing the {k} training houses nearest on the map",
+                REMOVAL_READING,
+                measure.format(k=k, what=f"the {k} map neighbours", protocol=removal["protocol"]),
+                column,
+                REMOVAL_RULE,
+                notes=(("detectable_effect", max(h, margin - h) if math.isfinite(h) else None),),
+            )
+        )
+    measurements = pd.DataFrame(columns).rename_axis("seed")
+    return tuple(claim_list), measurements
 
 
 def seed_measurements(
@@ -264,6 +310,7 @@ def evaluate(claim_list, measurements: pd.DataFrame) -> tuple[pd.DataFrame, list
         }
         doc["margin"] = claim.rule.describe()
         doc["verdict"] = _verdict(claim, values)
+        doc.update(dict(claim.notes))
         docs.append(doc)
         low, high = doc["ci95"]
         rows.append(
@@ -313,10 +360,11 @@ def evaluate_claims(
     houses: pd.DataFrame,
     metrics: dict[int, dict],
     top_n: int,
-    removal: pd.DataFrame | None = None,
+    removal: dict | None = None,
+    score: str = "raw",
 ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
-    """Measure and judge every claim: inputs as for `seed_measurements`, plus optionally the
-    per-seed removal effects (`removal.removal_effects`, indexed by seed, possibly fewer
+    """Measure and judge every claim: inputs as for `seed_measurements`, plus optionally
+    the recipe's removal summary (`removal_claims`, judged under `score`, possibly fewer
     seeds). Returns the display table, the JSON-ready dicts (see `evaluate`) and the
     per-seed measurements."""
     measurements = seed_measurements(self_influence, proponents, prepared, houses, metrics, top_n)
@@ -324,8 +372,9 @@ def evaluate_claims(
     k = int(((first["test_index"] == ALL_TEST_POINTS) & (first["kind"] == "proponent")).sum())
     claim_list = claims(top_n, k)
     if removal is not None:
-        measurements = measurements.join(removal, how="left")
-        claim_list += removal_claims(k)
+        removal_list, removal_measured = removal_claims(removal, score)
+        measurements = measurements.join(removal_measured, how="left")
+        claim_list += removal_list
     table, docs = evaluate(claim_list, measurements)
     return table, docs, measurements
 
@@ -352,13 +401,15 @@ def evaluate_claims_adam(
     houses: pd.DataFrame,
     metrics: dict[int, dict],
     top_n: int,
+    removal: dict | None = None,
 ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
     """`evaluate_claims` under the Adam-preconditioned score: self-influence from the tables'
-    `self_influence_adam` column, proponents from proponents_adam.parquet (seed -> table).
-    The removal claims are left out: the removal test retrained without the raw score's
-    proponents."""
+    `self_influence_adam` column, proponents from proponents_adam.parquet (seed -> table),
+    the removal claims from the removal of the Adam score's aggregate proponents."""
     adam = with_adam_self_influence(self_influence)
-    return evaluate_claims(adam, proponents_adam, prepared, houses, metrics, top_n)
+    return evaluate_claims(
+        adam, proponents_adam, prepared, houses, metrics, top_n, removal, score="adam"
+    )
 
 
 def side_by_side(docs: dict[str, list[dict]]) -> pd.DataFrame:

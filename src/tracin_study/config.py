@@ -7,7 +7,7 @@ from typing import ClassVar, Self
 import jsonschema
 import yaml
 
-from tracin_study.plan import N_ROWS, saved_steps, split_sizes
+from tracin_study.plan import DEFAULT, N_ROWS, saved_steps, split_sizes
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,12 @@ class PaloAltoConfig(_Section):
 
 @dataclass(frozen=True)
 class CorruptionConfig(_Section):
-    """The corrupted-target experiment: the `fraction` of training targets corrupted, drawn
-    with `corruption_seed`."""
+    """The corrupted-target experiment: the model `seeds` trained on corrupted targets (each
+    one of `seeds`), the `fraction` of training targets corrupted, drawn with
+    `corruption_seed`."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("experiments", "corruption")
+    seeds: tuple[int, ...]
     fraction: float
     corruption_seed: int
 
@@ -104,15 +106,29 @@ REMOVAL_SETS = ("aggregate_proponents", "house_proponents", "house_opponents", "
 (`tracin_study.experiments.removal.plan_removals`)."""
 
 
-@dataclass(frozen=True)
-class RemovalConfig(_Section):
-    """The removal experiment: the model `seeds` retrained, the number of `random_draws` of
-    random removal sets per size, drawn with `random_seed`; the sizes `k`, the `sets`
-    removed (among `REMOVAL_SETS`), the `protocol` of the judged retrainings, and
-    `noise_protocols`, each measured on the random draws at size `noise_k` (the spread
-    of each protocol)."""
+class _RecipeSection(_Section):
+    """A config section given per recipe (`<KEYS>.<recipe>`, e.g.
+    `experiments.removal.recipes.closest`)."""
 
-    KEYS: ClassVar[tuple[str, ...]] = ("removal",)
+    @classmethod
+    def from_config(cls, config: dict, recipe: str) -> Self:
+        """The dataclass of recipe `recipe`'s section of a validated config."""
+        section = config
+        for key in cls.KEYS:
+            section = section[key]
+        return cls.from_params(section[recipe])
+
+
+@dataclass(frozen=True)
+class RemovalConfig(_RecipeSection):
+    """The removal experiment on one recipe: the model `seeds` retrained, the number of
+    `random_draws` of random removal sets per size, drawn with `random_seed`; the sizes `k`,
+    the `sets` removed (among `REMOVAL_SETS`), the `protocol` of the judged retrainings, and
+    `noise_protocols`, each measured on the random draws at size `noise_k` (the spread of
+    each protocol; the judged protocol's draws are those of the curves); `chunk`
+    retrainings per job."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("experiments", "removal", "recipes")
     seeds: tuple[int, ...]
     random_draws: int
     random_seed: int
@@ -121,19 +137,20 @@ class RemovalConfig(_Section):
     protocol: str
     noise_protocols: tuple[str, ...]
     noise_k: int
+    chunk: int
 
 
 @dataclass(frozen=True)
-class LdsConfig(_Section):
-    """The linear datamodeling score: `subsets` retrainings of model `seed`'s recipe, each on
-    round(`fraction` x N) training houses drawn with `subset_seed`, under `protocol`; the
-    queries are the Palo Alto houses plus random test houses drawn with `query_seed`,
-    `n_queries` in all; the bootstrap over subsets takes `bootstrap` resamples drawn with
-    `bootstrap_seed`. The noise ceiling retrains the same subsets as the replay of model
-    `ceiling_seed` under `protocol`, or, when it is None, as model `seed` under the other
-    protocol."""
+class LdsConfig(_RecipeSection):
+    """The linear datamodeling score on one recipe: `subsets` retrainings of model `seed`,
+    each on round(`fraction` x N) training houses drawn with `subset_seed`, under
+    `protocol`; the queries are the Palo Alto houses plus random test houses drawn with
+    `query_seed`, `n_queries` in all; the bootstrap over subsets takes `bootstrap`
+    resamples drawn with `bootstrap_seed`. The noise ceiling retrains the same subsets as
+    the replay of model `ceiling_seed` under `protocol`, or, when it is None, as model
+    `seed` under the other protocol; `chunk` retrainings per job."""
 
-    KEYS: ClassVar[tuple[str, ...]] = ("lds",)
+    KEYS: ClassVar[tuple[str, ...]] = ("experiments", "lds", "recipes")
     subsets: int
     fraction: float
     subset_seed: int
@@ -144,6 +161,7 @@ class LdsConfig(_Section):
     ceiling_seed: int | None
     bootstrap: int
     bootstrap_seed: int
+    chunk: int
 
 
 @dataclass(frozen=True)
@@ -153,14 +171,14 @@ class SweepConfig(_Section):
     with its `name`) and the `rerun_seeds` of the claims rerun on the closest recipe. One
     factor at a time; the full factorial is left out."""
 
-    KEYS: ClassVar[tuple[str, ...]] = ("sweep",)
+    KEYS: ClassVar[tuple[str, ...]] = ("experiments", "sweep")
     seeds: tuple[int, ...]
     recipes: dict[str, dict]
     rerun_seeds: tuple[int, ...]
 
     @classmethod
     def from_params(cls, section: dict) -> Self:
-        """The dataclass of the `sweep` section (its recipes keyed by name)."""
+        """The dataclass of the `experiments.sweep` section (its recipes keyed by name)."""
         recipes = {
             recipe["name"]: {k: v for k, v in recipe.items() if k != "name"}
             for recipe in section["recipes"]
@@ -260,47 +278,68 @@ def check_checkpoint_counts(config: dict) -> None:
         )
 
 
-def check_lds_seed(config: dict) -> None:
-    """The LDS scores the checkpoints of model `lds.seed`, which only a study seed has."""
-    seed = config["lds"]["seed"]
-    if seed not in config["seeds"]:
-        raise ConfigError(
-            f"invalid config at 'lds.seed': {seed} is not one of seeds {config['seeds']}, so "
-            f"it has no checkpoints to score. Choose one of {config['seeds']}, or add {seed} "
-            f"to seeds."
-        )
+def recipe_seeds_of(config: dict, recipe: str) -> tuple[str, list[int]]:
+    """The key naming recipe `recipe`'s model seeds and those seeds: `seeds` for the
+    default recipe, `experiments.sweep.rerun_seeds` for the closest one."""
+    if recipe == DEFAULT:
+        return "seeds", list(config["seeds"])
+    return "experiments.sweep.rerun_seeds", list(config["experiments"]["sweep"]["rerun_seeds"])
 
 
-def check_removal_seeds(removal: dict, seeds: list[int]) -> None:
-    """The removal test retrains and scores models of the study's seeds `seeds` only."""
-    missing = sorted(set(removal["seeds"]) - set(seeds))
+def _refuse_seeds(key: str, wanted, recipe: str, config: dict) -> None:
+    source, seeds = recipe_seeds_of(config, recipe)
+    missing = sorted(set(wanted) - set(seeds))
     if missing:
         raise ConfigError(
-            f"invalid config at 'removal.seeds': seeds {missing} are not among seeds {seeds}, "
-            f"so the study has no full model to compare their retrainings with. Choose "
-            f"removal seeds among {seeds}, or add {missing} to seeds."
+            f"invalid config at '{key}': seeds {missing} are not among the {recipe} recipe's "
+            f"seeds {seeds} (`{source}`), so it has no trained model of them. Choose seeds "
+            f"among {seeds}, or add {missing} to `{source}`."
         )
+
+
+def check_removal_seeds(config: dict) -> None:
+    """The removal test on a recipe retrains and compares models of that recipe's seeds."""
+    for recipe, section in config["experiments"]["removal"]["recipes"].items():
+        key = f"experiments.removal.recipes.{recipe}.seeds"
+        _refuse_seeds(key, section["seeds"], recipe, config)
+
+
+def check_lds_seed(config: dict) -> None:
+    """The LDS on a recipe scores the checkpoints of its model `seed` (and replays
+    `ceiling_seed`), which only that recipe's seeds have."""
+    for recipe, section in config["experiments"]["lds"]["recipes"].items():
+        key = f"experiments.lds.recipes.{recipe}"
+        _refuse_seeds(f"{key}.seed", [section["seed"]], recipe, config)
+        if section["ceiling_seed"] is not None:
+            _refuse_seeds(f"{key}.ceiling_seed", [section["ceiling_seed"]], recipe, config)
+
+
+def check_corruption_seeds(config: dict) -> None:
+    """The corruption experiment trains seeds of the study's own `seeds` only."""
+    key = "experiments.corruption.seeds"
+    _refuse_seeds(key, config["experiments"]["corruption"]["seeds"], DEFAULT, config)
 
 
 def check_sweep_seeds(config: dict) -> None:
     """The sweep reads the default recipe's curves from the study's own seeds."""
-    missing = sorted(set(config["sweep"]["seeds"]) - set(config["seeds"]))
+    sweep = config["experiments"]["sweep"]
+    missing = sorted(set(sweep["seeds"]) - set(config["seeds"]))
     if missing:
         raise ConfigError(
-            f"invalid config at 'sweep.seeds': seeds {missing} are not among `seeds` "
-            f"{config['seeds']}, whose loss curves give the default recipe's path; choose "
-            f"sweep seeds among them."
+            f"invalid config at 'experiments.sweep.seeds': seeds {missing} are not among "
+            f"`seeds` {config['seeds']}, whose loss curves give the default recipe's path; "
+            f"choose sweep seeds among them."
         )
 
 
 def check_sweep_recipes(config: dict) -> None:
     """Each recipe of the sweep has its own name (the name of its results folder)."""
-    names = [recipe["name"] for recipe in config["sweep"]["recipes"]]
+    names = [recipe["name"] for recipe in config["experiments"]["sweep"]["recipes"]]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ConfigError(
-            f"invalid config at 'sweep.recipes': the names {repeated} are given to more than "
-            f"one recipe; give each recipe its own name."
+            f"invalid config at 'experiments.sweep.recipes': the names {repeated} are given "
+            f"to more than one recipe; give each recipe its own name."
         )
 
 
@@ -312,8 +351,9 @@ def validate_config(config: dict, schema_path: Path) -> None:
         check_influence_epochs,
         check_split,
         check_checkpoint_counts,
+        check_removal_seeds,
         check_lds_seed,
-        lambda c: check_removal_seeds(c["removal"], c["seeds"]),
+        check_corruption_seeds,
         check_sweep_seeds,
         check_sweep_recipes,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 N_ROWS = 20_640
 DEFAULT = "default"  # the config's own recipe
 CLOSEST = "closest"  # the sweep's choice (selection.json), known only at run time
+TRACIN_SCORES = ("raw", "adam")  # TracInCP as the paper defines it, and Adam-preconditioned
 
 
 def split_sizes(n_rows: int, test_fraction: float) -> tuple[int, int]:
@@ -32,9 +33,56 @@ def saved_steps(n_train: int, epochs: int, checkpoint_every_steps: int) -> list[
     return sorted({*range(checkpoint_every_steps, steps + 1, checkpoint_every_steps), steps})
 
 
-def removal_set_names(random_draws: int) -> list[str]:
-    """The removal sets: proponents, map_neighbours and random_0 ... random_{draws - 1}."""
-    return ["proponents", "map_neighbours", *(f"random_{d}" for d in range(random_draws))]
+def removal_retrainings(removal: dict, n_houses: int, n_scores: int) -> int:
+    """Retrainings per seed of a recipe's removal section `removal`
+    (`experiments.removal.recipes.<recipe>`), as `experiments.removal.plan_removals` plus
+    `plan_noise_draws` for each noise protocol but the judged one plan them: per size k,
+    the aggregate proponents of each of `n_scores` scores, each of the `n_houses` test
+    houses' own proponents and opponents per score, the map neighbours and the random
+    draws; then the random draws at noise_k per further protocol."""
+    sets = set(removal["sets"])
+    per_score = ("aggregate_proponents" in sets) + n_houses * (
+        ("house_proponents" in sets) + ("house_opponents" in sets)
+    )
+    per_k = n_scores * per_score + ("map_neighbours" in sets) + removal["random_draws"]
+    others = [p for p in removal["noise_protocols"] if p != removal["protocol"]]
+    return len(removal["k"]) * per_k + len(others) * removal["random_draws"]
+
+
+def lds_retrainings(lds: dict) -> list[tuple[int, str, int]]:
+    """The retrainings of a recipe's LDS section `lds` (`experiments.lds.recipes.<recipe>`)
+    as (model seed, protocol, subset): every subset as model `seed` under `protocol`, then
+    the noise ceiling's: the same subsets as model `ceiling_seed` under `protocol`, or as
+    model `seed` under the other protocol when `ceiling_seed` is None."""
+    protocol, seed = lds["protocol"], lds["seed"]
+    if lds["ceiling_seed"] is None:
+        other = "new_order" if protocol == "fixed_order" else "fixed_order"
+        ceiling = (seed, other)
+    else:
+        ceiling = (lds["ceiling_seed"], protocol)
+    subsets = range(lds["subsets"])
+    return [(seed, protocol, m) for m in subsets] + [(*ceiling, m) for m in subsets]
+
+
+def n_chunks(n_items: int, chunk: int) -> int:
+    """Jobs of at most `chunk` items each that cover `n_items`: ceil(n_items / chunk)."""
+    return -(-n_items // chunk)
+
+
+def removal_jobs(config: dict, recipe: str) -> dict[str, list[int]]:
+    """The removal jobs of `recipe` as wildcard values, every seed with every chunk:
+    {"seed": its seeds, "chunk": 0 ... n - 1} for chunks of `chunk` retrainings (both
+    scores, the `palo_alto.n_houses` test houses)."""
+    section = config["experiments"]["removal"]["recipes"][recipe]
+    size = removal_retrainings(section, config["palo_alto"]["n_houses"], len(TRACIN_SCORES))
+    return {"seed": list(section["seeds"]), "chunk": list(range(n_chunks(size, section["chunk"])))}
+
+
+def lds_jobs(config: dict, recipe: str) -> dict[str, list[int]]:
+    """The LDS jobs of `recipe` as wildcard values: {"chunk": 0 ... n - 1} for chunks of
+    `chunk` of its `lds_retrainings`."""
+    section = config["experiments"]["lds"]["recipes"][recipe]
+    return {"chunk": list(range(n_chunks(len(lds_retrainings(section)), section["chunk"])))}
 
 
 # The recipe sweep (`tracin_study.experiments.sweep`): recipe key -> (config section, key
@@ -63,8 +111,9 @@ def recipe_section(section: str, settings: dict, overrides: dict) -> dict:
 
 def recipe_seeds(config: dict) -> dict[str, list[int]]:
     """The study's recipes (name -> model seeds trained): `DEFAULT` for `seeds`, `CLOSEST`
-    for `sweep.rerun_seeds` and each sweep recipe by its name for `sweep.seeds`."""
-    sweep = config["sweep"]
+    for `experiments.sweep.rerun_seeds` and each sweep recipe by its name for
+    `experiments.sweep.seeds`."""
+    sweep = config["experiments"]["sweep"]
     return {
         DEFAULT: list(config["seeds"]),
         CLOSEST: list(sweep["rerun_seeds"]),
@@ -81,7 +130,7 @@ def recipe_params(config: dict, name: str) -> dict:
     study = {"model": config["model"], "data": config["data"], "training": config["training"]}
     if name != CLOSEST:
         study["influence_epochs"] = list(config["influence"]["epochs"])
-    recipes = {r["name"]: r for r in config["sweep"]["recipes"]}
+    recipes = {r["name"]: r for r in config["experiments"]["sweep"]["recipes"]}
     overrides = {k: v for k, v in recipes.get(name, {}).items() if k != "name"}
     return {"study": study, "overrides": overrides}
 

@@ -1,16 +1,19 @@
 # The study's claims of one recipe under one score, from the tested functions of
 # tracin_study.claims: `raw` (TracInCP as the paper defines it) and `adam` (preconditioned).
-SCORES = ["raw", "adam"]
+from tracin_study.plan import TRACIN_SCORES
+
+SCORES = list(TRACIN_SCORES)
 SUFFIX = {
     "raw": "",
     "adam": "_adam",
 }  # of the score's proponents output of seed_influence
-RAW_DEFAULT = (DEFAULT, "raw")
+# the recipes the removal test runs on (workflow/rules/experiments/removal.smk)
+REMOVAL_RECIPES = list(config["experiments"]["removal"]["recipes"])
 
 
 rule claims:
     """Measure and judge the paper's claims on every seed of recipe {recipe} under score
-    {score} (the removal claims for the default recipe's raw score)."""
+    {score} (with the removal claims where the removal test runs on the recipe)."""
     input:
         **prepared_data(),
         recipe=rules.recipe.output.recipe,
@@ -22,10 +25,9 @@ rule claims:
             rules.seed_influence.output[f"proponents{SUFFIX[w.score]}"], w.recipe
         ),
         metrics=lambda w: recipe_jobs(rules.train.output.metrics, w.recipe),
-        # the removal sets are the default recipe's raw proponents: judged with that only
         removal=lambda w: (
-            rules.removal_summary.output.effects
-            if (w.recipe, w.score) == RAW_DEFAULT
+            expand(rules.removal_summary.output.summary, recipe=w.recipe)[0]
+            if w.recipe in REMOVAL_RECIPES
             else []
         ),
     output:

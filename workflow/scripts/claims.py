@@ -28,10 +28,10 @@ common = (
     metrics,
     sm.params.top_n,
 )
+removal = json.loads(Path(sm.input.removal).read_text()) if sm.input.removal else None
 if score == "adam":
-    table, docs, measurements = evaluate_claims_adam(*common)
+    table, docs, measurements = evaluate_claims_adam(*common, removal)
 else:
-    removal = pd.read_csv(sm.input.removal, index_col="seed") if sm.input.removal else None
     table, docs, measurements = evaluate_claims(*common, removal)
 settings = read_recipe(sm.input.recipe)
 doc = {"recipe": recipe, "score": score, "seeds": seeds, "claims": docs}

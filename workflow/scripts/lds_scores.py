@@ -1,5 +1,5 @@
-"""Snakemake script: TracInCP of the training houses on the Palo Alto test houses for each
-scoring method of the LDS, from model lds.seed's checkpoints."""
+"""Snakemake script: the LDS's scores (TracInCP variants and the summed training loss) of
+every training house on the query houses, from the scored model's checkpoints."""
 
 import time
 
@@ -7,27 +7,36 @@ import numpy as np
 import pandas as pd
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.config import InfluenceConfig
+from tracin_study.config import LdsConfig
 from tracin_study.data import PreparedFiles, load_prepared
-from tracin_study.experiments.lds import METHODS, method_scores
+from tracin_study.experiments.lds import (
+    BASELINE,
+    METHODS,
+    baseline_scores,
+    method_scores,
+    query_houses,
+)
+from tracin_study.plan import read_recipe
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-cfg = InfluenceConfig.from_params(sm.params.influence)
+cfg = LdsConfig.from_params(sm.params.lds)
 prepared = load_prepared(PreparedFiles.of(sm.input))
-test_index = pd.read_csv(sm.input.houses)["test_index"].to_numpy()
+palo_alto = pd.read_csv(sm.input.houses)["test_index"]
+queries = query_houses(len(prepared.test), palo_alto, cfg.n_queries, cfg.query_seed)
+epochs = read_recipe(sm.input.recipe)["influence_epochs"]
+manifest = read_manifest(sm.input.checkpoints[0])
 begin = time.perf_counter()
-scores = method_scores(
-    read_manifest(sm.input.checkpoints[0]), prepared, test_index, list(cfg.epochs), cfg.batch_size
-)
-np.savez_compressed(
-    sm.output.scores, scores=scores, methods=np.array(METHODS), test_index=test_index
-)
+tracin = method_scores(manifest, prepared, queries, epochs, sm.params.batch_size)
+baseline = baseline_scores(manifest, prepared, epochs, len(queries))
+scores = np.concatenate([tracin, baseline[None]])
+methods = [*METHODS, BASELINE]
+np.savez_compressed(sm.output.scores, scores=scores, methods=np.array(methods), test_index=queries)
 log.info(
-    "scores %s of methods %s in %.1f s; wrote %s",
+    "scores %s of %s in %.1f s; wrote %s",
     scores.shape,
-    list(METHODS),
+    methods,
     time.perf_counter() - begin,
     sm.output.scores,
 )

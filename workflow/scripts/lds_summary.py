@@ -1,25 +1,36 @@
-"""Snakemake script: the LDS per scoring method and Palo Alto test house, and per method."""
+"""Snakemake script: the LDS on one recipe, per score with its bootstrap interval, the
+paired differences and the noise ceiling (summary.json), and per query (CSV)."""
 
 import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from tracin_study.experiments.lds import lds_by_method, lds_per_house, summary_doc
+from tracin_study.config import LdsConfig
+from tracin_study.experiments.lds import summary
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-records = [json.loads(Path(p).read_text()) for p in sm.input.records]
+cfg = LdsConfig.from_params(sm.params.lds)
+records = [r for p in sm.input.records for r in json.loads(Path(p).read_text())["records"]]
 arrays = np.load(sm.input.scores)
-per_house = lds_per_house(
-    arrays["scores"], arrays["methods"].tolist(), arrays["test_index"].tolist(), records
-)
-by_method = lds_by_method(per_house)
-per_house.to_csv(sm.output.per_house, index=False)
-by_method.to_csv(sm.output.by_method)
-summary = summary_doc(by_method, records)
-Path(sm.output.summary).write_text(json.dumps(summary, indent=2) + "\n")
+if records[0]["test_index"] != arrays["test_index"].tolist():
+    raise ValueError(
+        f"{sm.input.scores} scores other query houses than the retrainings; rerun lds_scores"
+    )
+palo_alto = pd.read_csv(sm.input.houses)["test_index"]
+doc, table = summary(arrays["scores"], arrays["methods"].tolist(), records, cfg, palo_alto)
+doc = {"recipe": sm.wildcards.recipe, **doc}
+Path(sm.output.summary).write_text(json.dumps(doc, indent=2) + "\n")
+table.to_csv(sm.output.per_query, index=False)
 log.info(
-    "LDS over %d subsets: %s; wrote %s", len(records), summary["methods"], ", ".join(sm.output)
+    "recipe %s: mean LDS %s over %d queries and %d subsets, ceiling %.3f; wrote %s",
+    sm.wildcards.recipe,
+    {m: round(v["mean"], 3) for m, v in doc["methods"].items()},
+    doc["n_queries"],
+    doc["n_subsets"],
+    doc["noise_ceiling"]["mean"],
+    ", ".join(sm.output),
 )

@@ -1,39 +1,48 @@
-"""Snakemake script: retrain one seed without one removal set and record the Palo Alto test
-losses of the retrained and the full model."""
+"""Snakemake script: retrain one seed of one recipe without each removal set of one chunk
+of its plan, and record the Palo Alto test losses of each retraining and the full model."""
 
 import json
 from pathlib import Path
 
 import pandas as pd
 
-from tracin_study.checkpoints import read_manifest
+from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import RemovalConfig, TrainingConfig
 from tracin_study.data import PreparedFiles, load_prepared
-from tracin_study.experiments.removal import removal_record, removed_houses
+from tracin_study.experiments.removal import run_chunk, score_matrices, seed_plan
+from tracin_study.plan import read_recipe
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-seed, name = int(sm.wildcards.seed), sm.wildcards.removal_set
+seed, chunk = int(sm.wildcards.seed), int(sm.wildcards.chunk)
+cfg = RemovalConfig.from_params(sm.params.removal)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 houses = pd.read_csv(sm.input.houses)
-proponents = pd.read_parquet(sm.input.proponents)
-random_seed = RemovalConfig.from_params(sm.params.removal).random_seed
-removed = removed_houses(name, proponents, prepared, houses, seed, random_seed)
-recipe = TrainingConfig.from_config(dict(sm.params.items()))
-record = removal_record(
-    name, removed, read_manifest(sm.input.checkpoints), prepared, houses, recipe, seed
-)
-record |= {"threads": sm.threads, **provenance(sm.config, Path(sm.scriptdir))}
-Path(sm.output.record).write_text(json.dumps(record, indent=2) + "\n")
+test_index, scores = score_matrices(sm.input.influence)
+plan = seed_plan(scores, test_index, prepared, houses, seed, cfg)
+rows = plan.iloc[chunk * cfg.chunk : (chunk + 1) * cfg.chunk]
+manifest = read_manifest(sm.input.checkpoints)
+reference = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
+recipe = TrainingConfig.from_config(read_recipe(sm.input.recipe))
+records = run_chunk(rows, prepared, recipe, reference, test_index)
+doc = {
+    "recipe": sm.wildcards.recipe,
+    "seed": seed,
+    "chunk": chunk,
+    "records": records,
+    "threads": sm.threads,
+    **provenance(sm.config, Path(sm.scriptdir)),
+}
+Path(sm.output.records).write_text(json.dumps(doc) + "\n")
 log.info(
-    "seed %d without %s (%d houses): summed Palo Alto loss %.4f -> %.4f in %.1f s; wrote %s",
+    "recipe %s seed %d chunk %d: %d of the plan's %d retrainings in %.1f s; wrote %s",
+    sm.wildcards.recipe,
     seed,
-    name,
-    len(removed),
-    record["summed_loss_full"],
-    record["summed_loss_removed"],
-    record["wall_seconds"],
-    sm.output.record,
+    chunk,
+    len(records),
+    len(plan),
+    sum(r["wall_seconds"] for r in records),
+    sm.output.records,
 )

@@ -21,6 +21,7 @@ and a second retraining of the same subsets (another seed's replay, or the other
 gives the noise ceiling: how well the first set of actual losses predicts the second.
 """
 
+import itertools
 import logging
 import math
 import time
@@ -29,10 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tracin_study.agreement import spearman
-from tracin_study.analysis import mean_sd_ci
 from tracin_study.checkpoints import Manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import LdsConfig, TrainingConfig
 from tracin_study.data import PreparedData
 from tracin_study.experiments.removal import house_losses, retrain_without
 from tracin_study.influence import TracInCP
@@ -60,32 +59,6 @@ def lds_subset(n_train: int, fraction: float, subset_seed: int, m: int) -> np.nd
     replacement by `np.random.default_rng([subset_seed, m])`."""
     rng = np.random.default_rng([subset_seed, m])
     return np.sort(rng.choice(n_train, size=subset_size(n_train, fraction), replace=False))
-
-
-def subset_record(
-    m: int,
-    kept: np.ndarray,
-    prepared: PreparedData,
-    houses: pd.DataFrame,
-    config: TrainingConfig,
-    seed: int,
-) -> dict:
-    """Retrain model `seed` on the training houses `kept` (subset m) with a new batch order
-    (the current rules' protocol) and record `subset`,
-    `seed`, `kept` (train_index list), `test_index` (H,), per-house `loss` (H,) in
-    ($100,000)^2 and `wall_seconds`."""
-    start = time.perf_counter()
-    test_index = houses["test_index"].to_numpy()
-    removed = np.setdiff1d(np.arange(len(prepared.train)), kept)
-    model = retrain_without(prepared, config, seed, removed, "new_order")
-    return {
-        "subset": m,
-        "seed": seed,
-        "kept": [int(i) for i in kept],
-        "test_index": test_index.tolist(),
-        "loss": house_losses(model, prepared, test_index).tolist(),
-        "wall_seconds": time.perf_counter() - start,
-    }
 
 
 def method_scores(
@@ -130,75 +103,6 @@ def predicted_losses(scores: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Loss change each subset's houses are credited with by `scores` (H, N): for masks
     (M, N), -masks @ scores.T, (M, H)."""
     return -(masks.astype(np.float64) @ np.asarray(scores, dtype=np.float64).T)
-
-
-def house_lds(scores: np.ndarray, masks: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """LDS of each test house (H,): Spearman correlation across the M subsets of the
-    `predicted_losses` of `scores` (H, N) and the `actual` losses (M, H)."""
-    predicted = predicted_losses(scores, masks)
-    return np.array([spearman(p, a) for p, a in zip(predicted.T, actual.T, strict=True)])
-
-
-def lds_per_house(scores: np.ndarray, methods, test_index, records: list[dict]) -> pd.DataFrame:
-    """One row per (method, test house): `method`, `test_index`, `lds`. scores: (methods,
-    H, N) from `method_scores`; records: the `subset_record`s, whose test houses must be
-    `test_index` (H,)."""
-    for record in records:
-        if record["test_index"] != list(test_index):
-            raise ValueError(
-                f"subset {record['subset']} was scored on test houses {record['test_index']}, "
-                f"the scores on {list(test_index)}; rerun lds_train and lds_scores together"
-            )
-    masks = subset_masks(records, scores.shape[-1])
-    actual = np.array([r["loss"] for r in records])
-    frames = [
-        pd.DataFrame({"method": m, "test_index": test_index, "lds": house_lds(s, masks, actual)})
-        for m, s in zip(methods, scores, strict=True)
-    ]
-    return pd.concat(frames, ignore_index=True)
-
-
-def lds_by_method(per_house: pd.DataFrame) -> pd.DataFrame:
-    """Per method (index, in order of appearance): mean and sample sd (ddof=1) of the LDS
-    over test houses, and n houses with a defined LDS."""
-    grouped = per_house.groupby("method", sort=False)["lds"]
-    return grouped.agg(mean="mean", sd="std", n="count")
-
-
-def summary_doc(by_method: pd.DataFrame, records: list[dict]) -> dict:
-    """The LDS for the report's summary.json: `subsets`, `seed` and, per method, `mean`,
-    `sd` (None when undefined) and `n` from `lds_by_method`."""
-    return {
-        "subsets": len(records),
-        "seed": int(records[0]["seed"]),
-        "methods": {
-            method: {
-                "mean": None if pd.isna(row["mean"]) else float(row["mean"]),
-                "sd": None if pd.isna(row["sd"]) else float(row["sd"]),
-                "n": int(row["n"]),
-            }
-            for method, row in by_method.iterrows()
-        },
-    }
-
-
-def compare_methods(per_house: pd.DataFrame, method: str, reference: str) -> dict:
-    """Paired comparison over test houses of the LDS of `method` and `reference`.
-
-    Returns the mean difference (method - reference), its sd, 95% t-interval and n over the
-    houses where both are defined, and `preferred`: `method` or `reference` when the interval
-    excludes 0 on that side, else None. The houses share one set of retrainings, so the
-    interval speaks for these subsets and this model seed only.
-    """
-    table = per_house.pivot(index="test_index", columns="method", values="lds")
-    for name in (method, reference):
-        if name not in table:
-            raise KeyError(f"no LDS for method {name!r}; the methods are {list(table.columns)}")
-    difference = (table[method] - table[reference]).dropna()
-    stats = mean_sd_ci(difference.to_numpy())
-    low, high = stats["ci95"]
-    preferred = method if low > 0 else reference if high < 0 else None
-    return {"method": method, "reference": reference, **stats, "preferred": preferred}
 
 
 # The LDS with power and a ceiling ---------------------------------------------------------
@@ -365,3 +269,93 @@ def spearman_se(n_subsets: int) -> float:
     """Approximate standard error of one query's Spearman correlation over `n_subsets`
     subsets near zero correlation: 1 / sqrt(n_subsets - 3)."""
     return 1 / math.sqrt(n_subsets - 3) if n_subsets > 3 else math.nan
+
+
+def run_retrainings(
+    retrainings,
+    prepared: PreparedData,
+    test_index,
+    config: TrainingConfig,
+    cfg: LdsConfig,
+) -> list[dict]:
+    """`run_subsets` of `retrainings`, (model seed, protocol, subset) triples as
+    `plan.lds_retrainings` gives them (e.g. one job's chunk), each consecutive run of one
+    seed and protocol in one call, on the subsets of `cfg` (fraction, subset_seed)."""
+    records = []
+    for (seed, protocol), group in itertools.groupby(retrainings, key=lambda r: r[:2]):
+        subsets = [m for _, _, m in group]
+        records += run_subsets(
+            subsets,
+            len(prepared.train),
+            cfg.fraction,
+            cfg.subset_seed,
+            prepared,
+            test_index,
+            config,
+            int(seed),
+            protocol,
+        )
+    return records
+
+
+def split_ceiling(records: list[dict], cfg: LdsConfig) -> tuple[list[dict], list[dict]]:
+    """The records of the scored retrainings (model `cfg.seed` under `cfg.protocol`) and
+    those of the noise ceiling (the others), each ordered by subset."""
+    scored = [r for r in records if (r["seed"], r["protocol"]) == (cfg.seed, cfg.protocol)]
+    ceiling = [r for r in records if (r["seed"], r["protocol"]) != (cfg.seed, cfg.protocol)]
+    return _ordered(scored), _ordered(ceiling)
+
+
+def per_query(
+    scores: np.ndarray, methods, records: list[dict], ceiling: list[dict], palo_alto
+) -> pd.DataFrame:
+    """One row per query house (in the records' order): `test_index`, `palo_alto` (one of
+    the Palo Alto houses `palo_alto`), the LDS of each of `methods` (scores (methods, H,
+    N)) over the `records`' subsets, and `noise_ceiling`, the Spearman between the
+    records' and the `ceiling` records' actual losses."""
+    records = _ordered(records)
+    masks = subset_masks(records, scores.shape[-1])
+    actual = np.array([r["loss"] for r in records], dtype=np.float64)
+    test_index = records[0]["test_index"]
+    table = pd.DataFrame({"test_index": test_index})
+    table["palo_alto"] = table["test_index"].isin(list(palo_alto))
+    for method, matrix in zip(methods, scores, strict=True):
+        table[method] = column_spearman(predicted_losses(matrix, masks), actual)
+    table["noise_ceiling"] = noise_ceiling(records, ceiling)["per_query"]
+    return table
+
+
+def summary(
+    scores: np.ndarray, methods, records: list[dict], cfg: LdsConfig, palo_alto
+) -> tuple[dict, pd.DataFrame]:
+    """The LDS for summary.json and its per-query table (`per_query`), from all the
+    retrainings' `records` of section `cfg` and the scores (methods, H, N) on their queries.
+
+    The doc: `seed`, `protocol`, `fraction`, `n_subsets`, `n_queries`, `n_palo_alto`,
+    `bootstrap`, `methods` and `differences` (`bootstrap_lds`: per method mean, ci95,
+    per_query_sd, n_queries; per pair "a - b" mean and ci95), `noise_ceiling` (mean over
+    queries, with its `seed`, `protocol` and `subsets`), `spearman_se` (one query's
+    standard error at these subsets)."""
+    scored, ceiling = split_ceiling(records, cfg)
+    lds = bootstrap_lds(scores, methods, scored, cfg.bootstrap, cfg.bootstrap_seed)
+    ceiling_doc = noise_ceiling(scored, ceiling)
+    table = per_query(scores, methods, scored, ceiling, palo_alto)
+    doc = {
+        "seed": cfg.seed,
+        "protocol": cfg.protocol,
+        "fraction": cfg.fraction,
+        "n_subsets": len(scored),
+        "n_queries": len(table),
+        "n_palo_alto": int(table["palo_alto"].sum()),
+        "bootstrap": cfg.bootstrap,
+        "methods": lds["methods"],
+        "differences": lds["differences"],
+        "noise_ceiling": {
+            "mean": ceiling_doc["mean"],
+            "seed": int(ceiling[0]["seed"]),
+            "protocol": ceiling[0]["protocol"],
+            "subsets": ceiling_doc["subsets"],
+        },
+        "spearman_se": spearman_se(len(scored)),
+    }
+    return doc, table

@@ -23,42 +23,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study.checkpoints import Manifest, load_checkpoint
 from tracin_study.config import PROTOCOLS, REMOVAL_SETS, RemovalConfig, TrainingConfig
 from tracin_study.data import PreparedData
 from tracin_study.influence import ALL_TEST_POINTS
-from tracin_study.palo_alto import aggregate, map_neighbours
-from tracin_study.plan import removal_set_names
+from tracin_study.palo_alto import map_neighbours
 from tracin_study.training import fit, predict
 
 log = logging.getLogger(__name__)
 
 RANDOM = "random"
 """The set name of the random draws every other set is judged against."""
-
-
-def removed_houses(
-    name: str,
-    proponents: pd.DataFrame,
-    prepared: PreparedData,
-    houses: pd.DataFrame,
-    seed: int,
-    random_seed: int,
-) -> np.ndarray:
-    """train_index of the removal set `name` for model `seed`, as many houses as the
-    aggregate proponents (k): those proponents, the k training houses nearest on the map to
-    any test house, or (random_<d>) k houses drawn with `default_rng([random_seed, seed, d])`."""
-    chosen = aggregate(proponents, "proponent")
-    if name == "proponents":
-        return np.sort(chosen)
-    if name == "map_neighbours":
-        return np.sort(map_neighbours(prepared.train, houses, chosen.size))
-    if name.startswith("random_"):
-        rng = np.random.default_rng([random_seed, seed, int(name.removeprefix("random_"))])
-        return np.sort(rng.choice(len(prepared.train), size=chosen.size, replace=False))
-    raise ValueError(
-        f"unknown removal set {name!r}; expected one of {removal_set_names(1)[:2]} or random_<draw>"
-    )
 
 
 def retrain_without(
@@ -80,81 +54,6 @@ def house_losses(model: torch.nn.Module, prepared: PreparedData, test_index) -> 
     """Squared error of `model` on the test houses at `test_index` (M,): (M,)."""
     X, y = prepared.test_points(test_index)
     return (predict(model, X) - y) ** 2
-
-
-def removal_record(
-    name: str,
-    removed,
-    full: Manifest,
-    prepared: PreparedData,
-    houses: pd.DataFrame,
-    config: TrainingConfig,
-    seed: int,
-) -> dict:
-    """Retrain without `removed` (new-order protocol, as the current rules do) and compare
-    with the full model (final checkpoint of the seed's `full` manifest) on the test houses:
-    `seed`, `removal_set`, `removed` (train_index list), `test_index`, per-house
-    `loss_full` and `loss_removed` (M,), `summed_loss_full`, `summed_loss_removed`,
-    `summed_change` and `wall_seconds`."""
-    start = time.perf_counter()
-    test_index = houses["test_index"].to_numpy()
-    reference = load_checkpoint(full.checkpoints[-1], full.build_model())
-    loss_full = house_losses(reference, prepared, test_index)
-    retrained = retrain_without(prepared, config, seed, removed, "new_order")
-    loss_removed = house_losses(retrained, prepared, test_index)
-    return {
-        "seed": seed,
-        "removal_set": name,
-        "removed": [int(i) for i in removed],
-        "test_index": test_index.tolist(),
-        "loss_full": loss_full.tolist(),
-        "loss_removed": loss_removed.tolist(),
-        "summed_loss_full": float(loss_full.sum()),
-        "summed_loss_removed": float(loss_removed.sum()),
-        "summed_change": float(loss_removed.sum() - loss_full.sum()),
-        "wall_seconds": time.perf_counter() - start,
-    }
-
-
-def per_house_changes(records: list[dict]) -> pd.DataFrame:
-    """One row per (seed, removal_set, test house): loss_full, loss_removed, change."""
-    frames = [
-        pd.DataFrame(
-            {
-                "seed": r["seed"],
-                "removal_set": r["removal_set"],
-                "test_index": r["test_index"],
-                "loss_full": r["loss_full"],
-                "loss_removed": r["loss_removed"],
-            }
-        )
-        for r in records
-    ]
-    table = pd.concat(frames, ignore_index=True)
-    return table.assign(change=table["loss_removed"] - table["loss_full"])
-
-
-def removal_effects(records: list[dict]) -> pd.DataFrame:
-    """One row per seed: the summed full-model loss (`summed_loss_full`), the change in summed
-    loss after removing each set (`change__proponents`, `change__map_neighbours`,
-    `change__random` = mean over random draws) and the excess of the proponents' change over
-    each baseline's, relative to the full model's loss (`excess_vs_map_neighbours`,
-    `excess_vs_random`)."""
-    table = pd.DataFrame(records)
-    table["group"] = table["removal_set"].where(
-        ~table["removal_set"].str.startswith("random_"), "random"
-    )
-    change = table.pivot_table(
-        index="seed", columns="group", values="summed_change", aggfunc="mean"
-    )
-    out = change.add_prefix("change__")
-    out["summed_loss_full"] = table.groupby("seed")["summed_loss_full"].first()
-    for baseline in ("map_neighbours", "random"):
-        out[f"excess_vs_{baseline}"] = (change["proponents"] - change[baseline]) / out[
-            "summed_loss_full"
-        ]
-    out.columns.name = None
-    return out
 
 
 # The removal curves ---------------------------------------------------------------------
@@ -270,6 +169,42 @@ def plan_noise_draws(
     of the removal curves at that size."""
     only_draws = dataclasses.replace(cfg, k=(cfg.noise_k,), sets=())
     return plan_removals({}, [], prepared, houses, seed, only_draws)
+
+
+def seed_plan(
+    scores: dict[str, np.ndarray],
+    test_index,
+    prepared: PreparedData,
+    houses: pd.DataFrame,
+    seed: int,
+    cfg: RemovalConfig,
+) -> pd.DataFrame:
+    """Every retraining of model `seed`, in a fixed order: the `plan_removals` rows under
+    `cfg.protocol`, then the `plan_noise_draws` rows under each other protocol of
+    `cfg.noise_protocols`; columns as `plan_removals` plus `protocol`. Its length is
+    `plan.removal_retrainings` of the section, so that jobs can take chunks of it."""
+    frames = [plan_removals(scores, test_index, prepared, houses, seed, cfg)]
+    frames[0]["protocol"] = cfg.protocol
+    for protocol in cfg.noise_protocols:
+        if protocol != cfg.protocol:
+            frames.append(plan_noise_draws(prepared, houses, seed, cfg).assign(protocol=protocol))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_chunk(
+    plan: pd.DataFrame,
+    prepared: PreparedData,
+    config: TrainingConfig,
+    reference: torch.nn.Module,
+    test_index,
+) -> list[dict]:
+    """`run_removals` of the rows of `plan` (rows of `seed_plan`, e.g. one job's chunk),
+    each under its own `protocol`, in the plan's order."""
+    records = []
+    for protocol, rows in plan.groupby("protocol", sort=False):
+        rows = rows.drop(columns="protocol")
+        records += run_removals(rows, prepared, config, reference, test_index, protocol)
+    return records
 
 
 def run_removals(

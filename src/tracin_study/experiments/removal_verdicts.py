@@ -50,6 +50,24 @@ def pooled_sd(values, groups) -> float:
     return math.sqrt(float((deviations**2).sum()) / dof) if dof > 0 else math.nan
 
 
+WITHIN_SEED = "within seed"
+ACROSS_SEEDS = "across seeds"
+"""`noise_basis` of a noise sd: pooled within seeds, or (one draw per seed) over all draws."""
+
+
+def noise_sd(values, seeds) -> tuple[float, str]:
+    """The retraining noise of random draws' changes `values` made in model `seeds`:
+    `pooled_sd` within seeds where some seed has two draws (basis `WITHIN_SEED`), else the
+    sample sd over all draws (basis `ACROSS_SEEDS`, which adds the seeds' own differences:
+    an upper bound on the within-seed noise, so a conservative detectable effect); NaN
+    with fewer than two draws."""
+    sd = pooled_sd(values, seeds)
+    if math.isfinite(sd):
+        return sd, WITHIN_SEED
+    values = np.asarray(values, np.float64)
+    return (float(np.std(values, ddof=1)) if values.size > 1 else math.nan), ACROSS_SEEDS
+
+
 def half_width(noise_sd: float, n_seeds: int, n_draws: int) -> float:
     """Half-width h of the 95% interval over `n_seeds` seeds of an effect measured against
     the mean of `n_draws` random draws, when one draw's change has sd `noise_sd` within a
@@ -107,9 +125,9 @@ def effects(records: list[dict]) -> pd.DataFrame:
 
 
 def noise_by_house(records: list[dict]) -> pd.DataFrame:
-    """Within-seed sd (`pooled_sd` over seeds) of the random draws' relative change, per
-    (protocol, k, house); house `AGGREGATE` is the relative summed change. Columns:
-    protocol, k, house, noise_sd, n_seeds, n_draws (per seed, smallest)."""
+    """The sd of the random draws' relative change (`noise_sd`) per (protocol, k, house);
+    house `AGGREGATE` is the relative summed change. Columns: protocol, k, house,
+    noise_sd, noise_basis, n_seeds, n_draws (per seed, smallest)."""
     changes = removal_changes(records)
     random = changes[changes["set"] == RANDOM]
     summed = random.groupby(["protocol", "k", "seed", "name"], sort=False).agg(
@@ -120,12 +138,14 @@ def noise_by_house(records: list[dict]) -> pd.DataFrame:
     rows = []
     for (protocol, k, house), part in both.groupby(["protocol", "k", "test_index"], sort=False):
         draws = part.groupby("seed").size()
+        sd, basis = noise_sd(part["relative_change"], part["seed"])
         rows.append(
             {
                 "protocol": protocol,
                 "k": int(k),
                 "house": house,
-                "noise_sd": pooled_sd(part["relative_change"], part["seed"]),
+                "noise_sd": sd,
+                "noise_basis": basis,
                 "n_seeds": int(draws.size),
                 "n_draws": int(draws.min()),
             }
@@ -135,8 +155,8 @@ def noise_by_house(records: list[dict]) -> pd.DataFrame:
 
 def noise_table(records: list[dict]) -> pd.DataFrame:
     """The spread of the random draws' effect, one row per (protocol, k): `n_seeds`,
-    `draws_per_seed` (smallest), `summed_sd` (within-seed sd of the relative summed change,
-    pooled over seeds), `summed_min`, `summed_max` (over all draws), `house_sd_median` and
+    `draws_per_seed` (smallest), `summed_sd` (`noise_sd` of the relative summed change)
+    and its `noise_basis`, `summed_min`, `summed_max` (over all draws), `house_sd_median` and
     `house_sd_max` (of the per-house within-seed sds), and `detectable_effect`: the
     smallest aggregate effect the rule could call reproduced at these seeds and draws
     (`detectable_effect` of `summed_sd`)."""
@@ -159,6 +179,7 @@ def noise_table(records: list[dict]) -> pd.DataFrame:
                 "n_seeds": n_seeds,
                 "draws_per_seed": n_draws,
                 "summed_sd": sd,
+                "noise_basis": aggregate["noise_basis"],
                 "summed_min": float(part["relative_change"].min()),
                 "summed_max": float(part["relative_change"].max()),
                 "house_sd_median": float(single.median()),

@@ -1,3 +1,7 @@
+# The corruption experiment on the seeds of `experiments.corruption.seeds`.
+CORRUPTION_SEEDS = config["experiments"]["corruption"]["seeds"]
+
+
 rule corruption_train:
     """Swap the targets of a fraction of the training houses, then train as the main models."""
     input:
@@ -64,8 +68,10 @@ rule corruption_scores:
 rule corruption_summary:
     """Detection of corrupted targets over seeds: recall and precision at fixed budgets."""
     input:
-        detection=per_seed(rules.corruption_scores.output.detection),
-        curves=per_seed(rules.corruption_scores.output.curves),
+        detection=expand(
+            rules.corruption_scores.output.detection, seed=CORRUPTION_SEEDS
+        ),
+        curves=expand(rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS),
     output:
         summary=results("corruption/summary.csv"),
         summary_json=results("corruption/summary.json"),
@@ -83,12 +89,16 @@ rule corruption_summary:
         "../../scripts/corruption_summary.py"
 
 
-STUDY_TARGETS.extend(outputs_of(rules.corruption_train))
-STUDY_TARGETS.extend(outputs_of(rules.corruption_scores))
+STUDY_TARGETS.extend(outputs_of(rules.corruption_train, seed=CORRUPTION_SEEDS))
+STUDY_TARGETS.extend(outputs_of(rules.corruption_scores, seed=CORRUPTION_SEEDS))
 STUDY_TARGETS.extend(outputs_of(rules.corruption_summary))
 REPORT_INPUTS.update(
     corruption=rules.corruption_summary.output.summary,
     corruption_json=rules.corruption_summary.output.summary_json,
-    corruption_curves=per_seed(rules.corruption_scores.output.curves),
-    corruption_recall=per_seed(rules.corruption_scores.output.recall_by_change),
+    corruption_curves=expand(
+        rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS
+    ),
+    corruption_recall=expand(
+        rules.corruption_scores.output.recall_by_change, seed=CORRUPTION_SEEDS
+    ),
 )

@@ -1,89 +1,109 @@
-# The LDS jobs: one retraining of model lds.seed's recipe per training subset.
-LDS_JOBS = dict(subset=list(range(config["lds"]["subsets"])))
-LDS_SEED = config["lds"]["seed"]
+# The LDS, per recipe of `experiments.lds.recipes`: its retrainings (`plan.lds_retrainings`:
+# the scored subsets, then the noise ceiling's) in chunks of `chunk`, one job per
+# (recipe, chunk), the scores on the query houses, and a summary.
+from tracin_study.plan import lds_jobs
+
+# recipe -> its jobs' wildcard values (chunk)
+LDS_JOBS = {
+    recipe: lds_jobs(config, recipe)
+    for recipe in config["experiments"]["lds"]["recipes"]
+}
+LDS_SEEDS = {
+    recipe: section["seed"]
+    for recipe, section in config["experiments"]["lds"]["recipes"].items()
+}
 
 
 rule lds_train:
-    """Retrain model lds.seed's recipe on training subset {subset} only, keeping only the
-    final model, and record its squared error on each Palo Alto test house."""
+    """Retrain recipe {recipe}'s models on the training subsets of chunk {chunk} of the
+    LDS's retrainings (several in one process, one log line each) and record each query
+    house's squared error."""
     input:
-        **prepared_data(DEFAULT),
-        houses=of_recipe(rules.palo_alto_points.output.houses),
+        **prepared_data(),
+        recipe=rules.recipe.output.recipe,
+        houses=rules.palo_alto_points.output.houses,
     output:
-        record=results("lds/subset_{subset}.json"),
+        records=results("{recipe}/lds/chunk_{chunk}.json"),
     log:
-        log_file("lds_train", "subset_{subset}"),
+        log_file("lds_train", "{recipe}_chunk_{chunk}"),
     benchmark:
-        benchmark_file("lds_train", "subset_{subset}")
+        benchmark_file("lds_train", "{recipe}_chunk_{chunk}")
     wildcard_constraints:
-        subset=r"\d+",
+        chunk=r"\d+",
     conda:
         ENVIRONMENT
     threads: config["training"]["threads"]
     resources:
         mem_mb=1100,
-        runtime=30,
+        runtime=60,
     params:
-        model=settings("model"),
-        training=settings("training"),
-        lds=settings("lds"),
+        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
     script:
         "../../scripts/lds_train.py"
 
 
 rule lds_scores:
-    """TracInCP of every training house on the Palo Alto test houses, from model lds.seed's
-    checkpoints, for each scoring method the LDS compares (two engine passes)."""
+    """The scores of every training house on recipe {recipe}'s LDS query houses, from the
+    checkpoints of its scored model: TracInCP raw, Adam-preconditioned, last layer, over
+    every checkpoint, and the summed training loss (the score-free baseline)."""
     input:
-        **prepared_data(DEFAULT),
-        checkpoints=expand(
-            rules.train.output.checkpoints, recipe=DEFAULT, seed=LDS_SEED
+        **prepared_data(),
+        recipe=rules.recipe.output.recipe,
+        checkpoints=lambda w: expand(
+            rules.train.output.checkpoints, recipe=w.recipe, seed=LDS_SEEDS[w.recipe]
         ),
-        houses=of_recipe(rules.palo_alto_points.output.houses),
+        houses=rules.palo_alto_points.output.houses,
     output:
-        scores=results("lds/scores.npz"),
+        scores=results("{recipe}/lds/scores.npz"),
     log:
-        log_file("lds_scores"),
+        log_file("lds_scores", "{recipe}"),
     benchmark:
-        benchmark_file("lds_scores")
+        benchmark_file("lds_scores", "{recipe}")
     conda:
         ENVIRONMENT
     threads: config["influence"]["threads"]
     resources:
         mem_mb=2200,
-        runtime=20,
+        runtime=30,
     params:
-        influence=settings("influence"),
+        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
+        batch_size=config["influence"]["batch_size"],
     script:
         "../../scripts/lds_scores.py"
 
 
 rule lds_summary:
-    """The LDS per scoring method and Palo Alto test house: Spearman correlation across the
-    subsets of the loss the scores predict and the loss after retraining."""
+    """The LDS on recipe {recipe}: mean over queries per score with its bootstrap interval,
+    the paired differences, the noise ceiling, and the LDS per query."""
     input:
-        records=expand(rules.lds_train.output.record, **LDS_JOBS),
+        records=lambda w: expand(
+            rules.lds_train.output.records, recipe=w.recipe, **LDS_JOBS[w.recipe]
+        ),
         scores=rules.lds_scores.output.scores,
+        houses=rules.palo_alto_points.output.houses,
     output:
-        per_house=results("lds/per_house.csv"),
-        by_method=results("lds/by_method.csv"),
-        summary=results("lds/summary.json"),
+        summary=results("{recipe}/lds/summary.json"),
+        per_query=results("{recipe}/lds/per_query.csv"),
     log:
-        log_file("lds_summary"),
+        log_file("lds_summary", "{recipe}"),
     benchmark:
-        benchmark_file("lds_summary")
+        benchmark_file("lds_summary", "{recipe}")
     localrule: True
     conda:
         ENVIRONMENT
+    params:
+        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
     script:
         "../../scripts/lds_summary.py"
 
 
-STUDY_TARGETS.extend(outputs_of(rules.lds_train, **LDS_JOBS))
-STUDY_TARGETS.extend(outputs_of(rules.lds_scores))
-STUDY_TARGETS.extend(outputs_of(rules.lds_summary))
-REPORT_INPUTS.update(
-    lds_per_house=rules.lds_summary.output.per_house,
-    lds_by_method=rules.lds_summary.output.by_method,
-    lds_summary=rules.lds_summary.output.summary,
-)
+for recipe, jobs in LDS_JOBS.items():
+    STUDY_TARGETS.extend(outputs_of(rules.lds_train, recipe=recipe, **jobs))
+    STUDY_TARGETS.extend(outputs_of(rules.lds_scores, recipe=recipe))
+    STUDY_TARGETS.extend(outputs_of(rules.lds_summary, recipe=recipe))
+    REPORT_INPUTS.update(
+        {
+            f"lds_{name}_{recipe}": expand(path, recipe=recipe)[0]
+            for name, path in rules.lds_summary.output.items()
+        }
+    )

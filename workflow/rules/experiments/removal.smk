@@ -1,64 +1,78 @@
-from tracin_study.plan import removal_set_names
+# The removal test, per recipe of `experiments.removal.recipes`: each seed's retrainings
+# (`plan.removal_retrainings`) in chunks of `chunk`, one job per (recipe, seed, chunk).
+from tracin_study.plan import removal_jobs
 
-# The removal jobs: each removal seed without each set of training houses.
-REMOVAL_JOBS = dict(
-    seed=config["removal"]["seeds"],
-    removal_set=removal_set_names(config["removal"]["random_draws"]),
-)
+# recipe -> its jobs' wildcard values (seed, chunk)
+REMOVAL_JOBS = {
+    recipe: removal_jobs(config, recipe)
+    for recipe in config["experiments"]["removal"]["recipes"]
+}
 
 
 rule removal_train:
-    """Retrain model {seed} without one set of training houses ({removal_set}), keeping only
-    the final model, and record the Palo Alto test losses against the full model's."""
+    """Retrain model {seed} of recipe {recipe} without each removal set of chunk {chunk}
+    of its plan (several retrainings in one process, one log line each) and record the
+    Palo Alto test losses against the full model's."""
     input:
-        **prepared_data(DEFAULT),
-        proponents=of_recipe(rules.seed_influence.output.proponents),
-        houses=of_recipe(rules.palo_alto_points.output.houses),
-        checkpoints=of_recipe(rules.train.output.checkpoints),
+        **prepared_data(),
+        recipe=rules.recipe.output.recipe,
+        influence=rules.seed_influence.output.influence_per_checkpoint,
+        houses=rules.palo_alto_points.output.houses,
+        checkpoints=rules.train.output.checkpoints,
     output:
-        record=results("removal/seed_{seed}/{removal_set}.json"),
+        records=results("{recipe}/removal/seed_{seed}/chunk_{chunk}.json"),
     log:
-        log_file("removal_train", "seed_{seed}_{removal_set}"),
+        log_file("removal_train", "{recipe}_seed_{seed}_chunk_{chunk}"),
     benchmark:
-        benchmark_file("removal_train", "seed_{seed}_{removal_set}")
+        benchmark_file("removal_train", "{recipe}_seed_{seed}_chunk_{chunk}")
     wildcard_constraints:
-        removal_set=r"proponents|map_neighbours|random_\d+",
+        chunk=r"\d+",
     conda:
         ENVIRONMENT
     threads: config["training"]["threads"]
     resources:
         mem_mb=1100,
-        runtime=30,
+        runtime=60,
     params:
-        model=settings("model"),
-        training=settings("training"),
-        removal=settings("removal"),
+        removal=lambda w: settings("experiments", "removal", "recipes", w.recipe),
     script:
         "../../scripts/removal_train.py"
 
 
 rule removal_summary:
-    """Gather the removal records: per-house loss changes and, per seed, the change in summed
-    loss for each set and the proponents' excess over each baseline."""
+    """The removal test on recipe {recipe}: the noise of each protocol, the removal curves
+    and the verdicts per house and in aggregate, each with its smallest detectable effect.
+    """
     input:
-        records=expand(rules.removal_train.output.record, **REMOVAL_JOBS),
+        records=lambda w: expand(
+            rules.removal_train.output.records,
+            recipe=w.recipe,
+            **REMOVAL_JOBS[w.recipe],
+        ),
     output:
-        per_house=results("removal/per_house.csv"),
-        effects=results("removal/effects.csv"),
+        summary=results("{recipe}/removal/summary.json"),
+        noise=results("{recipe}/removal/noise.csv"),
+        curves=results("{recipe}/removal/curves.csv"),
+        verdicts=results("{recipe}/removal/verdicts.csv"),
     log:
-        log_file("removal_summary"),
+        log_file("removal_summary", "{recipe}"),
     benchmark:
-        benchmark_file("removal_summary")
+        benchmark_file("removal_summary", "{recipe}")
     localrule: True
     conda:
         ENVIRONMENT
+    params:
+        removal=lambda w: settings("experiments", "removal", "recipes", w.recipe),
     script:
         "../../scripts/removal_summary.py"
 
 
-STUDY_TARGETS.extend(outputs_of(rules.removal_train, **REMOVAL_JOBS))
-STUDY_TARGETS.extend(outputs_of(rules.removal_summary))
-REPORT_INPUTS.update(
-    removal_effects=rules.removal_summary.output.effects,
-    removal_per_house=rules.removal_summary.output.per_house,
-)
+for recipe, jobs in REMOVAL_JOBS.items():
+    STUDY_TARGETS.extend(outputs_of(rules.removal_train, recipe=recipe, **jobs))
+    STUDY_TARGETS.extend(outputs_of(rules.removal_summary, recipe=recipe))
+    REPORT_INPUTS.update(
+        {
+            f"removal_{name}_{recipe}": expand(path, recipe=recipe)[0]
+            for name, path in rules.removal_summary.output.items()
+        }
+    )

@@ -25,7 +25,7 @@ rule sweep_summary:
         ENVIRONMENT
     params:
         recipes=SWEEP_RECIPES,
-        sweep=settings("sweep"),
+        sweep=settings("experiments", "sweep"),
     script:
         "../../scripts/sweep_summary.py"
 
