@@ -17,6 +17,7 @@ from tracin_study import analysis, claims, verdicts
 from tracin_study.agreement import spearman
 from tracin_study.checkpoints import Checkpoint, Manifest, load_checkpoint
 from tracin_study.experiments import sweep
+from tracin_study.geo import in_bay_area
 from tracin_study.influence import TracInCP
 from tracin_study.provenance import config_hash
 
@@ -81,6 +82,21 @@ def stability_matrices(
 def stability(matrices: dict[str, pd.DataFrame]) -> dict:
     """Name -> the jackknife-over-seeds interval of each matrix of `stability_matrices`."""
     return {name: verdicts.seed_pairs_interval(matrix) for name, matrix in matrices.items()}
+
+
+def geography(self_influence: pd.DataFrame, top_n: int) -> dict:
+    """Share of houses inside the Bay Area (`geo.in_bay_area`) among the `top_n` of highest
+    (`high`) and of lowest (`low`) self-influence of one seed's table and among all (`all`),
+    each {"bay_area_share": share in [0, 1], "n": houses}."""
+    order = self_influence.sort_values("self_influence", ascending=False)
+    sets = {"high": order.head(top_n), "low": order.tail(top_n), "all": order}
+    return {
+        name: {
+            "bay_area_share": float(in_bay_area(t["Latitude"], t["Longitude"]).mean()),
+            "n": len(t),
+        }
+        for name, t in sets.items()
+    }
 
 
 def records(table: pd.DataFrame) -> list[dict]:

@@ -65,6 +65,7 @@ doc = {
     "palo_alto_per_house": summary.palo_alto_per_house(
         houses, proponents, prepared.train, predictions
     ),
+    "self_influence_geography": summary.geography(self_influence[seeds[0]], top_n),
     "proponent_prices": summary.records(claims.price_summary(measurements)),
     "stability": summary.stability(summary.stability_matrices(self_influence, proponents, top_n)),
     "approximation_chain": summary.approximation_chain(pd.read_csv(inputs.approximation_chain)),

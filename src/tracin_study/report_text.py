@@ -1,0 +1,244 @@
+"""The report's words and tables for people, rendered from report/summary.json.
+
+Every sentence with a number takes it from the summary dict (`summary` rule); nothing here
+computes a statistic. Functions return Markdown strings or display-ready DataFrames.
+"""
+
+import pandas as pd
+
+MODEL_CLAIMS = ("train_explained_variance", "test_explained_variance")
+RARE = "high_self_influence_rare"
+SCORE_LABELS = {"claims": "raw TracInCP", "claims_adam": "Adam-preconditioned TracInCP"}
+
+
+def require(mapping: dict, key: str, where: str = "the report's inputs"):
+    """`mapping[key]`, or a KeyError that names the key and says which rule provides it."""
+    if key not in mapping:
+        raise KeyError(
+            f"{key!r} is missing from {where} (present: {sorted(mapping)}); run the "
+            "experiment whose rule file adds it to REPORT_INPUTS, then the summary rule"
+        )
+    return mapping[key]
+
+
+def _fact(summary: dict, name: str) -> str:
+    return next(f["value"] for f in summary["paper_facts"] if f["name"] == name)
+
+
+def _interval(doc: dict, digits: int = 2) -> str:
+    low, high = doc["ci95"]
+    return f"{doc['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items) or "none"
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def tracin_claims(docs: list[dict]) -> list[dict]:
+    """The claims about TracIn: every claim but the model's explained variances."""
+    return [d for d in docs if d["id"] not in MODEL_CLAIMS]
+
+
+def rare_verdicts(summary: dict) -> dict[str, str]:
+    """The verdict of the "rare" claim under each score and recipe (label -> verdict)."""
+    evaluations = {
+        "raw TracInCP": summary["claims"],
+        "Adam-preconditioned TracInCP": summary["claims_adam"],
+        "the closest recipe": summary["recipe_sweep"]["closest_recipe_claims"],
+    }
+    return {
+        label: d["verdict"] for label, docs in evaluations.items() for d in docs if d["id"] == RARE
+    }
+
+
+def fragility(summary: dict) -> str:
+    """A sentence on whether the "rare" claim keeps its verdict across scores and recipes."""
+    verdicts = rare_verdicts(summary)
+    parts = _join([f"{v} under {label}" for label, v in verdicts.items()])
+    if len(set(verdicts.values())) > 1:
+        return f"The claim that high self-influence houses are rare is fragile: it is {parts}."
+    return f"The claim that high self-influence houses are rare keeps its verdict: {parts}."
+
+
+def bottom_line(summary: dict) -> str:
+    """Five plain sentences: what of TracIn's claims reproduces, what does not, the per-house
+    reading, the model's replication (a recipe matter), and what we found beyond the paper."""
+    docs = tracin_claims(summary["claims"])
+    held = [d["claim"] for d in docs if d["verdict"] == "reproduced"]
+    failed = [f"{d['claim']} ({d['verdict']})" for d in docs if d["verdict"] != "reproduced"]
+    per_house = summary["palo_alto_per_house"]
+    quality = summary["model_quality"]
+    closest = summary["recipe_sweep"]["selection"]
+    correlations = {r["loss"]: r["mean"] for r in summary["self_influence_vs_loss"]}
+    auc = corruption_auc(summary)
+    better = "better than" if auc["summed_loss"] > auc["self_influence"] else "no better than"
+    return " ".join(
+        [
+            f"Of the {len(docs)} claims about TracIn we test (raw TracInCP, default recipe), "
+            f"{len(held)} reproduce: {_join(held)}.",
+            f"The others do not: {_join(failed)}.",
+            f"Judged house by house, the proponents resemble their Palo Alto house in price for "
+            f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses, so "
+            "the pooled verdict hides houses whose proponents are cheap.",
+            "Separately from TracIn, our model explains "
+            f"{quality['train explained variance']['mean']:.2f} (train) and "
+            f"{quality['test explained variance']['mean']:.2f} (test) of the price variance "
+            f"against the paper's {_fact(summary, 'train_explained_variance')} and "
+            f"{_fact(summary, 'test_explained_variance')}; the sweep's closest recipe reaches "
+            f"{closest['train_explained_variance']:.2f} and "
+            f"{closest['test_explained_variance']:.2f}: a difference of training recipe, "
+            "which the paper leaves open, not a result about TracIn.",
+            "Beyond the paper, self-influence ranks the training houses almost as the summed "
+            f"training loss does (Spearman {correlations['summed_loss']:.2f}), and that loss "
+            f"finds corrupted targets {better} self-influence (AUC {auc['summed_loss']:.2f} "
+            f"against {auc['self_influence']:.2f}).",
+        ]
+    )
+
+
+def compact_table(summary: dict) -> pd.DataFrame:
+    """One row per claim of the default recipe under raw TracInCP, plus the per-house claim:
+    claim | the paper says | we measure (mean [95% interval] over seeds) | verdict."""
+    rows = []
+    for doc in summary["claims"]:
+        rows.append(
+            {
+                "claim": doc["id"].replace("_", " "),
+                "the paper says": f"{doc['claim']} ({doc['source']})",
+                "we measure": f"{doc['measurement']}: {_interval(doc)} over {doc['n']} seeds",
+                "verdict": doc["verdict"],
+            }
+        )
+    per_house = summary["palo_alto_per_house"]
+    counts = per_house["counts"]
+    rows.append(
+        {
+            "claim": "Palo Alto proponents per house",
+            "the paper says": "the proponents of the Palo Alto houses are expensive houses "
+            "(our per-house reading: they resemble each house in price)",
+            "we measure": per_house["measurement"],
+            "verdict": ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+            + f" of {len(per_house['houses'])} houses",
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def corruption_auc(summary: dict) -> dict[str, float]:
+    """Mean AUC over seeds of the all-layer self-influence and of the summed loss."""
+    scores = summary["corruption_detection"]["scores"]
+    return {
+        "self_influence": scores["self_influence_all_layers"]["auc"]["mean"],
+        "summed_loss": scores["summed_loss"]["auc"]["mean"],
+    }
+
+
+def self_influence_map_caption(number: int, geography: dict, top_n: int) -> str:
+    """Caption of the self-influence map: what the paper's figure shows (as far as its text
+    says), our reading marked as ours, and the Bay Area shares from `summary.geography`."""
+    share = {key: f"{100 * geography[key]['bay_area_share']:.0f}%" for key in geography}
+    return (
+        f"Figure {number}. The {top_n} training houses of highest and of lowest self-influence "
+        "of one seed, on the map. The paper shows the same two maps for its model; what it "
+        "says about them beyond that is not known to us. Our reading of our maps (ours, not "
+        f"the paper's): {share['high']} of the highest lie in the Bay Area, against "
+        f"{share['all']} of all training houses and {share['low']} of the lowest."
+    )
+
+
+def removal_noise_view(doc: dict) -> pd.DataFrame:
+    """The noise of the random removals per protocol and k (`removal_verdicts.noise_table`
+    rows in `doc["noise"]`), columns in words, effects in % of the full model's loss."""
+    rows = []
+    for r in require(doc, "noise", "the removal summary"):
+        rows.append(
+            {
+                "protocol": r["protocol"].replace("_", " "),
+                "houses removed": r["k"],
+                "seeds": r["n_seeds"],
+                "random draws per seed": r["draws_per_seed"],
+                "sd of the summed-loss change (%)": round(100 * r["summed_sd"], 1),
+                "range over draws (%)": f"{100 * r['summed_min']:+.1f} to "
+                f"{100 * r['summed_max']:+.1f}",
+                "smallest detectable effect (%)": round(100 * r["detectable_effect"], 1),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def removal_verdict_view(doc: dict) -> pd.DataFrame:
+    """Every removal verdict (`doc["verdicts"]`) with its mean [95% interval] and smallest
+    detectable effect, in % of the full model's loss."""
+    rows = []
+    for r in require(doc, "verdicts", "the removal summary"):
+        interval = "-"  # one seed: no interval
+        if r["ci95_low"] is not None:
+            low, high = 100 * r["ci95_low"], 100 * r["ci95_high"]
+            interval = f"{100 * r['mean']:+.1f} [{low:+.1f}, {high:+.1f}]"
+        rows.append(
+            {
+                "protocol": r["protocol"].replace("_", " "),
+                "score": r["score"] or "-",
+                "houses removed": f"{r['k']} ({r['set'].replace('_', ' ')})",
+                "test house": r["house"],
+                "effect vs random, mean [95% interval] (%)": interval,
+                "smallest detectable effect (%)": round(100 * r["detectable_effect"], 1)
+                if r["detectable_effect"] is not None
+                else "-",
+                "verdict": r["verdict"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def removal_takeaway(doc: dict, aggregate: str) -> str:
+    """A sentence on the verdicts of the `aggregate` rows (all houses together) of `doc`."""
+    rows = [r for r in require(doc, "verdicts", "the removal summary") if r["house"] == aggregate]
+    counts = pd.Series([r["verdict"] for r in rows]).value_counts().to_dict()
+    effects = [r["detectable_effect"] for r in rows if r["detectable_effect"] is not None]
+    smallest = f"{100 * min(effects):.1f}%" if effects else "not defined"
+    return (
+        f"Over all Palo Alto houses together, the {len(rows)} removal comparisons give "
+        + _join([f"{n} {v}" for v, n in counts.items()])
+        + f"; the smallest effect these seeds and draws could detect is {smallest} of the full "
+        "model's summed loss, so a verdict of no effect or inconclusive rules out only effects "
+        "larger than that."
+    )
+
+
+def lds_view(doc: dict) -> pd.DataFrame:
+    """The mean LDS per score with its 95% bootstrap interval over subsets (`bootstrap_lds`
+    `methods`), rounded."""
+    rows = []
+    for method, r in require(doc, "methods", "the LDS summary").items():
+        low, high = r["ci95"]
+        rows.append(
+            {
+                "score": method.replace("_", " "),
+                "mean LDS over queries": round(r["mean"], 3),
+                "95% bootstrap interval over subsets": f"[{low:.3f}, {high:.3f}]",
+                "sd over queries": round(r["per_query_sd"], 3),
+                "queries": r["n_queries"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def lds_takeaway(doc: dict) -> str:
+    """The best score's LDS, which paired differences exclude 0, and the noise ceiling."""
+    methods = require(doc, "methods", "the LDS summary")
+    ceiling = require(doc, "noise_ceiling", "the LDS summary")["mean"]
+    best = max(methods, key=lambda m: methods[m]["mean"])
+    clear = [
+        f"{pair} ({d['mean']:+.3f})"
+        for pair, d in require(doc, "differences", "the LDS summary").items()
+        if d["ci95"][0] > 0 or d["ci95"][1] < 0
+    ]
+    return (
+        f"The highest mean LDS is {best.replace('_', ' ')}'s, {methods[best]['mean']:.3f}, "
+        f"against a noise ceiling of {ceiling:.3f} (two retrainings of the same subsets agree "
+        "this well, so no score can do much better). Paired differences whose 95% interval "
+        f"excludes 0: {_join(clear)}."
+    )
