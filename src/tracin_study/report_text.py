@@ -242,3 +242,133 @@ def lds_takeaway(doc: dict) -> str:
         "this well, so no score can do much better). Paired differences whose 95% interval "
         f"excludes 0: {_join(clear)}."
     )
+
+
+def quality_takeaway(summary: dict) -> str:
+    """Our explained variances against the paper's, and what that gap is."""
+    quality = summary["model_quality"]
+    train, test = (quality[f"{s} explained variance"] for s in ("train", "test"))
+    return (
+        f"Our models explain {_interval(train)} of the price variance on the training split and "
+        f"{_interval(test)} on the test split (mean [95% interval] over {train['n']} seeds), "
+        f"against the paper's {_fact(summary, 'train_explained_variance')} and "
+        f"{_fact(summary, 'test_explained_variance')}. This is the model's replication, set by "
+        "the training recipe (section 4), not a result about TracIn."
+    )
+
+
+def stability_view(summary: dict) -> pd.DataFrame:
+    """The agreement between seeds (`summary["stability"]`), one row per measure."""
+    names = {
+        "self_influence_spearman": "Spearman correlation of self-influence",
+        "self_influence_top_overlap": "share of the top self-influence houses in common",
+        "proponent_top_overlap": "share of the Palo Alto top-k proponents in common",
+    }
+    rows = []
+    for key, label in names.items():
+        doc = summary["stability"][key]
+        rows.append(
+            {
+                "agreement between two seeds": label,
+                "mean [95% jackknife interval]": _interval(doc),
+                "seeds": doc["n_seeds"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def chain_view(summary: dict) -> pd.DataFrame:
+    """The approximation chain against TracInIdeal: one row per (optimiser, method,
+    checkpoints), the mean ± sd over test houses of each agreement metric."""
+    table = pd.DataFrame(summary["approximation_chain"])
+    table["checkpoints"] = table["checkpoints"].map(lambda k: "-" if pd.isna(k) else int(k))
+    table["cell"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(table["mean"], table["sd"], strict=True)]
+    view = table.pivot_table(
+        index=["optimizer", "method", "checkpoints"],
+        columns="metric",
+        values="cell",
+        aggfunc="first",
+        sort=False,
+    )
+    view.columns = [f"{c.replace('_', ' ')} with TracInIdeal" for c in view.columns]
+    return view.reset_index().rename(columns={"optimizer": "optimiser"})
+
+
+def chain_takeaway(summary: dict) -> str:
+    """How well the sparsest and the densest TracInCP rank houses as TracInIdeal does."""
+    rows = [
+        r
+        for r in summary["approximation_chain"]
+        if r["metric"] == "spearman" and r["optimizer"] == "sgd" and not pd.isna(r["checkpoints"])
+    ]
+    first = next(
+        r["mean"]
+        for r in summary["approximation_chain"]
+        if r["metric"] == "spearman" and r["optimizer"] == "sgd" and r["method"] == "first_order"
+    )
+    few, many = min(rows, key=lambda r: r["checkpoints"]), max(rows, key=lambda r: r["checkpoints"])
+    return (
+        f"With plain SGD, first-order TracIn ranks the training houses as TracInIdeal does "
+        f"(Spearman {first:.2f}); TracInCP keeps {few['mean']:.2f} with {int(few['checkpoints'])} "
+        f"checkpoints and {many['mean']:.2f} with {int(many['checkpoints'])}."
+    )
+
+
+def ablation_view(summary: dict) -> pd.DataFrame:
+    """The checkpoint ablation: one row per (variant, scope), mean ± sd over seeds per
+    metric, all against the paper's set-up (all layers, its checkpoints)."""
+    table = pd.DataFrame(summary["checkpoint_ablation"])
+    table["cell"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(table["mean"], table["sd"], strict=True)]
+    view = table.pivot_table(
+        index=["variant_b", "scope"], columns="metric", values="cell", aggfunc="first", sort=False
+    )
+    view.columns = [c.replace("_", " ") for c in view.columns]
+    view = view.reset_index()
+    view["variant_b"] = view["variant_b"].str.replace("_", " ")
+    view["scope"] = view["scope"].str.replace("_", " ")
+    return view.rename(columns={"variant_b": "compared with the paper's set-up", "scope": "of"})
+
+
+def ablation_takeaway(summary: dict) -> str:
+    """The lowest Spearman agreement of any variant with the paper's set-up."""
+    rows = [r for r in summary["checkpoint_ablation"] if r["metric"] == "spearman"]
+    low = min(rows, key=lambda r: r["mean"])
+    high = max(rows, key=lambda r: r["mean"])
+    return (
+        f"Changing the checkpoints or the layers moves the rankings between a Spearman of "
+        f"{low['mean']:.2f} ({low['variant_b'].replace('_', ' ')}, {low['scope'].replace('_', ' ')}) "
+        f"and {high['mean']:.2f} ({high['variant_b'].replace('_', ' ')}, "
+        f"{high['scope'].replace('_', ' ')}) with the paper's set-up."
+    )
+
+
+def corruption_view(summary: dict) -> pd.DataFrame:
+    """Detection of corrupted targets per score: AUC and recalls, mean ± sd over seeds."""
+    rows = []
+    for score, metrics in summary["corruption_detection"]["scores"].items():
+        row = {"score": score.replace("_", " ")}
+        for metric, doc in metrics.items():
+            label = (
+                "AUC"
+                if metric == "auc"
+                else metric.replace("recall_at_", "found after inspecting ")
+            )
+            label += "" if metric == "auc" else " of the data"
+            sd = "" if doc["sd"] is None else f" ± {doc['sd']:.2f}"
+            row[label] = f"{doc['mean']:.2f}{sd}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def corruption_takeaway(summary: dict) -> str:
+    """Which of self-influence and the summed loss finds corrupted targets better."""
+    auc = corruption_auc(summary)
+    better = "better" if auc["summed_loss"] > auc["self_influence"] else "no better"
+    return (
+        f"The summed training loss finds corrupted targets {better} than self-influence does "
+        f"(AUC {auc['summed_loss']:.2f} against {auc['self_influence']:.2f}; 0.5 is a random "
+        "order): for this task the gradient-norm factor of self-influence does not help."
+        if better == "better"
+        else f"Self-influence finds corrupted targets at least as well as the summed training "
+        f"loss (AUC {auc['self_influence']:.2f} against {auc['summed_loss']:.2f})."
+    )
