@@ -30,6 +30,10 @@ def _interval(doc: dict, digits: int = 2) -> str:
     return f"{doc['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
 def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items) or "none"
@@ -336,9 +340,9 @@ def ablation_takeaway(summary: dict) -> str:
     high = max(rows, key=lambda r: r["mean"])
     return (
         f"Changing the checkpoints or the layers moves the rankings between a Spearman of "
-        f"{low['mean']:.2f} ({low['variant_b'].replace('_', ' ')}, {low['scope'].replace('_', ' ')}) "
-        f"and {high['mean']:.2f} ({high['variant_b'].replace('_', ' ')}, "
-        f"{high['scope'].replace('_', ' ')}) with the paper's set-up."
+        f"{low['mean']:.2f} ({_words(low['variant_b'])}, {_words(low['scope'])}) and "
+        f"{high['mean']:.2f} ({_words(high['variant_b'])}, {_words(high['scope'])}) with the "
+        "paper's set-up."
     )
 
 
