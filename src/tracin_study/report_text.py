@@ -6,6 +6,8 @@ computes a statistic. Functions return Markdown strings or display-ready DataFra
 
 import pandas as pd
 
+from tracin_study.experiments.removal_verdicts import AGGREGATE
+
 MODEL_CLAIMS = ("train_explained_variance", "test_explained_variance")
 RARE = "high_self_influence_rare"
 SCORE_LABELS = {"claims": "raw TracInCP", "claims_adam": "Adam-preconditioned TracInCP"}
@@ -197,9 +199,9 @@ def removal_verdict_view(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def removal_takeaway(doc: dict, aggregate: str) -> str:
-    """A sentence on the verdicts of the `aggregate` rows (all houses together) of `doc`."""
-    rows = [r for r in require(doc, "verdicts", "the removal summary") if r["house"] == aggregate]
+def removal_takeaway(doc: dict) -> str:
+    """A sentence on the verdicts of the `AGGREGATE` rows (all houses together) of `doc`."""
+    rows = [r for r in require(doc, "verdicts", "the removal summary") if r["house"] == AGGREGATE]
     counts = pd.Series([r["verdict"] for r in rows]).value_counts().to_dict()
     effects = [r["detectable_effect"] for r in rows if r["detectable_effect"] is not None]
     smallest = f"{100 * min(effects):.1f}%" if effects else "not defined"
