@@ -218,3 +218,41 @@ def test_lds_view_and_takeaway_give_intervals_and_the_noise_ceiling():
     assert "summed loss's, 0.200" in text and "noise ceiling of 0.600" in text
     assert "raw - summed_loss (-0.080)" in text
     assert not math.isnan(view["mean LDS over queries"].iloc[0])
+
+
+def differences(before, after, path="", rtol=1e-6, atol=1e-9) -> list[str]:
+    """Where two summary.json documents differ, beyond floating-point noise: one line per
+    leaf (or key present in only one) under the keys both share at the top level."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = before.keys() & after.keys() if not path else before.keys() | after.keys()
+        out = []
+        for key in sorted(keys, key=str):
+            if key not in before or key not in after:
+                out.append(f"{path}/{key}: only in {'after' if key in after else 'before'}")
+            else:
+                out += differences(before[key], after[key], f"{path}/{key}", rtol, atol)
+        return out
+    if isinstance(before, list) and isinstance(after, list):
+        if len(before) != len(after):
+            return [f"{path}: {len(before)} items before, {len(after)} after"]
+        return [
+            line
+            for i, (a, b) in enumerate(zip(before, after, strict=True))
+            for line in differences(a, b, f"{path}[{i}]", rtol, atol)
+        ]
+    numbers = (int, float)
+    if isinstance(before, numbers) and isinstance(after, numbers):
+        both_nan = math.isnan(before) and math.isnan(after)
+        close = both_nan or math.isclose(before, after, rel_tol=rtol, abs_tol=atol)
+        return [] if close else [f"{path}: {before!r} before, {after!r} after"]
+    return [] if before == after else [f"{path}: {before!r} before, {after!r} after"]
+
+
+def test_differences_ignore_float_noise_and_name_every_change():
+    before = {"a": {"x": 1.0, "y": [1, 2]}, "gone": 1, "b": "text"}
+    after = {"a": {"x": 1.0 + 1e-12, "y": [1, 3], "z": 0}, "new": 2, "b": "other"}
+    assert differences(before, after) == [
+        "/a/y[1]: 2 before, 3 after",
+        "/a/z: only in after",
+        "/b: 'text' before, 'other' after",
+    ]
