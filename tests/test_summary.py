@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tracin_study import report_text, summary
+from tracin_study.claims import CA_SECTION
 from tracin_study.experiments import removal_verdicts as rv
 
 
@@ -74,7 +75,7 @@ def _claim(claim_id, verdict, mean=1.5):
     return {
         "id": claim_id,
         "claim": claim_id.replace("_", " "),
-        "source": "the paper",
+        "source": CA_SECTION,
         "measurement": "a ratio",
         "mean": mean,
         "ci95": [mean - 0.1, mean + 0.1],
@@ -140,8 +141,14 @@ def test_compact_table_has_one_row_per_claim_and_the_per_house_claim():
     table = report_text.compact_table(_summary())
     assert list(table.columns) == ["claim", "the paper says", "we measure", "verdict"]
     assert len(table) == 6
-    assert table["we measure"].iloc[2] == "a ratio: 1.50 [1.40, 1.60] over 3 seeds"
-    assert table["verdict"].iloc[-1] == "7 reproduced, 1 contradicted, 3 inconclusive of 11 houses"
+    assert table["we measure"].iloc[0] == "a ratio: 1.50 [1.40, 1.60] over 3 seeds"
+    assert table["the paper says"].iloc[0] == "palo alto proponents expensive (paper, p. 8)"
+    assert table["verdict"].iloc[3] == "7 reproduced, 1 contradicted, 3 inconclusive of 11 houses"
+    # the model's replication comes after the claims about TracIn, labelled as such
+    assert list(table["claim"].iloc[4:]) == [
+        "the model (not TracIn): train explained variance",
+        "the model (not TracIn): test explained variance",
+    ]
 
 
 def test_fragility_says_when_the_rare_claim_flips():

@@ -4,8 +4,11 @@ Every sentence with a number takes it from the summary dict (`summary` rule); no
 computes a statistic. Functions return Markdown strings or display-ready DataFrames.
 """
 
+import math
+
 import pandas as pd
 
+from tracin_study.claims import SHORT_SOURCES
 from tracin_study.experiments.removal_verdicts import AGGREGATE
 
 MODEL_CLAIMS = ("train_explained_variance", "test_explained_variance")
@@ -28,7 +31,10 @@ def _fact(summary: dict, name: str) -> str:
 
 
 def _interval(doc: dict, digits: int = 2) -> str:
+    """ "mean [low, high]", or "mean (one seed, no interval)" where the interval is undefined."""
     low, high = doc["ci95"]
+    if low is None or math.isnan(low):
+        return f"{doc['mean']:.{digits}f} (no interval: one value)"
     return f"{doc['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
@@ -83,7 +89,7 @@ def bottom_line(summary: dict) -> str:
     return " ".join(
         [
             f"Of the {len(docs)} claims about TracIn we test (raw TracInCP, default recipe), "
-            f"{len(held)} reproduce: {_join(held)}.",
+            f"{len(held)} {'reproduces' if len(held) == 1 else 'reproduce'}: {_join(held)}.",
             f"The others do not: {_join(failed)}.",
             f"Judged house by house, the proponents resemble their Palo Alto house in price for "
             f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses, so "
@@ -108,15 +114,8 @@ def compact_table(summary: dict) -> pd.DataFrame:
     """One row per claim of the default recipe under raw TracInCP, plus the per-house claim:
     claim | the paper says | we measure (mean [95% interval] over seeds) | verdict."""
     rows = []
-    for doc in summary["claims"]:
-        rows.append(
-            {
-                "claim": doc["id"].replace("_", " "),
-                "the paper says": f"{doc['claim']} ({doc['source']})",
-                "we measure": f"{doc['measurement']}: {_interval(doc)} over {doc['n']} seeds",
-                "verdict": doc["verdict"],
-            }
-        )
+    for doc in tracin_claims(summary["claims"]):
+        rows.append(_claim_row(doc, doc["id"].replace("_", " ")))
     per_house = summary["palo_alto_per_house"]
     counts = per_house["counts"]
     rows.append(
@@ -129,7 +128,18 @@ def compact_table(summary: dict) -> pd.DataFrame:
             + f" of {len(per_house['houses'])} houses",
         }
     )
+    models = [d for d in summary["claims"] if d["id"] in MODEL_CLAIMS]
+    rows += [_claim_row(d, "the model (not TracIn): " + _words(d["id"])) for d in models]
     return pd.DataFrame(rows)
+
+
+def _claim_row(doc: dict, name: str) -> dict:
+    return {
+        "claim": name,
+        "the paper says": f"{doc['claim']} ({SHORT_SOURCES[doc['source']]})",
+        "we measure": f"{doc['measurement']}: {_interval(doc)} over {doc['n']} seeds",
+        "verdict": doc["verdict"],
+    }
 
 
 def corruption_auc(summary: dict) -> dict[str, float]:
