@@ -175,10 +175,10 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
                 "houses removed": r["k"],
                 "seeds": r["n_seeds"],
                 "random draws per seed": r["draws_per_seed"],
-                "sd of the summed-loss change (%)": round(100 * r["summed_sd"], 1),
+                "sd of the summed-loss change (%)": f"{100 * r['summed_sd']:.1f}",
                 "range over draws (%)": f"{100 * r['summed_min']:+.1f} to "
                 f"{100 * r['summed_max']:+.1f}",
-                "smallest detectable effect (%)": round(100 * r["detectable_effect"], 1),
+                "smallest detectable effect (%)": f"{100 * r['detectable_effect']:.1f}",
             }
         )
     return pd.DataFrame(rows)
@@ -200,9 +200,9 @@ def removal_verdict_view(doc: dict) -> pd.DataFrame:
                 "houses removed": f"{r['k']} ({r['set'].replace('_', ' ')})",
                 "test house": r["house"],
                 "effect vs random, mean [95% interval] (%)": interval,
-                "smallest detectable effect (%)": round(100 * r["detectable_effect"], 1)
-                if r["detectable_effect"] is not None
-                else "-",
+                "smallest detectable effect (%)": "-"
+                if r["detectable_effect"] is None
+                else f"{100 * r['detectable_effect']:.1f}",
                 "verdict": r["verdict"],
             }
         )
@@ -233,9 +233,9 @@ def lds_view(doc: dict) -> pd.DataFrame:
         rows.append(
             {
                 "score": method.replace("_", " "),
-                "mean LDS over queries": round(r["mean"], 3),
+                "mean LDS over queries": f"{r['mean']:.3f}",
                 "95% bootstrap interval over subsets": f"[{low:.3f}, {high:.3f}]",
-                "sd over queries": round(r["per_query_sd"], 3),
+                "sd over queries": f"{r['per_query_sd']:.3f}",
                 "queries": r["n_queries"],
             }
         )
@@ -326,7 +326,7 @@ def chain_takeaway(summary: dict) -> str:
     return (
         f"With plain SGD, first-order TracIn ranks the training houses as TracInIdeal does "
         f"(Spearman {first:.2f}); TracInCP keeps {few['mean']:.2f} with {int(few['checkpoints'])} "
-        f"checkpoints and {many['mean']:.2f} with {int(many['checkpoints'])}."
+        f"checkpoint(s) and {many['mean']:.2f} with {int(many['checkpoints'])}."
     )
 
 
@@ -388,3 +388,50 @@ def corruption_takeaway(summary: dict) -> str:
         else f"Self-influence finds corrupted targets at least as well as the summed training "
         f"loss (AUC {auc['self_influence']:.2f} against {auc['summed_loss']:.2f})."
     )
+
+
+def correlation_view(summary: dict) -> pd.DataFrame:
+    """Spearman correlation of self-influence with each loss ranking, over seeds."""
+    rows = [
+        {
+            "self-influence against": _words(r["loss"]),
+            "Spearman, mean [95% interval] over seeds": _interval(
+                {"mean": r["mean"], "ci95": [r["ci95_low"], r["ci95_high"]]}
+            ),
+            "seeds": int(r["n"]),
+        }
+        for r in summary["self_influence_vs_loss"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def price_view(summary: dict) -> pd.DataFrame:
+    """Price statistics of the aggregate proponents and of each baseline set, means over
+    seeds: mean price in $100,000, share at the cap in %, mean price percentile."""
+    rows = [
+        {
+            "houses": _words(r["houses"]),
+            "mean price ($100,000)": f"{r['mean_price']:.2f}",
+            "at the price cap (%)": f"{100 * r['capped_share']:.0f}",
+            "mean price percentile": f"{r['mean_percentile']:.0f}",
+        }
+        for r in summary["proponent_prices"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def recall_by_change_view(summary: dict) -> pd.DataFrame:
+    """Recall of corrupted targets split by the size of the change, means over seeds."""
+    rows = []
+    for r in summary["corruption_detection"]["recall_by_change"]:
+        row = {
+            "score": _words(r["score"]),
+            "size of the change": r["change"],
+            "corrupted houses (mean per seed)": f"{r['n_corrupted']:.0f}",
+        }
+        for key, value in r.items():
+            if key.startswith("recall_at_"):
+                share = float(key.removeprefix("recall_at_"))
+                row[f"found after inspecting {share:.0%} of the data"] = f"{value:.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
