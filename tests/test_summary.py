@@ -130,11 +130,15 @@ def test_bottom_line_renders_the_summary_values_and_separates_the_model():
     text = report_text.bottom_line(_summary())
     assert "Of the 3 claims about TracIn" in text and "2 reproduce" in text
     assert "low self influence typical (no effect)" in text
-    assert "7 of the 11 houses" in text
+    assert "7 of the 11 houses; the pooled verdict does not hold for every house" in text
     assert "0.91 (train) and 0.81 (test)" in text and "0.72 and 0.70" in text
     assert "0.73 and 0.71" in text and "not a result about TracIn" in text
-    assert "Spearman 0.93" in text and "better than self-influence (AUC 0.77 against 0.72)" in text
+    assert (
+        "Spearman correlation of 0.93" in text
+        and "better than self-influence (AUC 0.77 against 0.72)" in text
+    )
     assert "explained variance" not in text.split("Separately")[0]  # TracIn claims only
+    assert text.count("\n- ") == 4 and text.startswith("- ")
 
 
 def test_compact_table_has_one_row_per_claim_and_the_per_house_claim():

@@ -75,8 +75,9 @@ def fragility(summary: dict) -> str:
 
 
 def bottom_line(summary: dict) -> str:
-    """Five plain sentences: what of TracIn's claims reproduces, what does not, the per-house
-    reading, the model's replication (a recipe matter), and what we found beyond the paper."""
+    """Five plain sentences as Markdown bullets: what of TracIn's claims reproduces, what
+    does not, the per-house reading, the model's replication (a recipe matter), and what we
+    found beyond the paper."""
     docs = tracin_claims(summary["claims"])
     held = [d["claim"] for d in docs if d["verdict"] == "reproduced"]
     failed = [f"{d['claim']} ({d['verdict']})" for d in docs if d["verdict"] != "reproduced"]
@@ -86,14 +87,20 @@ def bottom_line(summary: dict) -> str:
     correlations = {r["loss"]: r["mean"] for r in summary["self_influence_vs_loss"]}
     auc = corruption_auc(summary)
     better = "better than" if auc["summed_loss"] > auc["self_influence"] else "no better than"
-    return " ".join(
-        [
+    return "\n".join(
+        "- " + sentence
+        for sentence in [
             f"Of the {len(docs)} claims about TracIn we test (raw TracInCP, default recipe), "
             f"{len(held)} {'reproduces' if len(held) == 1 else 'reproduce'}: {_join(held)}.",
             f"The others do not: {_join(failed)}.",
             f"Judged house by house, the proponents resemble their Palo Alto house in price for "
-            f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses, so "
-            "the pooled verdict hides houses whose proponents are cheap.",
+            f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses"
+            + (
+                "; the pooled verdict does not hold for every house (section 3.3 says which "
+                "and why)."
+                if per_house["counts"]["reproduced"] < len(per_house["houses"])
+                else "."
+            ),
             "Separately from TracIn, our model explains "
             f"{quality['train explained variance']['mean']:.2f} (train) and "
             f"{quality['test explained variance']['mean']:.2f} (test) of the price variance "
@@ -102,8 +109,9 @@ def bottom_line(summary: dict) -> str:
             f"{closest['train_explained_variance']:.2f} and "
             f"{closest['test_explained_variance']:.2f}: a difference of training recipe, "
             "which the paper leaves open, not a result about TracIn.",
-            "Beyond the paper, self-influence ranks the training houses almost as the summed "
-            f"training loss does (Spearman {correlations['summed_loss']:.2f}), and that loss "
+            "Beyond the paper, self-influence and the summed training loss rank the training "
+            f"houses with a Spearman correlation of {correlations['summed_loss']:.2f}, and that "
+            "loss "
             f"finds corrupted targets {better} self-influence (AUC {auc['summed_loss']:.2f} "
             f"against {auc['self_influence']:.2f}).",
         ]
