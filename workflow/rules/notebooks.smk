@@ -60,6 +60,8 @@ rule summary:
         log_file("summary"),
     benchmark:
         benchmark_file("summary")
+    shadow:
+        "minimal"
     conda:
         ENVIRONMENT
     resources:
