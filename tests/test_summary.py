@@ -267,3 +267,21 @@ def test_differences_ignore_float_noise_and_name_every_change():
         "/a/z: only in after",
         "/b: 'text' before, 'other' after",
     ]
+
+
+def test_the_bottom_line_adds_the_counterfactual_results_when_the_summary_has_them():
+    doc = _summary()
+    assert "Counterfactually" not in report_text.bottom_line(doc)
+    doc["removal"] = {"removal_summary_default": rv.summary(_removal_records())}
+    doc["lds"] = {
+        "lds_summary_closest": {
+            "methods": {"raw": {"mean": 0.12}, "adam": {"mean": 0.2}},
+            "noise_ceiling": {"mean": 0.6},
+        }
+    }
+    line = report_text.bottom_line(doc).splitlines()[-1]
+    assert line == (
+        "- Counterfactually, retraining without TracIn's chosen houses gives 2 reproduced of 2 "
+        "removal comparisons over all Palo Alto houses; the best score's LDS (adam, 0.20) "
+        "against a noise ceiling of 0.60."
+    )

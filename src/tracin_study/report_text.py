@@ -115,7 +115,31 @@ def bottom_line(summary: dict) -> str:
             f"finds corrupted targets {better} self-influence (AUC {auc['summed_loss']:.2f} "
             f"against {auc['self_influence']:.2f}).",
         ]
-    )
+    ) + counterfactual_line(summary)
+
+
+def counterfactual_line(summary: dict) -> str:
+    """One bullet on the counterfactual tests (removal of the default recipe, LDS of the
+    closest one) where summary.json has them, else the empty string."""
+    parts = []
+    removal = summary.get("removal", {}).get("removal_summary_default")
+    if removal:
+        rows = [r for r in removal["verdicts"] if r["house"] == AGGREGATE]
+        counts = pd.Series([r["verdict"] for r in rows]).value_counts().to_dict()
+        parts.append(
+            "retraining without TracIn's chosen houses gives "
+            + _join([f"{n} {v}" for v, n in counts.items()])
+            + f" of {len(rows)} removal comparisons over all Palo Alto houses"
+        )
+    lds = summary.get("lds", {}).get("lds_summary_closest")
+    if lds:
+        methods, ceiling = lds["methods"], lds["noise_ceiling"]["mean"]
+        best = max(methods, key=lambda m: methods[m]["mean"])
+        parts.append(
+            f"the best score's LDS ({_words(best)}, {methods[best]['mean']:.2f}) against a noise "
+            f"ceiling of {ceiling:.2f}"
+        )
+    return ("\n- Counterfactually, " + "; ".join(parts) + ".") if parts else ""
 
 
 def compact_table(summary: dict) -> pd.DataFrame:
