@@ -138,7 +138,7 @@ def test_bottom_line_renders_the_summary_values_and_separates_the_model():
         and "better than self-influence (AUC 0.77 against 0.72)" in text
     )
     assert "explained variance" not in text.split("Separately")[0]  # TracIn claims only
-    assert text.count("\n- ") == 4 and text.startswith("- ")
+    assert text.count("\n- ") == 3 and text.startswith("- ")
 
 
 def test_compact_table_has_one_row_per_claim_and_the_per_house_claim():

@@ -75,8 +75,9 @@ def fragility(summary: dict) -> str:
 
 
 def bottom_line(summary: dict) -> str:
-    """Five plain sentences as Markdown bullets: what of TracIn's claims reproduces, what
-    does not, the per-house reading, the model's replication (a recipe matter), and what we
+    """Four plain sentences as Markdown bullets (a fifth on the counterfactual tests when
+    summary.json has them): what of TracIn's claims reproduces and what does not, the
+    per-house reading, the model's replication (a recipe matter), and what we
     found beyond the paper."""
     docs = tracin_claims(summary["claims"])
     held = [d["claim"] for d in docs if d["verdict"] == "reproduced"]
@@ -91,8 +92,8 @@ def bottom_line(summary: dict) -> str:
         "- " + sentence
         for sentence in [
             f"Of the {len(docs)} claims about TracIn we test (raw TracInCP, default recipe), "
-            f"{len(held)} {'reproduces' if len(held) == 1 else 'reproduce'}: {_join(held)}.",
-            f"The others do not: {_join(failed)}.",
+            f"{len(held)} {'reproduces' if len(held) == 1 else 'reproduce'}: {_join(held)}; "
+            f"the others do not: {_join(failed)}.",
             f"Judged house by house, the proponents resemble their Palo Alto house in price for "
             f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses"
             + (
