@@ -285,3 +285,16 @@ def test_the_bottom_line_adds_the_counterfactual_results_when_the_summary_has_th
         "removal comparisons over all Palo Alto houses; the best score's LDS (adam, 0.20) "
         "against a noise ceiling of 0.60."
     )
+
+
+def test_baselines_view_gives_each_claim_then_its_baselines():
+    claim = _claim("palo_alto_proponents_expensive", "reproduced")
+    claim |= {"margin": "no effect within [0.9, 1.1]"}
+    claim["baselines"] = {
+        "vs random houses": {"mean": 1.0, "ci95": [0.9, 1.1], "verdict": "no effect"}
+    }
+    view = report_text.baselines_view([claim])
+    assert list(view["measured on"]) == ["the claim's own houses", "vs random houses"]
+    assert list(view["mean [95% interval]"]) == ["1.50 [1.40, 1.60]", "1.00 [0.90, 1.10]"]
+    assert list(view["verdict"]) == ["reproduced", "no effect"]
+    assert view["margin of the verdict"].iloc[0] == "no effect within [0.9, 1.1]"

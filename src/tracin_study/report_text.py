@@ -468,3 +468,31 @@ def recall_by_change_view(summary: dict) -> pd.DataFrame:
                 row[f"found after inspecting {share:.0%} of the data"] = f"{value:.2f}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def baselines_view(docs: list[dict]) -> pd.DataFrame:
+    """Every claim (docs of the claims rule) with its margin, then one row per baseline
+    measured the same way: mean [95% interval] over seeds and the verdict the claim's rule
+    gives it."""
+    rows = []
+    for doc in docs:
+        rows.append(
+            {
+                "claim": doc["claim"],
+                "measured on": "the claim's own houses",
+                "mean [95% interval]": _interval(doc),
+                "margin of the verdict": doc["margin"],
+                "verdict": doc["verdict"],
+            }
+        )
+        for label, baseline in doc["baselines"].items():
+            rows.append(
+                {
+                    "claim": "",
+                    "measured on": label,
+                    "mean [95% interval]": _interval(baseline),
+                    "margin of the verdict": "",
+                    "verdict": baseline["verdict"],
+                }
+            )
+    return pd.DataFrame(rows)
