@@ -255,12 +255,12 @@ def test_recipe_paths_show_time_name_a_single_seed_and_stay_inside_the_axes():
 
 def test_removal_curves_draw_one_panel_per_protocol_and_one_line_per_set():
     rows = [
-        {"protocol": p, "score": "raw", "set": s, "k": k, "mean": m * k, "sd": 0.01, "n_seeds": 3}
+        {"protocol": p, "score": score, "set": s, "k": k, "mean": m * k, "sd": 0.01, "n_seeds": 3}
         for p in ("fixed_order", "new_order")
-        for s, m in (("aggregate_proponents", 0.02), ("random", 0.0))
+        for s, score, m in (("aggregate_proponents", "raw", 0.02), ("random", np.nan, 0.0))
         for k in (10, 50, 5)
     ]
-    fig = plots.removal_curves(pd.DataFrame(rows))
+    fig = plots.removal_curves(pd.DataFrame(rows))  # the random rows' score as read from CSV
     panels = [ax for ax in fig.axes if ax.get_lines()]
     assert [ax.get_title() for ax in panels] == ["fixed order protocol", "new order protocol"]
     lines = [line for line in panels[0].get_lines() if len(line.get_xdata()) == 3]

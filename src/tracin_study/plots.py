@@ -361,14 +361,15 @@ def removal_curves(curves: pd.DataFrame) -> plt.Figure:
     fraction of the full model's, against k: one panel per retraining protocol, one line
     per (score, set) with its mean ± sd over seeds, and the zero line.
 
-    curves: `removal_verdicts.curves` rows (protocol, score, set, k, mean, sd, n_seeds).
+    curves: `removal_verdicts.curves` rows (protocol, score, set, k, mean, sd, n_seeds);
+    the random draws' score is empty (NaN once read from CSV).
     """
     protocols = list(dict.fromkeys(curves["protocol"]))
     fig, axes = plt.subplots(
         1, len(protocols), figsize=(5.5 * len(protocols), 4.2), sharey=True, squeeze=False
     )
     for ax, protocol in zip(axes[0], protocols, strict=True):
-        part = curves[curves["protocol"] == protocol]
+        part = curves[curves["protocol"] == protocol].fillna({"score": ""})  # random: no score
         for i, ((score, name), line) in enumerate(part.groupby(["score", "set"], sort=False)):
             line = line.sort_values("k")
             k, mean, sd = line["k"].to_numpy(), line["mean"].to_numpy(), line["sd"].fillna(0)
