@@ -1,9 +1,11 @@
-"""The report's HTML shows the code of untagged cells only."""
+"""The report's HTML shows the code of untagged cells only; a template receives the
+parameters its parameters cell declares."""
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from tracin_study.notebooks import HIDE_INPUT, INJECTED, to_html
+from tracin_study.notebooks import HIDE_INPUT, INJECTED, declared_parameters, to_html
 
 
 def cell(source: str, tag: str | None, shown: str):
@@ -25,3 +27,23 @@ def test_html_hides_the_code_of_tagged_and_injected_cells_but_keeps_outputs(tmp_
     assert "hidden_code" not in html and "injected_code" not in html
     assert "shown_code" in html
     assert all(f"output of {name}" in html for name in ("hidden", "injected", "shown"))
+
+
+def test_declared_parameters_are_the_names_the_parameters_cell_assigns(tmp_path):
+    notebook = tmp_path / "template.ipynb"
+    cells = [
+        new_code_cell("seed = 0\ntrain = test = ''\nx: int = 1", metadata={"tags": ["parameters"]}),
+        new_code_cell("later = 1"),
+    ]
+    nbformat.write(new_notebook(cells=cells), notebook)
+    assert declared_parameters(notebook) == {"seed", "train", "test"}
+    nbformat.write(new_notebook(cells=cells[1:]), notebook)
+    with pytest.raises(ValueError, match="no cell tagged 'parameters'"):
+        declared_parameters(notebook)
+
+
+def test_the_report_template_declares_inputs_and_no_per_name_paths():
+    from pathlib import Path
+
+    report = Path(__file__).resolve().parents[1] / "notebooks/report.ipynb"
+    assert declared_parameters(report) == {"seeds", "git_commit", "config", "inputs", "figures"}

@@ -251,3 +251,21 @@ def test_recipe_paths_show_time_name_a_single_seed_and_stay_inside_the_axes():
     for line in ax.get_lines():
         data = np.concatenate([line.get_xdata(), line.get_ydata()]).astype(float)
         assert (data >= low).all() and (data <= high).all(), line.get_label()
+
+
+def test_removal_curves_draw_one_panel_per_protocol_and_one_line_per_set():
+    rows = [
+        {"protocol": p, "score": score, "set": s, "k": k, "mean": m * k, "sd": 0.01, "n_seeds": 3}
+        for p in ("fixed_order", "new_order")
+        for s, score, m in (("aggregate_proponents", "raw", 0.02), ("random", np.nan, 0.0))
+        for k in (10, 50, 5)
+    ]
+    fig = plots.removal_curves(pd.DataFrame(rows))  # the random rows' score as read from CSV
+    panels = [ax for ax in fig.axes if ax.get_lines()]
+    assert [ax.get_title() for ax in panels] == ["fixed order protocol", "new order protocol"]
+    lines = [line for line in panels[0].get_lines() if len(line.get_xdata()) == 3]
+    assert len(lines) == 2
+    np.testing.assert_array_equal(lines[0].get_xdata(), [5, 10, 50])  # sorted by k
+    np.testing.assert_allclose(lines[0].get_ydata(), [0.1, 0.2, 1.0])
+    labels = [t.get_text() for t in panels[0].get_legend().get_texts()]
+    assert labels == ["aggregate_proponents (raw score)", "random"]

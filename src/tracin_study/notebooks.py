@@ -13,6 +13,26 @@ HIDE_INPUT = "hide-input"  # cell tag: the HTML shows the cell's output, not its
 INJECTED = "injected-parameters"  # papermill's tag of the parameters it injects
 
 
+def declared_parameters(template: Path) -> set[str]:
+    """The names the template's `parameters` cell assigns (chained assignments included):
+    the parameters the notebook expects."""
+    import ast
+
+    import nbformat
+
+    cells = nbformat.read(template, as_version=4).cells
+    cell = next((c for c in cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        raise ValueError(f"{template} has no cell tagged 'parameters'; tag its parameters cell")
+    return {
+        target.id
+        for node in ast.parse(cell.source).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
 def execute(template: Path, output: Path, parameters: dict, cwd: Path) -> None:
     """Run `template` with `parameters` injected after its `parameters` cell, in `cwd`, and
     save the executed copy to `output`; a failing cell raises papermill's execution error.

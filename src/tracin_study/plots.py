@@ -356,6 +356,38 @@ def detection_curves(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def removal_curves(curves: pd.DataFrame) -> plt.Figure:
+    """The rise of the summed Palo Alto test loss after removing k training houses, as a
+    fraction of the full model's, against k: one panel per retraining protocol, one line
+    per (score, set) with its mean ± sd over seeds, and the zero line.
+
+    curves: `removal_verdicts.curves` rows (protocol, score, set, k, mean, sd, n_seeds);
+    the random draws' score is empty (NaN once read from CSV).
+    """
+    protocols = list(dict.fromkeys(curves["protocol"]))
+    fig, axes = plt.subplots(
+        1, len(protocols), figsize=(5.5 * len(protocols), 4.2), sharey=True, squeeze=False
+    )
+    for ax, protocol in zip(axes[0], protocols, strict=True):
+        part = curves[curves["protocol"] == protocol].fillna({"score": ""})  # random: no score
+        for i, ((score, name), line) in enumerate(part.groupby(["score", "set"], sort=False)):
+            line = line.sort_values("k")
+            k, mean, sd = line["k"].to_numpy(), line["mean"].to_numpy(), line["sd"].fillna(0)
+            label = name if name == "random" else f"{name} ({score} score)"
+            ax.plot(k, mean, marker="o", ms=3, color=f"C{i}", label=label)
+            ax.fill_between(k, mean - sd, mean + sd, color=f"C{i}", alpha=0.15)
+        ax.axhline(0, color="grey", lw=1, ls=":")
+        ax.set(
+            xlabel="training houses removed, k",
+            title=f"{protocol.replace('_', ' ')} protocol",
+        )
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("rise of the summed Palo Alto loss\n(fraction of the full model's)")
+    fig.suptitle("Removal curves (mean ± sd over seeds)")
+    fig.tight_layout()
+    return fig
+
+
 def lds_by_method(per_house: pd.DataFrame) -> plt.Figure:
     """The LDS of each scoring method: one point per Palo Alto test house, with the mean ±
     sd over houses.

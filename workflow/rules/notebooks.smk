@@ -45,17 +45,46 @@ rule seed_notebook:
 STUDY_TARGETS.extend(outputs_of(rules.seed_notebook, seed=SEEDS, recipe=DEFAULT))
 
 
-rule report:
-    """The study's report: findings, method, a worked example and every experiment's results
-    across seeds, as an executed notebook, its HTML and summary.json. Its inputs are those
-    every rule file adds to REPORT_INPUTS (workflow/rules/common.smk)."""
+rule summary:
+    """report/summary.json: every number of the report, computed by the functions of
+    tracin_study.summary from the inputs every rule file adds to REPORT_INPUTS and the
+    default recipe's claim measurements."""
     input:
         **REPORT_INPUTS,
+        measurements=expand(
+            rules.claims.output.measurements, recipe=DEFAULT, score="raw"
+        )[0],
+    output:
+        summary=f"{REPORT}/summary.json",
+    log:
+        log_file("summary"),
+    benchmark:
+        benchmark_file("summary")
+    shadow:
+        "minimal"
+    conda:
+        ENVIRONMENT
+    resources:
+        mem_mb=1200,
+        runtime=10,
+    params:
+        seeds=SEEDS,
+        config=settings(),
+    script:
+        "../scripts/summary.py"
+
+
+rule report:
+    """The study's report: the bottom line, method, a usage example and every experiment's
+    results across seeds, as an executed notebook and its HTML, rendered from summary.json
+    and the tables every rule file adds to REPORT_INPUTS (workflow/rules/common.smk)."""
+    input:
+        **REPORT_INPUTS,
+        summary=rules.summary.output.summary,
         template=workflow.source_path("../../notebooks/report.ipynb"),
     output:
         notebook=f"{REPORT}/report.ipynb",
         html=f"{REPORT}/report.html",
-        summary_json=f"{REPORT}/summary.json",
         figures=report(
             directory(f"{REPORT}/figures"), patterns=FIGURES, category="Report"
         ),
@@ -73,14 +102,8 @@ rule report:
     params:
         seeds=SEEDS,
         config=settings(),
-        # Until the report notebook reads `inputs`: the manifest in the example's checkpoint
-        # folder, which cannot itself be an input (it lies inside a directory() output).
-        example_manifest=[
-            f"{folder}/manifest.json"
-            for folder in REPORT_INPUTS["example_checkpoints"]
-        ],
     script:
         "../scripts/run_notebook.py"
 
 
-STUDY_TARGETS.extend(outputs_of(rules.report))
+STUDY_TARGETS.extend(outputs_of(rules.summary) + outputs_of(rules.report))

@@ -1,0 +1,498 @@
+"""The report's words and tables for people, rendered from report/summary.json.
+
+Every sentence with a number takes it from the summary dict (`summary` rule); nothing here
+computes a statistic. Functions return Markdown strings or display-ready DataFrames.
+"""
+
+import math
+
+import pandas as pd
+
+from tracin_study.claims import SHORT_SOURCES
+from tracin_study.experiments.removal_verdicts import AGGREGATE
+
+MODEL_CLAIMS = ("train_explained_variance", "test_explained_variance")
+RARE = "high_self_influence_rare"
+SCORE_LABELS = {"claims": "raw TracInCP", "claims_adam": "Adam-preconditioned TracInCP"}
+
+
+def require(mapping: dict, key: str, where: str = "the report's inputs"):
+    """`mapping[key]`, or a KeyError that names the key and says which rule provides it."""
+    if key not in mapping:
+        raise KeyError(
+            f"{key!r} is missing from {where} (present: {sorted(mapping)}); run the "
+            "experiment whose rule file adds it to REPORT_INPUTS, then the summary rule"
+        )
+    return mapping[key]
+
+
+def _fact(summary: dict, name: str) -> str:
+    return next(f["value"] for f in summary["paper_facts"] if f["name"] == name)
+
+
+def _interval(doc: dict, digits: int = 2) -> str:
+    """ "mean [low, high]", or "mean (one seed, no interval)" where the interval is undefined."""
+    low, high = doc["ci95"]
+    if low is None or math.isnan(low):
+        return f"{doc['mean']:.{digits}f} (no interval: one value)"
+    return f"{doc['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items) or "none"
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def tracin_claims(docs: list[dict]) -> list[dict]:
+    """The claims about TracIn: every claim but the model's explained variances."""
+    return [d for d in docs if d["id"] not in MODEL_CLAIMS]
+
+
+def rare_verdicts(summary: dict) -> dict[str, str]:
+    """The verdict of the "rare" claim under each score and recipe (label -> verdict)."""
+    evaluations = {
+        "raw TracInCP": summary["claims"],
+        "Adam-preconditioned TracInCP": summary["claims_adam"],
+        "the closest recipe": summary["recipe_sweep"]["closest_recipe_claims"],
+    }
+    return {
+        label: d["verdict"] for label, docs in evaluations.items() for d in docs if d["id"] == RARE
+    }
+
+
+def fragility(summary: dict) -> str:
+    """A sentence on whether the "rare" claim keeps its verdict across scores and recipes."""
+    verdicts = rare_verdicts(summary)
+    parts = _join([f"{v} under {label}" for label, v in verdicts.items()])
+    if len(set(verdicts.values())) > 1:
+        return f"The claim that high self-influence houses are rare is fragile: it is {parts}."
+    return f"The claim that high self-influence houses are rare keeps its verdict: {parts}."
+
+
+def bottom_line(summary: dict) -> str:
+    """Four plain sentences as Markdown bullets (a fifth on the counterfactual tests when
+    summary.json has them): what of TracIn's claims reproduces and what does not, the
+    per-house reading, the model's replication (a recipe matter), and what we
+    found beyond the paper."""
+    docs = tracin_claims(summary["claims"])
+    held = [d["claim"] for d in docs if d["verdict"] == "reproduced"]
+    failed = [f"{d['claim']} ({d['verdict']})" for d in docs if d["verdict"] != "reproduced"]
+    per_house = summary["palo_alto_per_house"]
+    quality = summary["model_quality"]
+    closest = summary["recipe_sweep"]["selection"]
+    correlations = {r["loss"]: r["mean"] for r in summary["self_influence_vs_loss"]}
+    auc = corruption_auc(summary)
+    better = "better than" if auc["summed_loss"] > auc["self_influence"] else "no better than"
+    return "\n".join(
+        "- " + sentence
+        for sentence in [
+            f"Of the {len(docs)} claims about TracIn we test (raw TracInCP, default recipe), "
+            f"{len(held)} {'reproduces' if len(held) == 1 else 'reproduce'}: {_join(held)}; "
+            f"the others do not: {_join(failed)}.",
+            f"Judged house by house, the proponents resemble their Palo Alto house in price for "
+            f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses"
+            + (
+                "; the pooled verdict does not hold for every house (section 3.3 says which "
+                "and why)."
+                if per_house["counts"]["reproduced"] < len(per_house["houses"])
+                else "."
+            ),
+            "Separately from TracIn, our model explains "
+            f"{quality['train explained variance']['mean']:.2f} (train) and "
+            f"{quality['test explained variance']['mean']:.2f} (test) of the price variance "
+            f"against the paper's {_fact(summary, 'train_explained_variance')} and "
+            f"{_fact(summary, 'test_explained_variance')}; the sweep's closest recipe reaches "
+            f"{closest['train_explained_variance']:.2f} and "
+            f"{closest['test_explained_variance']:.2f}: a difference of training recipe, "
+            "which the paper leaves open, not a result about TracIn.",
+            "Beyond the paper, self-influence and the summed training loss rank the training "
+            f"houses with a Spearman correlation of {correlations['summed_loss']:.2f}, and that "
+            "loss "
+            f"finds corrupted targets {better} self-influence (AUC {auc['summed_loss']:.2f} "
+            f"against {auc['self_influence']:.2f}).",
+        ]
+    ) + counterfactual_line(summary)
+
+
+def counterfactual_line(summary: dict) -> str:
+    """One bullet on the counterfactual tests (removal of the default recipe, LDS of the
+    closest one) where summary.json has them, else the empty string."""
+    parts = []
+    removal = summary.get("removal", {}).get("removal_summary_default")
+    if removal:
+        rows = [r for r in removal["verdicts"] if r["house"] == AGGREGATE]
+        counts = pd.Series([r["verdict"] for r in rows]).value_counts().to_dict()
+        parts.append(
+            "retraining without TracIn's chosen houses gives "
+            + _join([f"{n} {v}" for v, n in counts.items()])
+            + f" of {len(rows)} removal comparisons over all Palo Alto houses"
+        )
+    lds = summary.get("lds", {}).get("lds_summary_closest")
+    if lds:
+        methods, ceiling = lds["methods"], lds["noise_ceiling"]["mean"]
+        best = max(methods, key=lambda m: methods[m]["mean"])
+        parts.append(
+            f"the best score's LDS ({_words(best)}, {methods[best]['mean']:.2f}) against a noise "
+            f"ceiling of {ceiling:.2f}"
+        )
+    return ("\n- Counterfactually, " + "; ".join(parts) + ".") if parts else ""
+
+
+def compact_table(summary: dict) -> pd.DataFrame:
+    """One row per claim of the default recipe under raw TracInCP, plus the per-house claim:
+    claim | the paper says | we measure (mean [95% interval] over seeds) | verdict."""
+    rows = []
+    for doc in tracin_claims(summary["claims"]):
+        rows.append(_claim_row(doc, doc["id"].replace("_", " ")))
+    per_house = summary["palo_alto_per_house"]
+    counts = per_house["counts"]
+    rows.append(
+        {
+            "claim": "Palo Alto proponents per house",
+            "the paper says": "the proponents of the Palo Alto houses are expensive houses "
+            "(our per-house reading: they resemble each house in price)",
+            "we measure": per_house["measurement"],
+            "verdict": ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+            + f" of {len(per_house['houses'])} houses",
+        }
+    )
+    models = [d for d in summary["claims"] if d["id"] in MODEL_CLAIMS]
+    rows += [_claim_row(d, "the model (not TracIn): " + _words(d["id"])) for d in models]
+    return pd.DataFrame(rows)
+
+
+def _claim_row(doc: dict, name: str) -> dict:
+    return {
+        "claim": name,
+        "the paper says": f"{doc['claim']} ({SHORT_SOURCES[doc['source']]})",
+        "we measure": f"{doc['measurement']}: {_interval(doc)} over {doc['n']} seeds",
+        "verdict": doc["verdict"],
+    }
+
+
+def corruption_auc(summary: dict) -> dict[str, float]:
+    """Mean AUC over seeds of the all-layer self-influence and of the summed loss."""
+    scores = summary["corruption_detection"]["scores"]
+    return {
+        "self_influence": scores["self_influence_all_layers"]["auc"]["mean"],
+        "summed_loss": scores["summed_loss"]["auc"]["mean"],
+    }
+
+
+def self_influence_map_caption(number: int, geography: dict, top_n: int) -> str:
+    """Caption of the self-influence map: what the paper's figure shows (as far as its text
+    says), our reading marked as ours, and the Bay Area shares from `summary.geography`."""
+    share = {key: f"{100 * geography[key]['bay_area_share']:.0f}%" for key in geography}
+    return (
+        f"Figure {number}. The {top_n} training houses of highest and of lowest self-influence "
+        "of one seed, on the map. The paper shows the same two maps for its model; what it "
+        "says about them beyond that is not known to us. Our reading of our maps (ours, not "
+        f"the paper's): {share['high']} of the highest lie in the Bay Area, against "
+        f"{share['all']} of all training houses and {share['low']} of the lowest."
+    )
+
+
+def removal_noise_view(doc: dict) -> pd.DataFrame:
+    """The noise of the random removals per protocol and k (`removal_verdicts.noise_table`
+    rows in `doc["noise"]`), columns in words, effects in % of the full model's loss."""
+    rows = []
+    for r in require(doc, "noise", "the removal summary"):
+        rows.append(
+            {
+                "protocol": r["protocol"].replace("_", " "),
+                "houses removed": r["k"],
+                "seeds": r["n_seeds"],
+                "random draws per seed": r["draws_per_seed"],
+                "sd of the summed-loss change (%)": f"{100 * r['summed_sd']:.1f}",
+                "range over draws (%)": f"{100 * r['summed_min']:+.1f} to "
+                f"{100 * r['summed_max']:+.1f}",
+                "smallest detectable effect (%)": f"{100 * r['detectable_effect']:.1f}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def removal_verdict_view(doc: dict) -> pd.DataFrame:
+    """Every removal verdict (`doc["verdicts"]`) with its mean [95% interval] and smallest
+    detectable effect, in % of the full model's loss."""
+    rows = []
+    for r in require(doc, "verdicts", "the removal summary"):
+        interval = "-"  # one seed: no interval
+        if r["ci95_low"] is not None:
+            low, high = 100 * r["ci95_low"], 100 * r["ci95_high"]
+            interval = f"{100 * r['mean']:+.1f} [{low:+.1f}, {high:+.1f}]"
+        rows.append(
+            {
+                "protocol": r["protocol"].replace("_", " "),
+                "score": r["score"] or "-",
+                "houses removed": f"{r['k']} ({r['set'].replace('_', ' ')})",
+                "test house": r["house"],
+                "effect vs random, mean [95% interval] (%)": interval,
+                "smallest detectable effect (%)": "-"
+                if r["detectable_effect"] is None
+                else f"{100 * r['detectable_effect']:.1f}",
+                "verdict": r["verdict"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def removal_takeaway(doc: dict) -> str:
+    """A sentence on the verdicts of the `AGGREGATE` rows (all houses together) of `doc`."""
+    rows = [r for r in require(doc, "verdicts", "the removal summary") if r["house"] == AGGREGATE]
+    counts = pd.Series([r["verdict"] for r in rows]).value_counts().to_dict()
+    effects = [r["detectable_effect"] for r in rows if r["detectable_effect"] is not None]
+    smallest = f"{100 * min(effects):.1f}%" if effects else "not defined"
+    return (
+        f"Over all Palo Alto houses together, the {len(rows)} removal comparisons give "
+        + _join([f"{n} {v}" for v, n in counts.items()])
+        + f"; the smallest effect these seeds and draws could detect is {smallest} of the full "
+        "model's summed loss, so a verdict of no effect or inconclusive rules out only effects "
+        "larger than that."
+    )
+
+
+def lds_view(doc: dict) -> pd.DataFrame:
+    """The mean LDS per score with its 95% bootstrap interval over subsets (`bootstrap_lds`
+    `methods`), rounded."""
+    rows = []
+    for method, r in require(doc, "methods", "the LDS summary").items():
+        low, high = r["ci95"]
+        rows.append(
+            {
+                "score": method.replace("_", " "),
+                "mean LDS over queries": f"{r['mean']:.3f}",
+                "95% bootstrap interval over subsets": f"[{low:.3f}, {high:.3f}]",
+                "sd over queries": f"{r['per_query_sd']:.3f}",
+                "queries": r["n_queries"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def lds_takeaway(doc: dict) -> str:
+    """The best score's LDS, which paired differences exclude 0, and the noise ceiling."""
+    methods = require(doc, "methods", "the LDS summary")
+    ceiling = require(doc, "noise_ceiling", "the LDS summary")["mean"]
+    best = max(methods, key=lambda m: methods[m]["mean"])
+    clear = [
+        f"{pair} ({d['mean']:+.3f})"
+        for pair, d in require(doc, "differences", "the LDS summary").items()
+        if d["ci95"][0] > 0 or d["ci95"][1] < 0
+    ]
+    return (
+        f"The highest mean LDS is {best.replace('_', ' ')}'s, {methods[best]['mean']:.3f}, "
+        f"against a noise ceiling of {ceiling:.3f} (two retrainings of the same subsets agree "
+        "this well, so no score can do much better). Paired differences whose 95% interval "
+        f"excludes 0: {_join(clear)}."
+    )
+
+
+def quality_takeaway(summary: dict) -> str:
+    """Our explained variances against the paper's, and what that gap is."""
+    quality = summary["model_quality"]
+    train, test = (quality[f"{s} explained variance"] for s in ("train", "test"))
+    return (
+        f"Our models explain {_interval(train)} of the price variance on the training split and "
+        f"{_interval(test)} on the test split (mean [95% interval] over {train['n']} seeds), "
+        f"against the paper's {_fact(summary, 'train_explained_variance')} and "
+        f"{_fact(summary, 'test_explained_variance')}. This is the model's replication, set by "
+        "the training recipe (section 4), not a result about TracIn."
+    )
+
+
+def stability_view(summary: dict) -> pd.DataFrame:
+    """The agreement between seeds (`summary["stability"]`), one row per measure."""
+    names = {
+        "self_influence_spearman": "Spearman correlation of self-influence",
+        "self_influence_top_overlap": "share of the top self-influence houses in common",
+        "proponent_top_overlap": "share of the Palo Alto top-k proponents in common",
+    }
+    rows = []
+    for key, label in names.items():
+        doc = summary["stability"][key]
+        rows.append(
+            {
+                "agreement between two seeds": label,
+                "mean [95% jackknife interval]": _interval(doc),
+                "seeds": doc["n_seeds"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def chain_view(summary: dict) -> pd.DataFrame:
+    """The approximation chain against TracInIdeal: one row per (optimiser, method,
+    checkpoints), the mean ± sd over test houses of each agreement metric."""
+    table = pd.DataFrame(summary["approximation_chain"])
+    table["checkpoints"] = table["checkpoints"].map(lambda k: "-" if pd.isna(k) else int(k))
+    table["cell"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(table["mean"], table["sd"], strict=True)]
+    view = table.pivot_table(
+        index=["optimizer", "method", "checkpoints"],
+        columns="metric",
+        values="cell",
+        aggfunc="first",
+        sort=False,
+    )
+    view.columns = [f"{c.replace('_', ' ')} with TracInIdeal" for c in view.columns]
+    return view.reset_index().rename(columns={"optimizer": "optimiser"})
+
+
+def chain_takeaway(summary: dict) -> str:
+    """How well the sparsest and the densest TracInCP rank houses as TracInIdeal does."""
+    rows = [
+        r
+        for r in summary["approximation_chain"]
+        if r["metric"] == "spearman" and r["optimizer"] == "sgd" and not pd.isna(r["checkpoints"])
+    ]
+    first = next(
+        r["mean"]
+        for r in summary["approximation_chain"]
+        if r["metric"] == "spearman" and r["optimizer"] == "sgd" and r["method"] == "first_order"
+    )
+    few, many = min(rows, key=lambda r: r["checkpoints"]), max(rows, key=lambda r: r["checkpoints"])
+    return (
+        f"With plain SGD, first-order TracIn ranks the training houses as TracInIdeal does "
+        f"(Spearman {first:.2f}); TracInCP keeps {few['mean']:.2f} with {int(few['checkpoints'])} "
+        f"checkpoint(s) and {many['mean']:.2f} with {int(many['checkpoints'])}."
+    )
+
+
+def ablation_view(summary: dict) -> pd.DataFrame:
+    """The checkpoint ablation: one row per (variant, scope), mean ± sd over seeds per
+    metric, all against the paper's set-up (all layers, its checkpoints)."""
+    table = pd.DataFrame(summary["checkpoint_ablation"])
+    table["cell"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(table["mean"], table["sd"], strict=True)]
+    view = table.pivot_table(
+        index=["variant_b", "scope"], columns="metric", values="cell", aggfunc="first", sort=False
+    )
+    view.columns = [c.replace("_", " ") for c in view.columns]
+    view = view.reset_index()
+    view["variant_b"] = view["variant_b"].str.replace("_", " ")
+    view["scope"] = view["scope"].str.replace("_", " ")
+    return view.rename(columns={"variant_b": "compared with the paper's set-up", "scope": "of"})
+
+
+def ablation_takeaway(summary: dict) -> str:
+    """The lowest Spearman agreement of any variant with the paper's set-up."""
+    rows = [r for r in summary["checkpoint_ablation"] if r["metric"] == "spearman"]
+    low = min(rows, key=lambda r: r["mean"])
+    high = max(rows, key=lambda r: r["mean"])
+    return (
+        f"Changing the checkpoints or the layers moves the rankings between a Spearman of "
+        f"{low['mean']:.2f} ({_words(low['variant_b'])}, {_words(low['scope'])}) and "
+        f"{high['mean']:.2f} ({_words(high['variant_b'])}, {_words(high['scope'])}) with the "
+        "paper's set-up."
+    )
+
+
+def corruption_view(summary: dict) -> pd.DataFrame:
+    """Detection of corrupted targets per score: AUC and recalls, mean ± sd over seeds."""
+    rows = []
+    for score, metrics in summary["corruption_detection"]["scores"].items():
+        row = {"score": score.replace("_", " ")}
+        for metric, doc in metrics.items():
+            label = (
+                "AUC"
+                if metric == "auc"
+                else metric.replace("recall_at_", "found after inspecting ")
+            )
+            label += "" if metric == "auc" else " of the data"
+            sd = "" if doc["sd"] is None else f" ± {doc['sd']:.2f}"
+            row[label] = f"{doc['mean']:.2f}{sd}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def corruption_takeaway(summary: dict) -> str:
+    """Which of self-influence and the summed loss finds corrupted targets better."""
+    auc = corruption_auc(summary)
+    better = "better" if auc["summed_loss"] > auc["self_influence"] else "no better"
+    return (
+        f"The summed training loss finds corrupted targets {better} than self-influence does "
+        f"(AUC {auc['summed_loss']:.2f} against {auc['self_influence']:.2f}; 0.5 is a random "
+        "order): for this task the gradient-norm factor of self-influence does not help."
+        if better == "better"
+        else f"Self-influence finds corrupted targets at least as well as the summed training "
+        f"loss (AUC {auc['self_influence']:.2f} against {auc['summed_loss']:.2f})."
+    )
+
+
+def correlation_view(summary: dict) -> pd.DataFrame:
+    """Spearman correlation of self-influence with each loss ranking, over seeds."""
+    rows = [
+        {
+            "self-influence against": _words(r["loss"]),
+            "Spearman, mean [95% interval] over seeds": _interval(
+                {"mean": r["mean"], "ci95": [r["ci95_low"], r["ci95_high"]]}
+            ),
+            "seeds": int(r["n"]),
+        }
+        for r in summary["self_influence_vs_loss"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def price_view(summary: dict) -> pd.DataFrame:
+    """Price statistics of the aggregate proponents and of each baseline set, means over
+    seeds: mean price in $100,000, share at the cap in %, mean price percentile."""
+    rows = [
+        {
+            "houses": _words(r["houses"]),
+            "mean price ($100,000)": f"{r['mean_price']:.2f}",
+            "at the price cap (%)": f"{100 * r['capped_share']:.0f}",
+            "mean price percentile": f"{r['mean_percentile']:.0f}",
+        }
+        for r in summary["proponent_prices"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def recall_by_change_view(summary: dict) -> pd.DataFrame:
+    """Recall of corrupted targets split by the size of the change, means over seeds."""
+    rows = []
+    for r in summary["corruption_detection"]["recall_by_change"]:
+        row = {
+            "score": _words(r["score"]),
+            "size of the change": r["change"],
+            "corrupted houses (mean per seed)": f"{r['n_corrupted']:.0f}",
+        }
+        for key, value in r.items():
+            if key.startswith("recall_at_"):
+                share = float(key.removeprefix("recall_at_"))
+                row[f"found after inspecting {share:.0%} of the data"] = f"{value:.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def baselines_view(docs: list[dict]) -> pd.DataFrame:
+    """Every claim (docs of the claims rule) with its margin, then one row per baseline
+    measured the same way: mean [95% interval] over seeds and the verdict the claim's rule
+    gives it."""
+    rows = []
+    for doc in docs:
+        rows.append(
+            {
+                "claim": doc["claim"],
+                "measured on": "the claim's own houses",
+                "mean [95% interval]": _interval(doc),
+                "margin of the verdict": doc["margin"],
+                "verdict": doc["verdict"],
+            }
+        )
+        for label, baseline in doc["baselines"].items():
+            rows.append(
+                {
+                    "claim": "",
+                    "measured on": label,
+                    "mean [95% interval]": _interval(baseline),
+                    "margin of the verdict": "",
+                    "verdict": baseline["verdict"],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,198 @@
+"""The numbers of report/summary.json, each from the study's result files.
+
+Every section is a JSON-ready dict or list of rows built by one function below; the
+`summary` rule assembles them and the report notebook only reads the file. Tables come in
+as pandas frames read from the pipeline's CSV/Parquet outputs, per-seed inputs as
+dicts seed -> table.
+"""
+
+import os
+import platform
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tracin_study import analysis, claims, verdicts
+from tracin_study.agreement import spearman
+from tracin_study.checkpoints import Checkpoint, Manifest, load_checkpoint
+from tracin_study.experiments import sweep
+from tracin_study.geo import in_bay_area
+from tracin_study.influence import TracInCP
+from tracin_study.provenance import config_hash
+
+QUALITY = {  # summary key -> (split, metric) of a training run's metrics.json
+    "train explained variance": ("train", "explained_variance"),
+    "test explained variance": ("test", "explained_variance"),
+    "train MSE": ("train", "mse"),
+    "test MSE": ("test", "mse"),
+}
+
+
+def provenance(git_commit, config: dict, seeds, source: dict, elapsed_s: float) -> dict:
+    """Who computed the summary: git commit, config hash, UTC date, machine, seeds, the data
+    source (`source.json`'s `source`) and seconds since the data stage (`elapsed_s`)."""
+    return {
+        "git_commit": git_commit,
+        "config_hash": config_hash(config),
+        "date_utc": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "seeds": list(seeds),
+        "data_source": source["source"],
+        "elapsed_since_data_stage_s": round(elapsed_s, 1),
+    }
+
+
+def quality_table(fits: dict[int, dict]) -> pd.DataFrame:
+    """Explained variance and MSE (in ($100,000)^2) of both splits, one row per seed (index
+    `seed`), from seed -> metrics.json."""
+    columns = {
+        name: {s: f[split][metric] for s, f in fits.items()}
+        for name, (split, metric) in QUALITY.items()
+    }
+    return pd.DataFrame(columns).rename_axis("seed")
+
+
+def model_quality(fits: dict[int, dict]) -> dict:
+    """Per column of `quality_table`: per_seed values with mean, sd, 95% interval and n."""
+    table = quality_table(fits)
+    return {
+        column: {"per_seed": table[column].to_dict(), **analysis.mean_sd_ci(table[column])}
+        for column in table.columns
+    }
+
+
+def stability_matrices(
+    self_influence: dict[int, pd.DataFrame], proponents: dict[int, pd.DataFrame], top_n: int
+) -> dict[str, pd.DataFrame]:
+    """Seed x seed agreement matrices: Spearman correlation of self-influence, share of the
+    top `top_n` self-influence houses in common, share of the Palo Alto top-k proponents
+    in common."""
+    return {
+        "self_influence_spearman": analysis.pairwise(
+            self_influence, lambda a, b: spearman(a["self_influence"], b["self_influence"])
+        ),
+        "self_influence_top_overlap": analysis.pairwise(
+            self_influence, lambda a, b: analysis.self_influence_overlap(a, b, top_n)
+        ),
+        "proponent_top_overlap": analysis.pairwise(proponents, analysis.proponent_set_overlap),
+    }
+
+
+def stability(matrices: dict[str, pd.DataFrame]) -> dict:
+    """Name -> the jackknife-over-seeds interval of each matrix of `stability_matrices`."""
+    return {name: verdicts.seed_pairs_interval(matrix) for name, matrix in matrices.items()}
+
+
+def geography(self_influence: pd.DataFrame, top_n: int) -> dict:
+    """Share of houses inside the Bay Area (`geo.in_bay_area`) among the `top_n` of highest
+    (`high`) and of lowest (`low`) self-influence of one seed's table and among all (`all`),
+    each {"bay_area_share": share in [0, 1], "n": houses}."""
+    order = self_influence.sort_values("self_influence", ascending=False)
+    sets = {"high": order.head(top_n), "low": order.tail(top_n), "all": order}
+    return {
+        name: {
+            "bay_area_share": float(in_bay_area(t["Latitude"], t["Longitude"]).mean()),
+            "n": len(t),
+        }
+        for name, t in sets.items()
+    }
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """A table as JSON-ready rows, its index as columns."""
+    return table.reset_index().to_dict(orient="records")
+
+
+def final_predictions(manifest: Manifest, X: np.ndarray) -> np.ndarray:
+    """Predictions (M,) in $100,000 of the last checkpoint of `manifest` on features X (M, F)."""
+    model = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
+    with torch.no_grad():
+        return model(torch.as_tensor(X)).numpy().ravel()
+
+
+def palo_alto_per_house(
+    houses: pd.DataFrame,
+    proponents: dict[int, pd.DataFrame],
+    train: pd.DataFrame,
+    predictions: dict[int, np.ndarray],
+) -> dict:
+    """The per-house Palo Alto claim (`claims.per_house_verdicts`) with its per-seed rows."""
+    rows = claims.per_house_table(houses, proponents, train, predictions)
+    return {**claims.per_house_verdicts(rows), "per_seed": rows.to_dict(orient="records")}
+
+
+def brute_force_self_influence(manifest: Manifest, checkpoints: list[Checkpoint], x, y) -> float:
+    """TracInCP(z, z) = sum_i eta_i ||grad l(w_i, z)||^2 of one house (features x (F,),
+    price y in $100,000), with one autograd call per checkpoint in float64."""
+    model = manifest.build_model().double()
+    total = 0.0
+    for checkpoint in checkpoints:
+        load_checkpoint(checkpoint, model)
+        prediction = model(torch.as_tensor(x, dtype=torch.float64)[None]).squeeze()
+        grads = torch.autograd.grad((prediction - float(y)) ** 2, list(model.parameters()))
+        total += checkpoint.learning_rate * sum(float((g**2).sum()) for g in grads)
+    return total
+
+
+def check_houses(stored: np.ndarray) -> np.ndarray:
+    """Five training rows to check: the two highest, the median and the two lowest of the
+    stored self-influence (N,)."""
+    order = np.argsort(-stored)
+    return np.concatenate([order[:2], order[len(order) // 2 :][:1], order[-2:]])
+
+
+def engine_check(
+    manifest: Manifest, epochs, X: np.ndarray, y: np.ndarray, stored: np.ndarray
+) -> pd.DataFrame:
+    """The engine's self-influence against brute force on the `check_houses` of `stored`
+    (the pipeline's self-influence, (N,)): one row per house with its train row, price, the
+    stored value, the engine's now, brute force and the relative error (engine vs brute)."""
+    checkpoints = manifest.select(epochs)
+    rows = check_houses(stored)
+    engine = TracInCP(manifest.build_model(), checkpoints, progress=False)
+    now = engine.self_influence(X[rows], y[rows]).sum(0)
+    brute = np.array([brute_force_self_influence(manifest, checkpoints, X[i], y[i]) for i in rows])
+    return pd.DataFrame(
+        {
+            "training row": rows,
+            "price ($100,000)": y[rows],
+            "pipeline": stored[rows],
+            "engine now": now,
+            "brute force": brute,
+            "relative error": np.abs(now - brute) / np.abs(brute),
+        }
+    )
+
+
+def worked_example(seed: int, check: pd.DataFrame) -> dict:
+    """The worked example's summary: its seed and the largest relative error of the engine
+    against brute force in `engine_check`'s table."""
+    return {
+        "seed": seed,
+        "max_relative_error_engine_vs_brute_force": float(check["relative error"].max()),
+    }
+
+
+def approximation_chain(table: pd.DataFrame) -> list[dict]:
+    """The rows of the approximation chain's summary measured against TracInIdeal."""
+    return table[table["reference"] == "ideal"].to_dict(orient="records")
+
+
+def corruption_detection(doc: dict, recall_by_change: list[pd.DataFrame]) -> dict:
+    """The corruption summary (`doc`) with the recall by size of change: the per-seed tables'
+    mean over seeds per (score, change) of n_corrupted and every recall_at_* column."""
+    by_change = pd.concat(recall_by_change)
+    columns = ["n_corrupted", *[c for c in by_change.columns if c.startswith("recall_at_")]]
+    means = by_change.groupby(["score", "change"])[columns].mean()
+    return {**doc, "recall_by_change": records(means)}
+
+
+def recipe_sweep(ev_table: pd.DataFrame, selection: dict, closest_claims: dict) -> dict:
+    """The sweep's recipes (`sweep.recipe_table`), its selection and the closest recipe's
+    claims (the claims rule's document)."""
+    return {
+        "recipes": records(sweep.recipe_table(ev_table)),
+        "selection": selection,
+        "closest_recipe_claims": closest_claims["claims"],
+    }
