@@ -13,7 +13,7 @@ rule claims:
     {score} (the removal claims for the default recipe's raw score)."""
     input:
         **prepared_data(),
-        recipe=rules.recipe.output.recipe,
+        selection=closest_selection,
         houses=rules.palo_alto_points.output.houses,
         self_influence=lambda w: recipe_jobs(
             rules.seed_influence.output.self_influence, w.recipe

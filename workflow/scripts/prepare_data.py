@@ -4,13 +4,13 @@ recipe says."""
 from pathlib import Path
 
 from tracin_study import data
-from tracin_study.plan import read_recipe
+from tracin_study.plan import read_section
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-settings = read_recipe(sm.input.recipe)["data"]
+settings = read_section(sm.input.data_settings)
 train, test, scaler, record = data.prepare(settings)
 record |= {"recipe": sm.wildcards.recipe, **provenance(source_dir=Path(sm.scriptdir))}
 data.write_prepared(data.PreparedFiles.of(sm.output), train, test, scaler, record)
