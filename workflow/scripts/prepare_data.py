@@ -1,5 +1,5 @@
-"""Snakemake script: fetch and verify the table, split it 8:2, fit the scaler, as the
-recipe says."""
+"""Snakemake script: fetch and verify the table, split it into training and test rows and
+fit the scaler, as the recipe's data section says."""
 
 from pathlib import Path
 

@@ -29,14 +29,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tracin_study.agreement import spearman
-from tracin_study.analysis import mean_sd_ci
 from tracin_study.checkpoints import Manifest
 from tracin_study.config import TrainingConfig
 from tracin_study.data import PreparedData
 from tracin_study.experiments.removal import house_losses, retrain_without
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import loss_scores
+from tracin_study.statistics import mean_sd_ci, spearman
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from tracin_study.analysis import mean_sd_ci, t_quantile
 from tracin_study.experiments.removal import RANDOM, removal_changes
 from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.statistics import mean_sd_ci, t_quantile
 from tracin_study.verdicts import EffectRule
 
 MARGIN = 0.05
