@@ -13,15 +13,12 @@ from tracin_study.experiments.approximation_chain import (
     adam_comparison,
     approximation_chain,
     evenly_spaced,
-    per_pair,
-    record_adam,
     record_ideal,
     record_ideal_adam,
-    record_sgd,
     subsample,
     summarise_comparison,
-    train_ideal,
 )
+from tracin_study.ideal import per_pair, record_adam, record_sgd, train_ideal
 from tracin_study.influence import ALL_TEST_POINTS, TracInCP
 from tracin_study.model import build_mlp
 

@@ -5,18 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracin_study import claims
+from tracin_study import claims, paper
 from tracin_study.data import TARGET, PreparedData
 from tracin_study.geo import nearest_houses
 from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.plan import AGGREGATE
 from tracin_study.verdicts import OUTCOMES
-
-
-def test_paper_facts_carry_their_source_and_the_parameter_count_doubt():
-    facts = {f.name: f for f in claims.PAPER_FACTS}
-    assert facts["test_explained_variance"].value == "0.70"
-    assert "162K" in facts["architecture"].note and "168,961" in facts["architecture"].note
-    assert all(f.source == claims.CA_SECTION for f in facts.values())
 
 
 def _removal_summary(per_seed, neighbours):
@@ -29,7 +23,7 @@ def _removal_summary(per_seed, neighbours):
             "score": score,
             "set": set_name,
             "k": 10,
-            "house": claims.REMOVAL_AGGREGATE,
+            "house": AGGREGATE,
             "per_seed": {str(s): v for s, v in values.items()},
             "noise_sd": 0.02,
             "detectable_effect": 0.07,
@@ -61,10 +55,10 @@ def test_removal_claims_come_from_the_aggregate_verdicts_of_the_judged_protocol(
 def test_every_claim_states_source_margin_and_a_known_source():
     summary = _removal_summary({0: 0.3, 1: 0.4}, {0: 0.1, 1: 0.1})
     for claim in claims.claims(100, 50) + claims.removal_claims(summary, "raw")[0]:
-        assert claim.source in claims.SHORT_SOURCES and claim.rule.describe()
+        assert claim.source in paper.SHORT_SOURCES and claim.rule.describe()
     sources = {c.id: c.source for c in claims.claims(100, 50)}
-    assert sources["high_self_influence_rare"] == claims.SELF_INFLUENCE_READING
-    assert sources["palo_alto_proponents_expensive"] == claims.CA_SECTION
+    assert sources["high_self_influence_rare"] == paper.SELF_INFLUENCE_READING
+    assert sources["palo_alto_proponents_expensive"] == paper.CA_SECTION
 
 
 def test_evaluate_gives_table_and_json_ready_docs():
@@ -188,7 +182,7 @@ def test_findings_give_one_bullet_per_claim_with_verdict_interval_and_source():
     docs = [
         {
             "claim": "explained variance 0.72 on the training split",
-            "source": claims.CA_SECTION,
+            "source": paper.CA_SECTION,
             "measurement": "explained variance of the final model",
             "mean": 0.9293,
             "ci95": [0.919, 0.9396],

@@ -17,7 +17,8 @@ from tracin_study.config import (
     SweepConfig,
     validate_config,
 )
-from tracin_study.experiments.approximation_chain import saved_steps, train_ideal
+from tracin_study.ideal import train_ideal
+from tracin_study.plan import saved_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"

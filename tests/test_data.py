@@ -174,3 +174,10 @@ def test_minmax_maps_the_training_features_onto_0_1(table):
 def test_an_unknown_choice_is_named(table, choice, value):
     with pytest.raises(ValueError, match=rf"data.{choice}='{value}' is not one of"):
         data.split_tables(table, 0.2, 2020, **{choice: value})
+
+
+def test_neighbour_distances_on_a_line():
+    X = np.array([[0.0], [1.0], [3.0], [7.0]])
+    out = data.neighbour_distances(X, k=2)
+    assert out["nn_distance"].tolist() == [1.0, 1.0, 2.0, 4.0]
+    assert out["knn_distance"].tolist() == [2.0, 1.5, 2.5, 5.0]

@@ -45,6 +45,20 @@ def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
     return jobs
 
 
+def planned_outputs(result: subprocess.CompletedProcess) -> dict[str, set[str]]:
+    """Rule name -> the first output of each of its jobs in a dry run, relative to the
+    smoke config's results folder (e.g. "default/recipe/training.json")."""
+    outputs, rule = {}, None
+    for line in result.stdout.splitlines():
+        if match := re.fullmatch(r"(?:local)?rule (\w+):", line):
+            rule = match.group(1)
+        elif rule and line.startswith("    output: "):
+            first = line.removeprefix("    output: ").split(", ")[0]
+            outputs.setdefault(rule, set()).add(first.removeprefix(f"{RESULTS}/"))
+            rule = None
+    return outputs
+
+
 def test_smoke_run_trains_every_seed_with_verified_checkpoints(smoke_run):
     for seed in (0, 1):
         folder = smoke_run / DEFAULT / f"seed_{seed}"
@@ -155,10 +169,14 @@ def test_smoke_run_writes_the_lds_summaries_with_ceiling(smoke_run):
 
 def test_smoke_run_reruns_the_claims_on_the_closest_recipe(smoke_run):
     selection = json.loads((smoke_run / RESULTS / "sweep/selection.json").read_text())
-    recipe = json.loads((smoke_run / CLOSEST / "recipe.json").read_text())
-    assert recipe["selection"] == selection
-    assert recipe["training"]["epochs"] == selection["epoch"]
-    assert recipe["influence_epochs"] == selection["checkpoint_epochs"]
+    settings = {
+        section: json.loads((smoke_run / CLOSEST / f"recipe/{section}.json").read_text())
+        for section in ("data", "training", "influence")
+    }
+    assert settings["training"]["training"]["epochs"] == selection["epoch"]
+    assert settings["influence"]["epochs"] == selection["checkpoint_epochs"]
+    for name, value in selection["overrides"].items():
+        assert value in (settings["data"].get(name), settings["training"]["training"].get(name))
     manifest = read_manifest(smoke_run / CLOSEST / "seed_0/checkpoints")
     assert {c.epoch for c in manifest.checkpoints} >= set(selection["checkpoint_epochs"])
     for recipe_folder in (DEFAULT, CLOSEST):
@@ -229,19 +247,28 @@ def test_snakemake_html_report_renders(smoke_run):
     assert out.stat().st_size > 10_000
 
 
-def test_smoke_run_is_complete_and_a_recipe_change_reruns_that_recipe_onwards(smoke_run):
+def test_a_changed_setting_reruns_its_step_and_what_follows_only(smoke_run):
     assert planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(SMOKE))) == {}
     changed = smoke_run / "changed.yaml"
     changed.write_text(SMOKE.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
-    jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
-    # every recipe's settings hold the training section: default (2 seeds), the sweep's
-    # minmax (1) and closest (2, chosen anew); influence for default and closest
-    assert (jobs.get("recipe"), jobs.get("train"), jobs.get("seed_influence")) == (3, 5, 4), jobs
+    plan = planned_outputs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
+    # the training section of every recipe; closest's sections follow the sweep's new choice
+    assert plan["recipe"] == {
+        "default/recipe/training.json",
+        "minmax/recipe/training.json",
+        *(f"closest/recipe/{s}.json" for s in ("data", "training", "influence")),
+    }, plan
+    assert plan["prepare_data"] == {"closest/data/train.parquet"}, plan
+    assert len(plan["train"]) == 5 and len(plan["seed_influence"]) == 4, plan
     changed.write_text(SMOKE.read_text().replace("epochs: [2, 4]", "epochs: [4]"))
-    jobs = planned_jobs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
-    # recipe.json of default and minmax holds the influence epochs, so they rerun from the
-    # recipe on (one file per recipe, compared by time), and closest after the new choice
-    assert jobs.get("recipe") == 3 and jobs.get("seed_influence") == 4, jobs
+    plan = planned_outputs(snakemake(smoke_run, "-n", "--configfile", str(changed)))
+    # the influence epochs: the default recipe's influence section and what reads it
+    assert plan["recipe"] == {"default/recipe/influence.json"}, plan
+    assert {"prepare_data", "train", "sweep_summary"} & set(plan) == set(), plan
+    assert plan["seed_influence"] == {
+        f"default/seed_{seed}/self_influence.parquet" for seed in (0, 1)
+    }, plan
+    assert plan["claims"] == {f"default/claims/{score}.json" for score in ("raw", "adam")}
 
 
 def test_a_changed_report_setting_reruns_the_notebooks(smoke_run):

@@ -34,7 +34,9 @@ def _table(points: dict[tuple[str, int], list[tuple[float, float]]]) -> pd.DataF
 
 
 def test_the_paper_point_is_the_papers_stated_explained_variances():
-    assert sweep.PAPER_EV == {"train": 0.72, "test": 0.70}
+    selection = sweep.select_closest(_table({("default", 40): [(0.72, 0.75)]}), RECIPES)
+    assert selection["paper"] == {"train": 0.72, "test": 0.70}
+    assert "to the paper's (0.72, 0.7)" in sweep.SELECTION_RULE
 
 
 def test_the_closest_point_uses_the_mean_over_seeds_and_may_be_an_early_epoch():
@@ -111,31 +113,49 @@ def test_rerun_checkpoints_are_ten_evenly_spaced_epochs(epoch, expected):
     assert sweep.checkpoint_epochs(epoch) == expected
 
 
+def closest_recipe(default: dict, selection: dict) -> dict:
+    """Every section of the closest recipe's settings with `selection` applied."""
+    return {
+        section: plan.resolve_section(
+            section, plan.section_params(default, plan.CLOSEST, section), selection
+        )
+        for section in plan.SECTIONS
+    }
+
+
 def test_the_closest_recipe_saves_every_checkpoint_it_sums_over(default):
-    study = plan.recipe_params(default, plan.CLOSEST)["study"]
-    assert "influence_epochs" not in study  # the selection gives them
+    assert plan.section_params(default, plan.CLOSEST, "influence") == {}  # the selection's
     for epoch in (200, 130, 15):
         selection = {"overrides": {"split": "ordered"}, "epoch": epoch}
         selection["checkpoint_epochs"] = sweep.checkpoint_epochs(epoch)
-        recipe = plan.resolve_recipe(study, {}, selection)
-        training = TrainingConfig.from_config(recipe)
+        recipe = closest_recipe(default, selection)
+        training = TrainingConfig.from_config(recipe["training"])
         assert training.epochs == epoch and recipe["data"]["split"] == "ordered"
-        assert recipe["influence_epochs"] == selection["checkpoint_epochs"]
-        assert set(recipe["influence_epochs"]) <= set(training.checkpoint_epochs())
-        assert recipe["selection"] == selection
+        assert recipe["influence"]["epochs"] == selection["checkpoint_epochs"]
+        assert set(recipe["influence"]["epochs"]) <= set(training.checkpoint_epochs())
     selection = {"overrides": {}, "epoch": 200, "checkpoint_epochs": sweep.checkpoint_epochs(200)}
-    recipe = plan.resolve_recipe(study, {}, selection)
-    assert TrainingConfig.from_config(recipe).checkpoint_epochs() == list(range(0, 201, 20))
+    training = closest_recipe(default, selection)["training"]
+    assert TrainingConfig.from_config(training).checkpoint_epochs() == list(range(0, 201, 20))
 
 
 def test_the_default_recipe_is_the_config_itself(default):
-    recipe = plan.resolve_recipe(**plan.recipe_params(default, plan.DEFAULT))
-    assert TrainingConfig.from_config(recipe) == TrainingConfig.from_config(default)
-    assert recipe["data"] == default["data"] and recipe["overrides"] == {}
-    assert recipe["influence_epochs"] == default["influence"]["epochs"]
-    minmax = plan.resolve_recipe(**plan.recipe_params(default, "minmax"))
-    assert minmax["data"] == {**default["data"], "preprocessing": "minmax"}
-    assert minmax["training"] == default["training"]
+    recipe = {s: plan.section_params(default, plan.DEFAULT, s) for s in plan.SECTIONS}
+    assert {s: plan.resolve_section(s, recipe[s]) for s in plan.SECTIONS} == recipe
+    assert TrainingConfig.from_config(recipe["training"]) == TrainingConfig.from_config(default)
+    assert recipe["data"] == default["data"]
+    assert recipe["influence"] == {"epochs": default["influence"]["epochs"]}
+    assert plan.section_params(default, "minmax", "data") == {
+        **default["data"],
+        "preprocessing": "minmax",
+    }
+    assert plan.section_params(default, "minmax", "training")["training"] == default["training"]
+
+
+def test_a_recipe_section_names_only_its_own_settings(default):
+    # what each step reads: a changed setting of another section leaves its params alone
+    assert set(plan.section_params(default, plan.DEFAULT, "training")) == {"model", "training"}
+    with pytest.raises(KeyError, match="recipe section 'model' is not one of"):
+        plan.section_params(default, plan.DEFAULT, "model")
 
 
 def test_every_recipe_has_its_seeds(default):

@@ -2,13 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracin_study.analysis import mean_sd_ci
-from tracin_study.verdicts import (
-    OUTCOMES,
-    EffectRule,
-    ValueRule,
-    seed_pairs_interval,
-)
+from tracin_study.statistics import mean_sd_ci, seed_pairs_interval
+from tracin_study.verdicts import OUTCOMES, EffectRule, ValueRule
 
 ABOVE = EffectRule(null=1.0, direction=1, margin=(0.9, 1.1))
 BELOW = EffectRule(null=1.0, direction=-1, margin=(0.9, 1.1))

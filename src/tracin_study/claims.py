@@ -1,6 +1,6 @@
-"""The paper's facts and the claims we test, each with its source, and their evaluation.
+"""The claims we test, each with its source, and their evaluation.
 
-`PAPER_FACTS` is what the paper's California-housing section states; `CLAIMS` are the
+The paper's stated facts are in `tracin_study.paper`; `claims` and `removal_claims` give the
 tested claims, each with the measurement, its null, the claimed direction and the margin of
 its `tracin_study.verdicts` rule. `evaluate_claims` measures every claim per seed and
 returns a display table and one JSON-ready dict per claim.
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tracin_study.analysis import CAPPED_PRICE, mean_sd_ci, neighbour_distances, t_quantile
-from tracin_study.data import TARGET, PreparedData
+from tracin_study.data import CAPPED_PRICE, TARGET, PreparedData, neighbour_distances
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.loss_rankings import SCORES, compare_rankings
 from tracin_study.palo_alto import (
@@ -24,58 +23,17 @@ from tracin_study.palo_alto import (
     map_neighbours,
     odd_houses,
 )
+from tracin_study.paper import (
+    CA_SECTION,
+    REMOVAL_READING,
+    SELF_INFLUENCE_READING,
+    SHORT_SOURCES,
+    TEST_EXPLAINED_VARIANCE,
+    TRAIN_EXPLAINED_VARIANCE,
+)
+from tracin_study.plan import AGGREGATE
+from tracin_study.statistics import mean_sd_ci, t_quantile
 from tracin_study.verdicts import OUTCOMES, EffectRule, ValueRule
-
-CA_SECTION = "paper, California housing section, p. 8 and its footnote"
-SELF_INFLUENCE_READING = (
-    "our reading of the paper's general account of self-influence (high self-influence as "
-    "memorisation of rare or mislabelled examples; sections on self-influence and on "
-    "mislabelled-data detection), not a statement of the California-housing section"
-)
-REMOVAL_READING = (
-    "our counterfactual test of the paper's definition of a proponent (a training example "
-    "whose steps reduce the test loss), not a statement of the paper"
-)
-SHORT_SOURCES = {
-    CA_SECTION: "paper, p. 8",
-    SELF_INFLUENCE_READING: "our reading of the paper",
-    REMOVAL_READING: "our counterfactual test",
-}
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One fact the paper states (or leaves out), with its source and our note."""
-
-    name: str
-    value: str
-    source: str
-    note: str = ""
-
-
-PAPER_FACTS = (
-    Fact("split", "8:2 train/test split", CA_SECTION),
-    Fact(
-        "architecture",
-        "3 hidden layers, about 168K parameters",
-        CA_SECTION,
-        "one independent reproduction quotes 162K; the widths are not given, we use "
-        "[512, 256, 128] (168,961 parameters)",
-    ),
-    Fact("optimiser", "Adam", CA_SECTION),
-    Fact("loss", "mean squared error", CA_SECTION),
-    Fact("epochs", "200", CA_SECTION),
-    Fact("checkpoints", "every 20th epoch", CA_SECTION),
-    Fact("train_explained_variance", "0.72", CA_SECTION),
-    Fact("test_explained_variance", "0.70", CA_SECTION),
-    Fact("palo_alto", "11 houses in Palo Alto; their proponents are expensive houses", CA_SECTION),
-    Fact(
-        "not_given",
-        "batch size, layer widths, preprocessing, learning rate",
-        CA_SECTION,
-        "our choices are in config/config.yaml",
-    ),
-)
 
 RATIO_MARGIN = (0.9, 1.1)
 
@@ -113,19 +71,19 @@ def claims(top_n: int, k: int) -> tuple[Claim, ...]:
     return (
         Claim(
             "train_explained_variance",
-            "explained variance 0.72 on the training split",
+            f"explained variance {TRAIN_EXPLAINED_VARIANCE:.2f} on the training split",
             CA_SECTION,
             "explained variance of the final model, training split",
             "train_explained_variance",
-            ValueRule(target=0.72, tolerance=0.03),
+            ValueRule(target=TRAIN_EXPLAINED_VARIANCE, tolerance=0.03),
         ),
         Claim(
             "test_explained_variance",
-            "explained variance 0.70 on the test split",
+            f"explained variance {TEST_EXPLAINED_VARIANCE:.2f} on the test split",
             CA_SECTION,
             "explained variance of the final model, test split",
             "test_explained_variance",
-            ValueRule(target=0.70, tolerance=0.03),
+            ValueRule(target=TEST_EXPLAINED_VARIANCE, tolerance=0.03),
         ),
         Claim(
             "palo_alto_proponents_expensive",
@@ -169,7 +127,6 @@ def claims(top_n: int, k: int) -> tuple[Claim, ...]:
 
 REMOVAL_RULE = EffectRule(null=0.0, direction=1, margin=(-0.05, 0.05))
 """The removal claims' rule, that of the removal verdicts (`removal_verdicts.rule(1)`)."""
-REMOVAL_AGGREGATE = "all houses"
 """`house` of the removal verdicts on the Palo Alto houses together."""
 
 
@@ -178,7 +135,7 @@ def _removal_rows(removal: dict, set_name: str, score: str) -> dict[int, dict]:
     return {
         row["k"]: row
         for row in removal["verdicts"]
-        if (row["set"], row["score"], row["house"]) == (set_name, score, REMOVAL_AGGREGATE)
+        if (row["set"], row["score"], row["house"]) == (set_name, score, AGGREGATE)
         and row["protocol"] == removal["protocol"]
     }
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from tracin_study.plan import N_ROWS, split_sizes  # noqa: F401 (N_ROWS re-exported)
@@ -35,6 +36,7 @@ FEATURES = [
     "Longitude",
 ]
 TARGET = "MedHouseVal"
+CAPPED_PRICE = 5.0  # MedHouseVal is capped at 5.00001 ($500,001)
 COLUMNS = FEATURES + [TARGET]
 # sha256 of np.ascontiguousarray(table[COLUMNS].to_numpy(np.float64)).tobytes()
 CONTENT_SHA256 = "dfc7196b549ceb93965f28d3f7ccebe691dd64f824df83055fad5dd58e1c15cd"
@@ -340,3 +342,11 @@ def load_prepared(files: PreparedFiles) -> PreparedData:
         np.asarray(scaler["scale"], np.float64),
         scaler.get("preprocessing", "standardised"),  # files from before the choice existed
     )
+
+
+def neighbour_distances(X: np.ndarray, k: int = 10) -> pd.DataFrame:
+    """For each row of X (N, F) (standardised features): the distance to its nearest other
+    row (`nn_distance`) and the mean distance to its k nearest (`knn_distance`, the inverse
+    of local density), in standard-deviation units."""
+    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    return pd.DataFrame({"nn_distance": distances[:, 1], "knn_distance": distances[:, 1:].mean(1)})

@@ -9,10 +9,9 @@ the residual), so a ranking by the residual alone is the baseline it has to beat
 import numpy as np
 import pandas as pd
 
-from tracin_study.agreement import spearman
-from tracin_study.analysis import CAPPED_PRICE
 from tracin_study.checkpoints import Manifest, load_checkpoint
-from tracin_study.data import TARGET
+from tracin_study.data import CAPPED_PRICE, TARGET
+from tracin_study.statistics import spearman
 from tracin_study.training import predict
 
 SCORES = {

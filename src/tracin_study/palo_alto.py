@@ -11,8 +11,7 @@ in $100,000 (capped at 5.00001); the aggregate rows of `proponents` have test_in
 import numpy as np
 import pandas as pd
 
-from tracin_study.analysis import CAPPED_PRICE
-from tracin_study.data import FEATURES, TARGET, PreparedData
+from tracin_study.data import CAPPED_PRICE, FEATURES, TARGET, PreparedData
 from tracin_study.geo import haversine_km, in_bay_area
 from tracin_study.influence import ALL_TEST_POINTS
 

@@ -16,6 +16,7 @@ from pathlib import Path
 N_ROWS = 20_640
 DEFAULT = "default"  # the config's own recipe
 CLOSEST = "closest"  # the sweep's choice (selection.json), known only at run time
+AGGREGATE = "all houses"  # `house` of the removal verdicts on the Palo Alto houses together
 TRACIN_SCORES = ("raw", "adam")  # TracInCP as the paper defines it, and Adam-preconditioned
 
 
@@ -121,45 +122,57 @@ def recipe_seeds(config: dict) -> dict[str, list[int]]:
     }
 
 
-def recipe_params(config: dict, name: str) -> dict:
-    """What the rule `recipe` reads of the config for recipe `name` (its params, the
-    arguments of `resolve_recipe` but the selection): `study`, the config's `model`, `data`
-    and `training` sections and the `influence_epochs` TracInCP sums over
-    (`influence.epochs`; left out for `CLOSEST`, whose selection gives them), and
-    `overrides`, the sweep recipe's settings ({} for the others)."""
-    study = {"model": config["model"], "data": config["data"], "training": config["training"]}
-    if name != CLOSEST:
-        study["influence_epochs"] = list(config["influence"]["epochs"])
+# The sections of a recipe's settings (rule `recipe`, results/{recipe}/recipe/{section}.json),
+# each read only by the steps that depend on it: `data` by prepare_data, `training` (the
+# model and training sections) by train, `influence` (the epochs TracInCP sums over) by
+# seed_influence. A changed setting so reruns its step and what follows, not the earlier ones.
+SECTIONS = ("data", "training", "influence")
+
+
+def _check_section(section: str) -> None:
+    if section not in SECTIONS:
+        raise KeyError(f"recipe section {section!r} is not one of {list(SECTIONS)}")
+
+
+def section_params(config: dict, name: str, section: str) -> dict:
+    """What the rule `recipe` reads of `config` for `section` of recipe `name` (its params):
+    the section's settings with the sweep recipe's overrides applied. For `CLOSEST` the
+    study's settings, which the selection's overrides replace at run time (`resolve_section`);
+    its `influence` section is then empty (the selection gives the epochs)."""
+    _check_section(section)
     recipes = {r["name"]: r for r in config["experiments"]["sweep"]["recipes"]}
     overrides = {k: v for k, v in recipes.get(name, {}).items() if k != "name"}
-    return {"study": study, "overrides": overrides}
+    if section == "data":
+        return recipe_section("data", config["data"], overrides)
+    if section == "training":
+        training = recipe_section("training", config["training"], overrides)
+        return {"model": config["model"], "training": training}
+    return {} if name == CLOSEST else {"epochs": list(config["influence"]["epochs"])}
 
 
-def resolve_recipe(study: dict, overrides: dict, selection: dict | None = None) -> dict:
-    """The full settings of a recipe (recipe.json): `study` (`recipe_params`) with the
-    `overrides` of `OVERRIDES` keys applied. For the closest recipe, `selection` (the sweep's
-    selection.json) gives the overrides instead, the epochs trained (`epoch`) and the
-    influence epochs (`checkpoint_epochs`), saved every greatest-common-divisor-th epoch;
-    the selection is kept under `selection`."""
-    if selection is not None:
-        overrides = selection["overrides"]
-    recipe = {
-        "model": study["model"],
-        "data": recipe_section("data", study["data"], overrides),
-        "training": recipe_section("training", study["training"], overrides),
-        "overrides": dict(overrides),
-    }
+def resolve_section(section: str, settings: dict, selection: dict | None = None) -> dict:
+    """The settings of `section` of a recipe (its {section}.json): `settings`
+    (`section_params`) as they are, or for the closest recipe with `selection` (the sweep's
+    selection.json) applied: its overrides, the epochs trained (`epoch`) with a checkpoint
+    every greatest-common-divisor-th of the influence epochs (`checkpoint_epochs`), and those
+    epochs as the `influence` section's."""
+    _check_section(section)
     if selection is None:
-        recipe["influence_epochs"] = list(study["influence_epochs"])
-    else:
-        epochs = list(selection["checkpoint_epochs"])
-        recipe["training"] |= {"epochs": selection["epoch"], "checkpoint_every": math.gcd(*epochs)}
-        recipe |= {"influence_epochs": epochs, "selection": selection}
-    return recipe
+        return settings
+    overrides = selection["overrides"]
+    if section == "data":
+        return recipe_section("data", settings, overrides)
+    epochs = list(selection["checkpoint_epochs"])
+    if section == "training":
+        training = recipe_section("training", settings["training"], overrides)
+        training |= {"epochs": selection["epoch"], "checkpoint_every": math.gcd(*epochs)}
+        return {"model": settings["model"], "training": training}
+    return {"epochs": epochs}
 
 
-def read_recipe(path: Path) -> dict:
-    """The settings of a recipe as `resolve_recipe` gave them, from its recipe.json."""
+def read_section(path: Path) -> dict:
+    """The settings of one section of a recipe as `resolve_section` gave them, from its
+    {section}.json."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"recipe settings {path} do not exist; run the rule `recipe`")

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import BoundaryNorm
 
-from tracin_study.experiments.sweep import DEFAULT, PAPER_EV, mean_paths
 from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent, california_outline
 from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.paper import EXPLAINED_VARIANCE as PAPER_EV
+from tracin_study.plan import DEFAULT
 
 LON, LAT = "Longitude (degrees east)", "Latitude (degrees north)"
 BACKGROUND = {"s": 1, "c": "0.8", "alpha": 0.4, "linewidths": 0, "label": "all training houses"}
@@ -423,7 +424,8 @@ def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> pl
     (`sweep.select_closest`). Both axes run from `floor` to 1; epochs with an EV below it
     (early epochs of raw features) are left out, so every line stays inside the axes. Each
     path is labelled with its first and last epoch and ends in an arrow: time runs along it."""
-    paths = mean_paths(table)
+    ev = ["train_explained_variance", "test_explained_variance"]
+    paths = table.groupby(["recipe", "epoch"], as_index=False)[ev].mean()
     seeds = sorted(table["seed"].unique())
     over = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over {len(seeds)} seeds"
     fig, ax = plt.subplots(figsize=(7, 6))

@@ -8,8 +8,8 @@ import math
 
 import pandas as pd
 
-from tracin_study.claims import SHORT_SOURCES
-from tracin_study.experiments.removal_verdicts import AGGREGATE
+from tracin_study.paper import SHORT_SOURCES
+from tracin_study.plan import AGGREGATE
 
 MODEL_CLAIMS = ("train_explained_variance", "test_explained_variance")
 RARE = "high_self_influence_rare"

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study import analysis, claims, verdicts
-from tracin_study.agreement import spearman
+from tracin_study import claims, statistics
 from tracin_study.checkpoints import Checkpoint, Manifest, load_checkpoint
 from tracin_study.experiments import sweep
 from tracin_study.geo import in_bay_area
 from tracin_study.influence import TracInCP
 from tracin_study.provenance import config_hash
+from tracin_study.statistics import spearman
 
 QUALITY = {  # summary key -> (split, metric) of a training run's metrics.json
     "train explained variance": ("train", "explained_variance"),
@@ -57,7 +57,7 @@ def model_quality(fits: dict[int, dict]) -> dict:
     """Per column of `quality_table`: per_seed values with mean, sd, 95% interval and n."""
     table = quality_table(fits)
     return {
-        column: {"per_seed": table[column].to_dict(), **analysis.mean_sd_ci(table[column])}
+        column: {"per_seed": table[column].to_dict(), **statistics.mean_sd_ci(table[column])}
         for column in table.columns
     }
 
@@ -69,19 +69,19 @@ def stability_matrices(
     top `top_n` self-influence houses in common, share of the Palo Alto top-k proponents
     in common."""
     return {
-        "self_influence_spearman": analysis.pairwise(
+        "self_influence_spearman": statistics.pairwise(
             self_influence, lambda a, b: spearman(a["self_influence"], b["self_influence"])
         ),
-        "self_influence_top_overlap": analysis.pairwise(
-            self_influence, lambda a, b: analysis.self_influence_overlap(a, b, top_n)
+        "self_influence_top_overlap": statistics.pairwise(
+            self_influence, lambda a, b: statistics.self_influence_overlap(a, b, top_n)
         ),
-        "proponent_top_overlap": analysis.pairwise(proponents, analysis.proponent_set_overlap),
+        "proponent_top_overlap": statistics.pairwise(proponents, statistics.proponent_set_overlap),
     }
 
 
 def stability(matrices: dict[str, pd.DataFrame]) -> dict:
     """Name -> the jackknife-over-seeds interval of each matrix of `stability_matrices`."""
-    return {name: verdicts.seed_pairs_interval(matrix) for name, matrix in matrices.items()}
+    return {name: statistics.seed_pairs_interval(matrix) for name, matrix in matrices.items()}
 
 
 def geography(self_influence: pd.DataFrame, top_n: int) -> dict:

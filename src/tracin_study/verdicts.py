@@ -19,33 +19,13 @@ by at most about 2.4 e x max |value|: 0.0024 for ratios near 1 and e = 1e-3, aga
 of 0.01 at the default resolution of 0.005.)
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from tracin_study.analysis import mean_sd_ci, t_quantile
+from tracin_study.statistics import mean_sd_ci
 
 OUTCOMES = ("reproduced", "contradicted", "no effect", "inconclusive")
-
-
-def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
-    """Mean of the off-diagonal values of a symmetric seed x seed matrix (n x n) and a 95%
-    interval that treats seeds, not the n(n-1)/2 pairs, as independent: the jackknife over
-    seeds (leave one seed and its pairs out), with a t quantile on n - 1 degrees of freedom."""
-    values = matrix.to_numpy(np.float64)
-    n = len(values)
-    rows, cols = np.triu_indices(n, k=1)
-    mean = float(values[rows, cols].mean()) if n > 1 else math.nan
-    if n < 3:
-        return {"mean": mean, "ci95": [math.nan, math.nan], "n_seeds": n}
-    loo = np.array([np.delete(np.delete(values, i, 0), i, 1) for i in range(n)])
-    r, c = np.triu_indices(n - 1, k=1)
-    estimates = loo[:, r, c].mean(1)
-    se = math.sqrt((n - 1) / n * float(((estimates - estimates.mean()) ** 2).sum()))
-    half = t_quantile(n - 1) * se
-    return {"mean": mean, "ci95": [mean - half, mean + half], "n_seeds": n}
 
 
 def _above(a: float, b: float, resolution: float) -> bool:

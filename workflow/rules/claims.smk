@@ -16,7 +16,7 @@ rule claims:
     {score} (with the removal claims where the removal test runs on the recipe)."""
     input:
         **prepared_data(),
-        recipe=rules.recipe.output.recipe,
+        selection=closest_selection,
         houses=rules.palo_alto_points.output.houses,
         self_influence=lambda w: recipe_jobs(
             rules.seed_influence.output.self_influence, w.recipe

@@ -13,7 +13,7 @@
 # a cluster job's queueing and start.
 
 from tracin_study.config import SweepConfig, TrainingConfig, canonical
-from tracin_study.plan import CLOSEST, DEFAULT, recipe_params, recipe_seeds
+from tracin_study.plan import CLOSEST, DEFAULT, SECTIONS, recipe_seeds, section_params
 from tracin_study.plan import saved_steps
 
 SEEDS = config["seeds"]
@@ -65,6 +65,23 @@ def settings(*keys):
 def of_recipe(pattern, recipe=DEFAULT):
     """`pattern` with its `{recipe}` wildcard set to `recipe` (other wildcards kept)."""
     return expand(pattern, recipe=recipe, allow_missing=True)[0]
+
+
+def recipe_settings(*sections):
+    """The files of `sections` of recipe {recipe}'s settings (rule `recipe`), as named
+    inputs `<section>_settings`: a step takes only the sections it reads, so that a changed
+    setting reruns that step and what follows, not the steps before it."""
+    return {
+        f"{s}_settings": expand(
+            rules.recipe.output.settings, section=s, allow_missing=True
+        )[0]
+        for s in sections
+    }
+
+
+def closest_selection(wildcards):
+    """The sweep's choice (selection.json) for the closest recipe; nothing for the others."""
+    return rules.sweep_summary.output.selection if wildcards.recipe == CLOSEST else []
 
 
 def prepared_data(recipe=None):

@@ -1,22 +1,23 @@
 rule recipe:
-    """The full settings of recipe {recipe} (data, model, training, the influence epochs):
-    the config's, with the sweep recipe's overrides, or for `closest` the sweep's choice
-    (selection.json). Every later step of the recipe reads its settings from here."""
+    """Section {section} of the settings of recipe {recipe} (data; training, with the model;
+    influence, the epochs TracInCP sums over): the config's, with the sweep recipe's
+    overrides, or for `closest` with the sweep's choice (selection.json). Each later step
+    reads only the sections it depends on (`recipe_settings`)."""
     input:
-        selection=lambda w: (
-            rules.sweep_summary.output.selection if w.recipe == CLOSEST else []
-        ),
+        selection=closest_selection,
     output:
-        recipe=results("{recipe}/recipe.json"),
+        settings=results("{recipe}/recipe/{section}.json"),
     log:
-        log_file("recipe", "{recipe}"),
+        log_file("recipe", "{recipe}_{section}"),
     benchmark:
-        benchmark_file("recipe", "{recipe}")
+        benchmark_file("recipe", "{recipe}_{section}")
+    wildcard_constraints:
+        section="|".join(SECTIONS),
     localrule: True
     conda:
         ENVIRONMENT
     params:
-        recipe=lambda w: canonical(recipe_params(config, w.recipe)),
+        settings=lambda w: canonical(section_params(config, w.recipe, w.section)),
     script:
         "../scripts/recipe.py"
 
@@ -25,7 +26,7 @@ rule prepare_data:
     """Fetch the table (or read the shipped snapshot), verify its checksum, split it 8:2 and
     fit the feature scaler on the training split, as recipe {recipe} says."""
     input:
-        recipe=rules.recipe.output.recipe,
+        **recipe_settings("data"),
     output:
         train=results("{recipe}/data/train.parquet"),
         test=results("{recipe}/data/test.parquet"),
@@ -42,7 +43,13 @@ rule prepare_data:
         "../scripts/prepare_data.py"
 
 
-STUDY_TARGETS.extend(outputs_of(rules.recipe, RECIPE_SEEDS))
+# every recipe is trained; the influence epochs are of the studied recipes only
+STUDY_TARGETS.extend(
+    outputs_of(rules.recipe, recipe=list(RECIPE_SEEDS), section=["data", "training"])
+)
+STUDY_TARGETS.extend(
+    outputs_of(rules.recipe, recipe=STUDIED_RECIPES, section=["influence"])
+)
 STUDY_TARGETS.extend(outputs_of(rules.prepare_data, RECIPE_SEEDS))
 
 

@@ -4,7 +4,7 @@ rule seed_influence:
     and opponents of the Palo Alto test houses."""
     input:
         **prepared_data(),
-        recipe=rules.recipe.output.recipe,
+        **recipe_settings("influence"),
         checkpoints=rules.train.output.checkpoints,
         houses=rules.palo_alto_points.output.houses,
     output:

@@ -4,9 +4,9 @@ rule train:
     the loss curve."""
     input:
         **prepared_data(),
-        recipe=rules.recipe.output.recipe,
+        **recipe_settings("training"),
     output:
-        # The saved epochs of the closest recipe are known only once its recipe.json exists,
+        # The saved epochs of the closest recipe are known only once its training.json exists,
         # so the checkpoints (and their manifest.json) are one folder, for every recipe.
         checkpoints=directory(results("{recipe}/seed_{seed}/checkpoints")),
         metrics=results("{recipe}/seed_{seed}/metrics.json"),

@@ -8,7 +8,6 @@ import pandas as pd
 
 from tracin_study.claims import evaluate_claims, evaluate_claims_adam
 from tracin_study.data import PreparedFiles, load_prepared
-from tracin_study.plan import read_recipe
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -33,10 +32,9 @@ if score == "adam":
     table, docs, measurements = evaluate_claims_adam(*common, removal)
 else:
     table, docs, measurements = evaluate_claims(*common, removal)
-settings = read_recipe(sm.input.recipe)
 doc = {"recipe": recipe, "score": score, "seeds": seeds, "claims": docs}
-if "selection" in settings:
-    doc["selection"] = settings["selection"]
+if sm.input.selection:  # the closest recipe's
+    doc["selection"] = json.loads(Path(sm.input.selection).read_text())
 Path(sm.output.claims).write_text(json.dumps(doc, indent=2) + "\n")
 table.to_csv(sm.output.table, index=False)
 measurements.to_csv(sm.output.measurements)

@@ -1,16 +1,16 @@
-"""Snakemake script: fetch and verify the table, split it 8:2, fit the scaler, as the
-recipe says."""
+"""Snakemake script: fetch and verify the table, split it into training and test rows and
+fit the scaler, as the recipe's data section says."""
 
 from pathlib import Path
 
 from tracin_study import data
-from tracin_study.plan import read_recipe
+from tracin_study.plan import read_section
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-settings = read_recipe(sm.input.recipe)["data"]
+settings = read_section(sm.input.data_settings)
 train, test, scaler, record = data.prepare(settings)
 record |= {"recipe": sm.wildcards.recipe, **provenance(source_dir=Path(sm.scriptdir))}
 data.write_prepared(data.PreparedFiles.of(sm.output), train, test, scaler, record)

@@ -8,12 +8,12 @@ import pandas as pd
 from tracin_study.checkpoints import read_manifest
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.seed_influence import compute_seed_influence
-from tracin_study.plan import read_recipe
+from tracin_study.plan import read_section
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-epochs = read_recipe(sm.input.recipe)["influence_epochs"]
+epochs = read_section(sm.input.influence_settings)["epochs"]
 prepared = load_prepared(PreparedFiles.of(sm.input))
 houses = pd.read_csv(sm.input.houses)
 result = compute_seed_influence(

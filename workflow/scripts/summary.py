@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracin_study import claims, summary
+from tracin_study import claims, paper, summary
 from tracin_study.checkpoints import read_manifest
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.provenance import git_commit, seconds_since
@@ -57,7 +57,7 @@ doc = {
         seconds_since(Path(inputs.source)),
     ),
     "claims": read_json(inputs.claims_raw)["claims"],
-    "paper_facts": [vars(fact) for fact in claims.PAPER_FACTS],
+    "paper_facts": [vars(fact) for fact in paper.FACTS],
     "claims_adam": read_json(inputs.claims_adam)["claims"],
     "worked_example": summary.worked_example(seeds[0], check),
     "model_quality": summary.model_quality(fits),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tracin_study.config import TrainingConfig
 from tracin_study.data import PreparedFiles, load_prepared
-from tracin_study.plan import read_recipe
+from tracin_study.plan import read_section
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
 from tracin_study.training import train_and_evaluate
@@ -14,7 +14,7 @@ from tracin_study.training import train_and_evaluate
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
 seed = int(sm.wildcards.seed)
-settings = read_recipe(sm.input.recipe)
+settings = read_section(sm.input.training_settings)  # model and training
 recipe = TrainingConfig.from_config(settings)
 p = load_prepared(PreparedFiles.of(sm.input))
 _, curve, fit = train_and_evaluate(

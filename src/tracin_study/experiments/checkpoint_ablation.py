@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study.agreement import METRICS, compare, compare_rows, mean_sd
 from tracin_study.checkpoints import Manifest
 from tracin_study.data import PreparedData
 from tracin_study.influence import ALL_TEST_POINTS, TracInCP
+from tracin_study.statistics import METRICS, compare, compare_rows, mean_sd
 
 PAPER = "all_layers_paper_checkpoints"
 EVERY = "all_layers_all_checkpoints"

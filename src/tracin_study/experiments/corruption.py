@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study.agreement import mean_sd
 from tracin_study.checkpoints import Manifest, load_checkpoint
 from tracin_study.config import TrainingConfig
 from tracin_study.data import PreparedData
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import checkpoint_losses
+from tracin_study.statistics import mean_sd
 from tracin_study.training import predict, train_and_evaluate
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from tracin_study.analysis import mean_sd_ci, t_quantile
 from tracin_study.experiments.removal import RANDOM, removal_changes
 from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.plan import AGGREGATE
+from tracin_study.statistics import mean_sd_ci, t_quantile
 from tracin_study.verdicts import EffectRule
 
 MARGIN = 0.05
@@ -31,9 +32,6 @@ DIRECTIONS = {
 }
 """Expected sign of each set's effect: removing proponents (or the map neighbours, the
 rule-based baseline) raises the loss, removing opponents lowers it."""
-
-AGGREGATE = "all houses"
-"""`house` of the verdict rows on the Palo Alto houses together."""
 
 
 def rule(direction: int) -> EffectRule:

@@ -11,18 +11,17 @@ the loss curves (`training.curve_every`).
 import numpy as np
 import pandas as pd
 
-from tracin_study.claims import PAPER_FACTS
+from tracin_study import paper
 from tracin_study.plan import DEFAULT, OVERRIDES, recipe_section  # noqa: F401 (re-exported)
 
-_FACTS = {fact.name: fact for fact in PAPER_FACTS}
-PAPER_EV = {s: float(_FACTS[f"{s}_explained_variance"].value) for s in ("train", "test")}
 EV_COLUMNS = ["train_explained_variance", "test_explained_variance"]
-N_CHECKPOINTS = 10  # the paper's: every 20th of 200 epochs
+N_CHECKPOINTS = paper.EPOCHS // paper.CHECKPOINT_EVERY  # the paper's: every 20th of 200 epochs
 TIE_DECIMALS = 12
 SELECTION_RULE = (
     f"Among all (recipe, epoch) points of the recipes' mean-over-seeds explained-variance "
     f"curves, the default recipe's included, the one with the smallest Euclidean distance "
-    f"from (train, test) to the paper's ({PAPER_EV['train']}, {PAPER_EV['test']}); "
+    f"from (train, test) to the paper's ({paper.TRAIN_EXPLAINED_VARIANCE}, "
+    f"{paper.TEST_EXPLAINED_VARIANCE}); "
     f"distances equal to {TIE_DECIMALS} decimals are ties, broken by fewer epochs, then by "
     f"recipe name."
 )
@@ -45,8 +44,8 @@ def mean_paths(table: pd.DataFrame) -> pd.DataFrame:
         n_seeds=("seed", "nunique"),
     )
     paths["distance"] = np.hypot(
-        paths["train_explained_variance"] - PAPER_EV["train"],
-        paths["test_explained_variance"] - PAPER_EV["test"],
+        paths["train_explained_variance"] - paper.EXPLAINED_VARIANCE["train"],
+        paths["test_explained_variance"] - paper.EXPLAINED_VARIANCE["test"],
     )
     return paths
 
@@ -73,7 +72,7 @@ def select_closest(table: pd.DataFrame, recipes: dict[str, dict]) -> dict:
         "test_explained_variance": float(best["test_explained_variance"]),
         "n_seeds": int(best["n_seeds"]),
         "distance": float(best["distance"]),
-        "paper": PAPER_EV,
+        "paper": paper.EXPLAINED_VARIANCE,
         "checkpoint_epochs": checkpoint_epochs(epoch),
         "rule": SELECTION_RULE,
     }

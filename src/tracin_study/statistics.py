@@ -1,9 +1,11 @@
-"""Agreement between two score vectors over the same items: correlation and top-k overlap.
+"""The study's statistics: intervals across seeds, correlations and top-k overlaps.
 
-Used to compare influence approximations (TracInIdeal, first-order TracIn, TracInCP
-variants) and the same scores across seeds. Every function takes two 1-D arrays `a` and `b`
-of equal length N (one score per item, e.g. per training point); `compare_rows` takes two
-(M, N) matrices and compares them row by row.
+Seeds are the unit of replication: `mean_sd_ci` gives the 95% t-interval of the mean of
+per-seed values, `seed_pairs_interval` that of a mean over seed pairs. `pearson`,
+`spearman`, `top_k_overlap`, `compare` and `compare_rows` measure the agreement of two
+score vectors over the same items (e.g. per training point), each taking two 1-D arrays `a`
+and `b` of equal length N (`compare_rows`: two (M, N) matrices, row by row); `pairwise`
+builds seed x seed matrices of such measures; `mean_sd` summarises many columns of a table.
 """
 
 import math
@@ -15,6 +17,46 @@ from scipy import stats
 from tracin_study.influence import ALL_TEST_POINTS
 
 METRICS = ("pearson", "spearman", "top_k_overlap")
+
+
+CONFIDENCE = 0.95  # of every interval across seeds (`mean_sd_ci`, `seed_pairs_interval`)
+
+
+def t_quantile(dof: int) -> float:
+    """Quantile of Student's t (`dof` degrees of freedom) for a two-sided `CONFIDENCE`
+    interval."""
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof))
+
+
+def mean_sd_ci(values) -> dict:
+    """Mean, sample sd (ddof=1) and 95% t-interval of the per-seed values, plus n.
+
+    The summary of one sample; `mean_sd` gives mean, sd and n of many columns within
+    groups of a table."""
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    mean = float(x.mean())
+    sd = float(x.std(ddof=1)) if n > 1 else math.nan
+    half = t_quantile(n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
+    return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
+
+
+def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
+    """Mean of the off-diagonal values of a symmetric seed x seed matrix (n x n) and a 95%
+    interval that treats seeds, not the n(n-1)/2 pairs, as independent: the jackknife over
+    seeds (leave one seed and its pairs out), with a t quantile on n - 1 degrees of freedom."""
+    values = matrix.to_numpy(np.float64)
+    n = len(values)
+    rows, cols = np.triu_indices(n, k=1)
+    mean = float(values[rows, cols].mean()) if n > 1 else math.nan
+    if n < 3:
+        return {"mean": mean, "ci95": [math.nan, math.nan], "n_seeds": n}
+    loo = np.array([np.delete(np.delete(values, i, 0), i, 1) for i in range(n)])
+    r, c = np.triu_indices(n - 1, k=1)
+    estimates = loo[:, r, c].mean(1)
+    se = math.sqrt((n - 1) / n * float(((estimates - estimates.mean()) ** 2).sum()))
+    half = t_quantile(n - 1) * se
+    return {"mean": mean, "ci95": [mean - half, mean + half], "n_seeds": n}
 
 
 def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +91,7 @@ def spearman(a, b) -> float:
     return float(stats.spearmanr(a, b).statistic)
 
 
-def top_k(scores, k: int) -> np.ndarray:
+def top_k_positions(scores, k: int) -> np.ndarray:
     """Positions of the k largest scores (N,), largest first; ties keep the lower position."""
     scores = np.asarray(scores, dtype=np.float64)
     if not 1 <= k <= scores.size:
@@ -61,7 +103,7 @@ def top_k_overlap(a, b, k: int) -> float:
     """|topk(a) ∩ topk(b)| / k for a and b (N,), by largest values (for the most negative,
     pass -a and -b). 1 means the same k items, in any order."""
     a, b = _pair(a, b)
-    return len(np.intersect1d(top_k(a, k), top_k(b, k))) / k
+    return len(np.intersect1d(top_k_positions(a, k), top_k_positions(b, k))) / k
 
 
 def compare(a, b, k: int) -> dict:
@@ -97,9 +139,33 @@ def mean_sd(frame: pd.DataFrame, by: list[str], values=METRICS) -> pd.DataFrame:
     """Mean, sample standard deviation (ddof=1; NaN for one value) and count of each column
     in `values` within groups of `by`, in long form: columns `by`, metric, mean, sd, n.
 
-    The summary of many columns and groups; `analysis.mean_sd_ci` summarises one sample
-    with its confidence interval."""
+    The summary of many columns and groups; `mean_sd_ci` summarises one sample with its
+    confidence interval."""
     grouped = frame.groupby(by, sort=False, dropna=False)[list(values)]
     long = grouped.agg(["mean", "std", "count"]).stack(level=0, future_stack=True)
     long.index = long.index.set_names([*by, "metric"])
     return long.rename(columns={"std": "sd", "count": "n"}).reset_index()
+
+
+def pairwise(items: dict, fn) -> pd.DataFrame:
+    """Symmetric matrix of fn(items[a], items[b]) over all pairs of keys (diagonal: fn(x, x))."""
+    keys = list(items)
+    values = [[fn(items[a], items[b]) for b in keys] for a in keys]
+    return pd.DataFrame(values, index=keys, columns=keys)
+
+
+def proponent_set_overlap(
+    a: pd.DataFrame, b: pd.DataFrame, test_index: int = ALL_TEST_POINTS
+) -> float:
+    """|A ∩ B| / k for the proponent sets (train_index) of one test point in two tables."""
+    sets = [
+        set(t.loc[(t["test_index"] == test_index) & (t["kind"] == "proponent"), "train_index"])
+        for t in (a, b)
+    ]
+    k = max(len(sets[0]), len(sets[1]), 1)
+    return len(sets[0] & sets[1]) / k
+
+
+def self_influence_overlap(a: pd.DataFrame, b: pd.DataFrame, k: int) -> float:
+    """Top-k overlap of two seeds' self-influence over the same training houses."""
+    return top_k_overlap(a["self_influence"], b["self_influence"], k)

@@ -1,4 +1,4 @@
-"""Agreement metrics against scipy and hand-computed values."""
+"""The statistics module against scipy and hand-computed values."""
 
 import math
 
@@ -7,16 +7,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tracin_study.agreement import (
+from tracin_study import statistics
+from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.statistics import (
     compare,
     compare_rows,
     mean_sd,
     pearson,
     spearman,
-    top_k,
     top_k_overlap,
+    top_k_positions,
 )
-from tracin_study.influence import ALL_TEST_POINTS
 
 
 def test_correlations_match_scipy_and_hand_values():
@@ -47,8 +48,8 @@ def test_constant_scores_give_nan_and_bad_shapes_raise():
 def test_top_k_overlap_by_largest_values():
     a = np.array([5.0, 4, 3, 2, 1])
     b = a[::-1].copy()
-    assert top_k(a, 2).tolist() == [0, 1]
-    assert top_k([1.0, 3, 3, 0], 2).tolist() == [1, 2]  # ties keep the lower position
+    assert top_k_positions(a, 2).tolist() == [0, 1]
+    assert top_k_positions([1.0, 3, 3, 0], 2).tolist() == [1, 2]  # ties keep the lower position
     assert top_k_overlap(a, b, 2) == 0.0
     assert top_k_overlap(a, b, 3) == pytest.approx(1 / 3)  # only position 2 is shared
     assert top_k_overlap(a, b, 5) == 1.0
@@ -77,3 +78,25 @@ def test_mean_sd_over_groups():
     assert out.loc[("x", "auc"), "mean"] == pytest.approx(0.3)
     assert out.loc[("x", "auc"), "sd"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
     assert out.loc[("y", "recall"), "sd"] == 0.0 and out.loc[("y", "recall"), "n"] == 2
+
+
+def test_mean_sd_ci_is_the_t_interval():
+    out = statistics.mean_sd_ci([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert out["mean"] == 3.0 and out["sd"] == pytest.approx(np.sqrt(2.5))
+    half = 2.7764451 * np.sqrt(2.5) / np.sqrt(5)  # t(0.975, 4)
+    assert out["ci95"] == pytest.approx([3 - half, 3 + half], rel=1e-6)
+
+
+def test_proponent_set_overlap_counts_shared_training_houses():
+    def table(ids):
+        return pd.DataFrame(
+            {"test_index": ALL_TEST_POINTS, "train_index": ids, "kind": "proponent"}
+        )
+
+    assert statistics.proponent_set_overlap(table([1, 2, 3, 4]), table([3, 4, 5, 6])) == 0.5
+
+
+def test_pairwise_matrix_is_symmetric():
+    matrix = statistics.pairwise({0: 1.0, 1: 2.0, 2: 4.0}, lambda a, b: a * b)
+    assert matrix.loc[1, 2] == matrix.loc[2, 1] == 8.0
+    assert np.diag(matrix).tolist() == [1.0, 4.0, 16.0]
