@@ -16,7 +16,7 @@ from tracin_study.experiments.lds import (
     method_scores,
     query_houses,
 )
-from tracin_study.plan import read_recipe
+from tracin_study.plan import read_section
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
@@ -25,7 +25,7 @@ cfg = LdsConfig.from_params(sm.params.lds)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 palo_alto = pd.read_csv(sm.input.houses)["test_index"]
 queries = query_houses(len(prepared.test), palo_alto, cfg.n_queries, cfg.query_seed)
-epochs = read_recipe(sm.input.recipe)["influence_epochs"]
+epochs = read_section(sm.input.influence_settings)["epochs"]
 manifest = read_manifest(sm.input.checkpoints[0])
 begin = time.perf_counter()
 tracin = method_scores(manifest, prepared, queries, epochs, sm.params.batch_size)

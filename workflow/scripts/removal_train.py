@@ -10,7 +10,7 @@ from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import RemovalConfig, TrainingConfig
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.removal import run_chunk, score_matrices, seed_plan
-from tracin_study.plan import read_recipe
+from tracin_study.plan import read_section
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
 
@@ -25,7 +25,7 @@ plan = seed_plan(scores, test_index, prepared, houses, seed, cfg)
 rows = plan.iloc[chunk * cfg.chunk : (chunk + 1) * cfg.chunk]
 manifest = read_manifest(sm.input.checkpoints)
 reference = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
-recipe = TrainingConfig.from_config(read_recipe(sm.input.recipe))
+recipe = TrainingConfig.from_config(read_section(sm.input.training_settings))
 records = run_chunk(rows, prepared, recipe, reference, test_index)
 doc = {
     "recipe": sm.wildcards.recipe,

@@ -20,7 +20,7 @@ rule lds_train:
     house's squared error."""
     input:
         **prepared_data(),
-        recipe=rules.recipe.output.recipe,
+        **recipe_settings("training"),
         houses=rules.palo_alto_points.output.houses,
     output:
         records=results("{recipe}/lds/chunk_{chunk}.json"),
@@ -48,7 +48,7 @@ rule lds_scores:
     every checkpoint, and the summed training loss (the score-free baseline)."""
     input:
         **prepared_data(),
-        recipe=rules.recipe.output.recipe,
+        **recipe_settings("influence"),
         checkpoints=lambda w: expand(
             rules.train.output.checkpoints, recipe=w.recipe, seed=LDS_SEEDS[w.recipe]
         ),

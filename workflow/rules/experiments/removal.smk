@@ -15,7 +15,7 @@ rule removal_train:
     Palo Alto test losses against the full model's."""
     input:
         **prepared_data(),
-        recipe=rules.recipe.output.recipe,
+        **recipe_settings("training"),
         influence=rules.seed_influence.output.influence_per_checkpoint,
         houses=rules.palo_alto_points.output.houses,
         checkpoints=rules.train.output.checkpoints,
