@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
+from tracin_study import config as config_module
 from tracin_study import plan
 from tracin_study.config import (
     ConfigError,
@@ -222,3 +224,35 @@ def test_the_default_grid_has_the_budgeted_retrainings(default):
     # LDS: 24 subsets and the ceiling's 24 in chunks of 12
     assert plan.lds_jobs(default, "closest") == {"chunk": [0, 1, 2, 3]}
     assert "default" not in default["experiments"]["lds"]["recipes"]
+
+
+def _schema_section(schema: dict, section: type) -> dict:
+    """The schema of a settings dataclass's config section: the node at its `KEYS`, and for
+    a per-recipe section the schema every recipe's entry follows."""
+    node = schema
+    for key in section.KEYS:
+        node = node["properties"][key]
+    if issubclass(section, config_module._RecipeSection):
+        node = node["additionalProperties"]
+    return node
+
+
+SECTIONS = [
+    config_module.InfluenceConfig,
+    config_module.PaloAltoConfig,
+    config_module.CorruptionConfig,
+    config_module.RemovalConfig,
+    config_module.LdsConfig,
+    config_module.SweepConfig,
+]
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.__name__)
+def test_each_settings_dataclass_has_the_keys_of_its_schema_section_and_documents_them(section):
+    schema = _schema_section(yaml.safe_load(SCHEMA.read_text()), section)
+    fields = {f.name for f in dataclasses.fields(section)}
+    assert fields == set(schema["properties"]), f"{section.__name__} vs {section.KEYS}"
+    assert set(schema["required"]) == fields
+    undocumented = [name for name in fields if f"`{name}`" not in section.__doc__]
+    assert not undocumented, f"{section.__name__}'s docstring does not describe {undocumented}"
+    assert all(schema["properties"][name].get("description") for name in fields)
