@@ -68,14 +68,19 @@ OUTCOMES = tuple(VERBS)  # the order outcomes are listed in
 
 def outcomes_sentence(docs: list[dict]) -> str:
     """ "1 reproduces (a), 2 show no effect (b and c) and 1 is inconclusive (d)." for claim
-    docs (`claim`, `verdict`); outcomes in the order of `OUTCOMES`, empty ones left out."""
+    docs (`id`, `verdict`), claims by `claim_name`; outcomes in `OUTCOMES` order, empty ones
+    left out."""
     parts = []
     for outcome in OUTCOMES:
-        names = [d["claim"] for d in docs if d["verdict"] == outcome]
+        names = [_lower(claim_name(d["id"])) for d in docs if d["verdict"] == outcome]
         if names:
             verb = VERBS[outcome][len(names) != 1]
             parts.append(f"{len(names)} {verb} ({_join(names)})")
     return _join(parts) + "."
+
+
+def _lower(name: str) -> str:
+    return name[:1].lower() + name[1:]
 
 
 def _counts_phrase(rows: list[dict]) -> str:
@@ -178,8 +183,9 @@ def counterfactual_line(summary: dict) -> str:
     parts = []
     for doc in summary.get("removal", {}).values():
         rows = [r for r in doc["verdicts"] if r["house"] == AGGREGATE]
+        recipe = require(doc, "recipe", "the removal summary")
         parts.append(
-            f"retraining the {doc['recipe']} recipe without the chosen houses, all Palo Alto "
+            f"retraining the {recipe} recipe without the chosen houses, all Palo Alto "
             f"houses together, gives {_counts_phrase(rows)} of {len(rows)} removal comparisons "
             f"(smallest detectable effect {_detectable_range(rows)} of the full model's loss)"
         )
@@ -188,7 +194,7 @@ def counterfactual_line(summary: dict) -> str:
         methods, ceiling = lds["methods"], lds["noise_ceiling"]["mean"]
         best = max(methods, key=lambda m: methods[m]["mean"])
         parts.append(
-            f"the best score's LDS ({_words(best)}, {methods[best]['mean']:.2f}) against a noise "
+            f"the highest LDS ({_words(best)}, {methods[best]['mean']:.2f}) against a noise "
             f"ceiling of {ceiling:.2f}"
         )
     return ("\n- Counterfactually, " + "; ".join(parts) + ".") if parts else ""
@@ -208,12 +214,14 @@ def compact_table(summary: dict) -> pd.DataFrame:
             "the paper says": "the proponents of the Palo Alto houses are expensive houses "
             "(our per-house reading: they resemble each house in price)",
             "we measure": per_house["measurement"],
-            "verdict": ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+            "verdict": _join([f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o)])
             + f" of {len(per_house['houses'])} houses",
         }
     )
     models = [d for d in summary["claims"] if d["id"] in MODEL_CLAIMS]
-    rows += [_claim_row(d, "the model (not TracIn): " + _words(d["id"])) for d in models]
+    rows += [
+        _claim_row(d, "The model (not TracIn): " + _lower(claim_name(d["id"]))) for d in models
+    ]
     return pd.DataFrame(rows)
 
 
@@ -313,7 +321,7 @@ def removal_aggregate_view(docs: list[dict]) -> pd.DataFrame:
                 interval = f"{100 * r['mean']:+.1f} [{low:+.1f}, {high:+.1f}]"
             rows.append(
                 {
-                    "recipe": doc["recipe"],
+                    "recipe": require(doc, "recipe", "the removal summary"),
                     **_removal_key(r),
                     "effect vs random, mean [95% interval] (%)": interval,
                     "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
@@ -343,7 +351,7 @@ def removal_house_counts(docs: list[dict], list_up_to: int = 3) -> pd.DataFrame:
             ]
             rows.append(
                 {
-                    "recipe": doc["recipe"],
+                    "recipe": require(doc, "recipe", "the removal summary"),
                     **_removal_key(group[0]),
                     "verdicts of the test houses": f"{_counts_phrase(group)} of {len(group)}",
                     "houses by outcome (outcomes with few houses)": "; ".join(named) or "-",
@@ -355,9 +363,10 @@ def removal_house_counts(docs: list[dict], list_up_to: int = 3) -> pd.DataFrame:
 def removal_takeaway(doc: dict) -> str:
     """A sentence on the verdicts of the `AGGREGATE` rows (all houses together) of `doc`."""
     rows = [r for r in require(doc, "verdicts", "the removal summary") if r["house"] == AGGREGATE]
+    recipe = require(doc, "recipe", "the removal summary")
     return (
         f"Over all Palo Alto houses together, the {len(rows)} removal comparisons of the "
-        f"{doc['recipe']} recipe give {_counts_phrase(rows)}; the smallest effect these seeds "
+        f"{recipe} recipe give {_counts_phrase(rows)}; the smallest effect these seeds "
         f"and draws could detect is {_detectable_range(rows)} of the full model's summed loss, "
         "so a verdict of no effect or inconclusive rules out only effects larger than that."
     )
