@@ -99,3 +99,18 @@ def test_removal_views_name_the_missing_key():
         report_text.removal_takeaway({"verdicts": []})
     with pytest.raises(KeyError, match="'verdicts' is missing from the removal summary"):
         report_text.removal_house_counts([{"recipe": "default"}])
+
+
+def test_stability_takeaway_says_when_proponents_agree_less_than_self_influence():
+    summary = {
+        "stability": {
+            "self_influence_spearman": {"mean": 0.92},
+            "self_influence_top_overlap": {"mean": 0.75},
+            "proponent_top_overlap": {"mean": 0.4},
+        }
+    }
+    text = report_text.stability_takeaway(summary)
+    assert "Spearman correlation of 0.92" in text and "75% of their top" in text
+    assert "only 40% of the Palo Alto proponents" in text
+    summary["stability"]["proponent_top_overlap"]["mean"] = 0.8
+    assert "only" not in report_text.stability_takeaway(summary)

@@ -407,7 +407,7 @@ def removal_curves(curves: pd.DataFrame) -> plt.Figure:
         h.get_label(): h for ax in axes[0] for h in ax.get_lines() if h.get_label()[0] != "_"
     }
     fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
-    fig.tight_layout(rect=(0, 0.04 + 0.045 * ((len(handles) + 2) // 3), 1, 1))
+    fig.tight_layout(rect=(0, 0.015 + 0.04 * ((len(handles) + 2) // 3), 1, 1))
     return fig
 
 

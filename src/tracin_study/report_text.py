@@ -441,6 +441,25 @@ def stability_view(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def stability_takeaway(summary: dict) -> str:
+    """How far two seeds agree on self-influence and on the Palo Alto proponents."""
+    st = summary["stability"]
+    return (
+        "Two seeds rank the training houses by self-influence with a mean Spearman "
+        f"correlation of {st['self_influence_spearman']['mean']:.2f} and share "
+        f"{100 * st['self_influence_top_overlap']['mean']:.0f}% of their top self-influence "
+        f"houses, but only {100 * st['proponent_top_overlap']['mean']:.0f}% of the Palo Alto "
+        "proponents: a single model's proponents are a property of that model as much as of "
+        "the data."
+        if st["proponent_top_overlap"]["mean"] < st["self_influence_top_overlap"]["mean"]
+        else "Two seeds rank the training houses by self-influence with a mean Spearman "
+        f"correlation of {st['self_influence_spearman']['mean']:.2f}, share "
+        f"{100 * st['self_influence_top_overlap']['mean']:.0f}% of their top self-influence "
+        f"houses and {100 * st['proponent_top_overlap']['mean']:.0f}% of the Palo Alto "
+        "proponents."
+    )
+
+
 def chain_view(summary: dict) -> pd.DataFrame:
     """The approximation chain against TracInIdeal: one row per (optimiser, method,
     checkpoints), the mean ± sd over test houses of each agreement metric."""
