@@ -266,6 +266,17 @@ def test_removal_curves_draw_one_panel_per_protocol_and_one_line_per_set():
     lines = [line for line in panels[0].get_lines() if len(line.get_xdata()) == 3]
     assert len(lines) == 2
     np.testing.assert_array_equal(lines[0].get_xdata(), [5, 10, 50])  # sorted by k
-    np.testing.assert_allclose(lines[0].get_ydata(), [0.1, 0.2, 1.0])
-    labels = [t.get_text() for t in panels[0].get_legend().get_texts()]
-    assert labels == ["aggregate_proponents (raw score)", "random"]
+    np.testing.assert_allclose(lines[0].get_ydata(), [10, 20, 100])  # in %
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend for all panels
+    assert labels == ["aggregate proponents, raw TracInCP", "random"]
+    colours = [[line.get_color() for line in ax.get_lines()[:2]] for ax in panels]
+    assert colours[0] == colours[1]  # the same set has the same colour in every panel
+    assert "%" in panels[0].get_ylabel()
+
+
+def test_removal_labels_name_the_score_only_where_a_score_chose_the_houses():
+    assert plots.removal_label("map_neighbours", "") == "map neighbours"
+    assert (
+        plots.removal_label("house_opponents", "adam")
+        == "each house's opponents, Adam-preconditioned"
+    )

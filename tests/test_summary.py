@@ -128,8 +128,12 @@ def _summary(rare_adam="reproduced"):
 
 def test_bottom_line_renders_the_summary_values_and_separates_the_model():
     text = report_text.bottom_line(_summary())
-    assert "Of the 3 claims about TracIn" in text and "2 reproduce" in text
-    assert "low self influence typical (no effect)" in text
+    assert "Of the 3 claims about TracIn" in text
+    assert (
+        "2 reproduce (the Palo Alto proponents are expensive and high self-influence houses "
+        "are rare) and 1 shows no effect (low self-influence houses are typical)." in text
+    )
+    assert "the others do not" not in text and "the test could not decide" in text
     assert "7 of the 11 houses; the pooled verdict does not hold for every house" in text
     assert "0.91 (train) and 0.81 (test)" in text and "0.72 and 0.70" in text
     assert "0.73 and 0.71" in text and "not a result about TracIn" in text
@@ -147,11 +151,18 @@ def test_compact_table_has_one_row_per_claim_and_the_per_house_claim():
     assert len(table) == 6
     assert table["we measure"].iloc[0] == "a ratio: 1.50 [1.40, 1.60] over 3 seeds"
     assert table["the paper says"].iloc[0] == "palo alto proponents expensive (paper, p. 8)"
-    assert table["verdict"].iloc[3] == "7 reproduced, 1 contradicted, 3 inconclusive of 11 houses"
+    assert (
+        table["verdict"].iloc[3] == "7 reproduced, 3 inconclusive and 1 contradicted of 11 houses"
+    )
+    assert list(table["claim"].iloc[:3]) == [
+        "The Palo Alto proponents are expensive",
+        "High self-influence houses are rare",
+        "Low self-influence houses are typical",
+    ]
     # the model's replication comes after the claims about TracIn, labelled as such
     assert list(table["claim"].iloc[4:]) == [
-        "the model (not TracIn): train explained variance",
-        "the model (not TracIn): test explained variance",
+        "The model (not TracIn): explained variance, training split",
+        "The model (not TracIn): explained variance, test split",
     ]
 
 
@@ -189,18 +200,20 @@ def _record(seed, set_name, removed, draw, target, protocol):
 
 
 def test_removal_views_give_each_verdict_with_its_detectable_effect_in_percent():
-    doc = rv.summary(_removal_records())
+    doc = rv.summary(_removal_records()) | {"recipe": "default"}
     noise = report_text.removal_noise_view(doc)
     assert list(noise["protocol"]) == ["fixed order", "new order"]
     expected = rv.noise_table(_removal_records())
     assert list(noise["smallest detectable effect (%)"]) == [
         f"{100 * v:.1f}" for v in expected["detectable_effect"]
     ]
-    verdicts = report_text.removal_verdict_view(doc)
-    aggregate = verdicts[verdicts["test house"] == rv.AGGREGATE]
-    assert set(aggregate["verdict"]) == {"reproduced"}
+    aggregate = report_text.removal_aggregate_view([doc])
+    assert list(aggregate["verdict"]) == ["reproduced", "reproduced"]  # one row per protocol
+    assert list(aggregate["smallest detectable effect (%)"]) == [
+        f"{100 * v:.1f}" for v in expected["detectable_effect"]
+    ]
     text = report_text.removal_takeaway(doc)
-    assert "the 2 removal comparisons give 2 reproduced" in text
+    assert "the 2 removal comparisons of the default recipe give 2 reproduced" in text
     smallest = min(r["detectable_effect"] for r in doc["verdicts"] if r["house"] == rv.AGGREGATE)
     assert f"{100 * smallest:.1f}%" in text
 
@@ -272,7 +285,9 @@ def test_differences_ignore_float_noise_and_name_every_change():
 def test_the_bottom_line_adds_the_counterfactual_results_when_the_summary_has_them():
     doc = _summary()
     assert "Counterfactually" not in report_text.bottom_line(doc)
-    doc["removal"] = {"removal_summary_default": rv.summary(_removal_records())}
+    doc["removal"] = {
+        "removal_summary_default": rv.summary(_removal_records()) | {"recipe": "default"}
+    }
     doc["lds"] = {
         "lds_summary_closest": {
             "methods": {"raw": {"mean": 0.12}, "adam": {"mean": 0.2}},
@@ -280,10 +295,14 @@ def test_the_bottom_line_adds_the_counterfactual_results_when_the_summary_has_th
         }
     }
     line = report_text.bottom_line(doc).splitlines()[-1]
+    verdicts = doc["removal"]["removal_summary_default"]["verdicts"]
+    effects = [r["detectable_effect"] for r in verdicts if r["house"] == rv.AGGREGATE]
+    assert f"{100 * min(effects):.1f}" == f"{100 * max(effects):.1f}"  # so one value is given
     assert line == (
-        "- Counterfactually, retraining without TracIn's chosen houses gives 2 reproduced of 2 "
-        "removal comparisons over all Palo Alto houses; the best score's LDS (adam, 0.20) "
-        "against a noise ceiling of 0.60."
+        "- Counterfactually, retraining the default recipe without the chosen houses, all Palo "
+        "Alto houses together, gives 2 reproduced of 2 removal comparisons (smallest "
+        f"detectable effect {100 * effects[0]:.1f}% of the full model's loss); "
+        "the highest LDS (adam, 0.20) against a noise ceiling of 0.60."
     )
 
 

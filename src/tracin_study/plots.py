@@ -357,35 +357,57 @@ def detection_curves(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+REMOVAL_SCORES = {"raw": "raw TracInCP", "adam": "Adam-preconditioned"}
+
+
+def removal_label(set_name: str, score: str) -> str:
+    """Legend label of a removal curve: the set in words, with the score that chose it
+    ("aggregate proponents, raw TracInCP"), or the set alone when no score chose it."""
+    words = set_name.replace("_", " ").replace("house ", "each house's ")
+    return f"{words}, {REMOVAL_SCORES.get(score, score)}" if score else words
+
+
 def removal_curves(curves: pd.DataFrame) -> plt.Figure:
-    """The rise of the summed Palo Alto test loss after removing k training houses, as a
-    fraction of the full model's, against k: one panel per retraining protocol, one line
-    per (score, set) with its mean ± sd over seeds, and the zero line.
+    """The rise of the summed Palo Alto test loss after removing k training houses, in % of
+    the full model's, against k (log scale when k spans more than a decade): one panel per
+    retraining protocol, one line per (score, set) with its mean ± sd over seeds, and the
+    zero line.
 
     curves: `removal_verdicts.curves` rows (protocol, score, set, k, mean, sd, n_seeds);
     the random draws' score is empty (NaN once read from CSV).
     """
     protocols = list(dict.fromkeys(curves["protocol"]))
     fig, axes = plt.subplots(
-        1, len(protocols), figsize=(5.5 * len(protocols), 4.2), sharey=True, squeeze=False
+        1, len(protocols), figsize=(5.5 * len(protocols), 5.4), sharey=True, squeeze=False
     )
+    curves = curves.fillna({"score": ""})  # random and map neighbours: no score
+    pairs = list(dict.fromkeys(zip(curves["score"], curves["set"], strict=True)))
+    colours = {pair: f"C{i}" for i, pair in enumerate(pairs)}  # one colour per line, all panels
     for ax, protocol in zip(axes[0], protocols, strict=True):
-        part = curves[curves["protocol"] == protocol].fillna({"score": ""})  # random: no score
-        for i, ((score, name), line) in enumerate(part.groupby(["score", "set"], sort=False)):
+        part = curves[curves["protocol"] == protocol]
+        for (score, name), line in part.groupby(["score", "set"], sort=False):
             line = line.sort_values("k")
-            k, mean, sd = line["k"].to_numpy(), line["mean"].to_numpy(), line["sd"].fillna(0)
-            label = name if name == "random" else f"{name} ({score} score)"
-            ax.plot(k, mean, marker="o", ms=3, color=f"C{i}", label=label)
-            ax.fill_between(k, mean - sd, mean + sd, color=f"C{i}", alpha=0.15)
+            k = line["k"].to_numpy()
+            mean, sd = 100 * line["mean"].to_numpy(), 100 * line["sd"].fillna(0).to_numpy()
+            colour = colours[(score, name)]
+            ax.plot(k, mean, marker="o", ms=3, color=colour, label=removal_label(name, score))
+            ax.fill_between(k, mean - sd, mean + sd, color=colour, alpha=0.15)
         ax.axhline(0, color="grey", lw=1, ls=":")
         ax.set(
-            xlabel="training houses removed, k",
+            xlabel="training houses removed, k (houses)",
             title=f"{protocol.replace('_', ' ')} protocol",
         )
-        ax.legend(fontsize=7)
-    axes[0][0].set_ylabel("rise of the summed Palo Alto loss\n(fraction of the full model's)")
+        if curves["k"].max() > 10 * curves["k"].min():
+            ax.set_xscale("log")
+            ax.minorticks_off()
+        ax.set_xticks(sorted(set(part["k"])), [str(v) for v in sorted(set(part["k"]))])
+    axes[0][0].set_ylabel("rise of the summed Palo Alto loss\n(% of the full model's loss)")
     fig.suptitle("Removal curves (mean ± sd over seeds)")
-    fig.tight_layout()
+    handles = {
+        h.get_label(): h for ax in axes[0] for h in ax.get_lines() if h.get_label()[0] != "_"
+    }
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0, 0.015 + 0.04 * ((len(handles) + 2) // 3), 1, 1))
     return fig
 
 

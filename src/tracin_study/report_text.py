@@ -5,6 +5,7 @@ computes a statistic. Functions return Markdown strings or display-ready DataFra
 """
 
 import math
+import re
 
 import pandas as pd
 
@@ -13,6 +14,14 @@ from tracin_study.plan import AGGREGATE
 
 MODEL_CLAIMS = ("train_explained_variance", "test_explained_variance")
 RARE = "high_self_influence_rare"
+CLAIM_NAMES = {  # claim id -> its name in words, for the report's tables
+    "palo_alto_proponents_expensive": "The Palo Alto proponents are expensive",
+    "high_self_influence_rare": "High self-influence houses are rare",
+    "high_self_influence_unusual_labels": "High self-influence houses have unusual prices",
+    "low_self_influence_typical": "Low self-influence houses are typical",
+    "train_explained_variance": "Explained variance, training split",
+    "test_explained_variance": "Explained variance, test split",
+}
 SCORE_LABELS = {"claims": "raw TracInCP", "claims_adam": "Adam-preconditioned TracInCP"}
 
 
@@ -48,6 +57,56 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+VERBS = {
+    "reproduced": ("reproduces", "reproduce"),
+    "no effect": ("shows no effect", "show no effect"),
+    "inconclusive": ("is inconclusive", "are inconclusive"),
+    "contradicted": ("is contradicted", "are contradicted"),
+}
+OUTCOMES = tuple(VERBS)  # the order outcomes are listed in
+
+
+def outcomes_sentence(docs: list[dict]) -> str:
+    """ "1 reproduces (a), 2 show no effect (b and c) and 1 is inconclusive (d)." for claim
+    docs (`id`, `verdict`), claims by `claim_name`; outcomes in `OUTCOMES` order, empty ones
+    left out."""
+    parts = []
+    for outcome in OUTCOMES:
+        names = [_lower(claim_name(d["id"])) for d in docs if d["verdict"] == outcome]
+        if names:
+            verb = VERBS[outcome][len(names) != 1]
+            parts.append(f"{len(names)} {verb} ({_join(names)})")
+    return _join(parts) + "."
+
+
+def _lower(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _counts_phrase(rows: list[dict]) -> str:
+    """ "1 reproduced, 2 no effect and 3 inconclusive" for verdict rows, in `OUTCOMES` order."""
+    counts = pd.Series([r["verdict"] for r in rows], dtype=object).value_counts()
+    return _join([f"{counts[o]} {o}" for o in OUTCOMES if o in counts])
+
+
+def _percent(value) -> str:
+    return "-" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
+
+
+def _detectable_range(rows: list[dict]) -> str:
+    """The smallest detectable effects of verdict rows as "a%" or "a% to b%" (fractions of
+    the full model's summed loss), "not defined" with one seed."""
+    effects = sorted(
+        r["detectable_effect"]
+        for r in rows
+        if r["detectable_effect"] is not None and not math.isnan(r["detectable_effect"])
+    )
+    if not effects:
+        return "not defined (one seed)"
+    low, high = _percent(effects[0]), _percent(effects[-1])
+    return low if low == high else f"{low} to {high}"
+
+
 def tracin_claims(docs: list[dict]) -> list[dict]:
     """The claims about TracIn: every claim but the model's explained variances."""
     return [d for d in docs if d["id"] not in MODEL_CLAIMS]
@@ -80,8 +139,6 @@ def bottom_line(summary: dict) -> str:
     per-house reading, the model's replication (a recipe matter), and what we
     found beyond the paper."""
     docs = tracin_claims(summary["claims"])
-    held = [d["claim"] for d in docs if d["verdict"] == "reproduced"]
-    failed = [f"{d['claim']} ({d['verdict']})" for d in docs if d["verdict"] != "reproduced"]
     per_house = summary["palo_alto_per_house"]
     quality = summary["model_quality"]
     closest = summary["recipe_sweep"]["selection"]
@@ -92,8 +149,9 @@ def bottom_line(summary: dict) -> str:
         "- " + sentence
         for sentence in [
             f"Of the {len(docs)} claims about TracIn we test (raw TracInCP, default recipe), "
-            f"{len(held)} {'reproduces' if len(held) == 1 else 'reproduce'}: {_join(held)}; "
-            f"the others do not: {_join(failed)}.",
+            + outcomes_sentence(docs)
+            + " An inconclusive verdict means the test could not decide: the interval neither "
+            "excludes the null nor lies inside the margin of no effect.",
             f"Judged house by house, the proponents resemble their Palo Alto house in price for "
             f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses"
             + (
@@ -123,21 +181,20 @@ def counterfactual_line(summary: dict) -> str:
     """One bullet on the counterfactual tests (removal of the default recipe, LDS of the
     closest one) where summary.json has them, else the empty string."""
     parts = []
-    removal = summary.get("removal", {}).get("removal_summary_default")
-    if removal:
-        rows = [r for r in removal["verdicts"] if r["house"] == AGGREGATE]
-        counts = pd.Series([r["verdict"] for r in rows]).value_counts().to_dict()
+    for doc in summary.get("removal", {}).values():
+        rows = [r for r in doc["verdicts"] if r["house"] == AGGREGATE]
+        recipe = require(doc, "recipe", "the removal summary")
         parts.append(
-            "retraining without TracIn's chosen houses gives "
-            + _join([f"{n} {v}" for v, n in counts.items()])
-            + f" of {len(rows)} removal comparisons over all Palo Alto houses"
+            f"retraining the {recipe} recipe without the chosen houses, all Palo Alto "
+            f"houses together, gives {_counts_phrase(rows)} of {len(rows)} removal comparisons "
+            f"(smallest detectable effect {_detectable_range(rows)} of the full model's loss)"
         )
     lds = summary.get("lds", {}).get("lds_summary_closest")
     if lds:
         methods, ceiling = lds["methods"], lds["noise_ceiling"]["mean"]
         best = max(methods, key=lambda m: methods[m]["mean"])
         parts.append(
-            f"the best score's LDS ({_words(best)}, {methods[best]['mean']:.2f}) against a noise "
+            f"the highest LDS ({_words(best)}, {methods[best]['mean']:.2f}) against a noise "
             f"ceiling of {ceiling:.2f}"
         )
     return ("\n- Counterfactually, " + "; ".join(parts) + ".") if parts else ""
@@ -148,7 +205,7 @@ def compact_table(summary: dict) -> pd.DataFrame:
     claim | the paper says | we measure (mean [95% interval] over seeds) | verdict."""
     rows = []
     for doc in tracin_claims(summary["claims"]):
-        rows.append(_claim_row(doc, doc["id"].replace("_", " ")))
+        rows.append(_claim_row(doc, claim_name(doc["id"])))
     per_house = summary["palo_alto_per_house"]
     counts = per_house["counts"]
     rows.append(
@@ -157,13 +214,26 @@ def compact_table(summary: dict) -> pd.DataFrame:
             "the paper says": "the proponents of the Palo Alto houses are expensive houses "
             "(our per-house reading: they resemble each house in price)",
             "we measure": per_house["measurement"],
-            "verdict": ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+            "verdict": _join([f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o)])
             + f" of {len(per_house['houses'])} houses",
         }
     )
     models = [d for d in summary["claims"] if d["id"] in MODEL_CLAIMS]
-    rows += [_claim_row(d, "the model (not TracIn): " + _words(d["id"])) for d in models]
+    rows += [
+        _claim_row(d, "The model (not TracIn): " + _lower(claim_name(d["id"]))) for d in models
+    ]
     return pd.DataFrame(rows)
+
+
+def claim_name(claim_id: str) -> str:
+    """A claim's id in words for the report's tables ("removing_proponents_vs_random_k50" ->
+    "Removing the 50 aggregate proponents hurts more than removing 50 random houses")."""
+    removal = re.fullmatch(r"removing_proponents_vs_(random|map_neighbours)_k(\d+)", claim_id)
+    if removal:
+        other, k = removal.groups()
+        baseline = "random houses" if other == "random" else "map neighbours"
+        return f"Removing the {k} aggregate proponents hurts more than removing {k} {baseline}"
+    return CLAIM_NAMES.get(claim_id, _words(claim_id).capitalize())
 
 
 def _claim_row(doc: dict, name: str) -> dict:
@@ -217,43 +287,88 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def removal_verdict_view(doc: dict) -> pd.DataFrame:
-    """Every removal verdict (`doc["verdicts"]`) with its mean [95% interval] and smallest
-    detectable effect, in % of the full model's loss."""
+SCORE_WORDS = {"raw": "raw TracInCP", "adam": "Adam-preconditioned TracInCP", "": "none"}
+SET_WORDS = {
+    "aggregate_proponents": "aggregate proponents",
+    "house_proponents": "the house's own proponents",
+    "house_opponents": "the house's own opponents",
+    "map_neighbours": "map neighbours",
+}
+
+
+def _removal_key(r: dict) -> dict:
+    return {
+        "protocol": _words(r["protocol"]),
+        "score that chose the houses": SCORE_WORDS.get(r["score"] or "", r["score"]),
+        "houses removed": SET_WORDS.get(r["set"], _words(r["set"])),
+        "k (houses)": r["k"],
+    }
+
+
+def removal_aggregate_view(docs: list[dict]) -> pd.DataFrame:
+    """One row per removal verdict on all Palo Alto houses together (`AGGREGATE` rows of
+    each removal summary in `docs`): recipe, protocol, score, set, k, the effect against
+    random removals as mean [95% interval] and the smallest detectable effect, both in % of
+    the full model's summed Palo Alto loss, and the verdict."""
     rows = []
-    for r in require(doc, "verdicts", "the removal summary"):
-        interval = "-"  # one seed: no interval
-        if r["ci95_low"] is not None:
-            low, high = 100 * r["ci95_low"], 100 * r["ci95_high"]
-            interval = f"{100 * r['mean']:+.1f} [{low:+.1f}, {high:+.1f}]"
-        rows.append(
-            {
-                "protocol": r["protocol"].replace("_", " "),
-                "score": r["score"] or "-",
-                "houses removed": f"{r['k']} ({r['set'].replace('_', ' ')})",
-                "test house": r["house"],
-                "effect vs random, mean [95% interval] (%)": interval,
-                "smallest detectable effect (%)": "-"
-                if r["detectable_effect"] is None
-                else f"{100 * r['detectable_effect']:.1f}",
-                "verdict": r["verdict"],
-            }
-        )
+    for doc in docs:
+        for r in require(doc, "verdicts", "the removal summary"):
+            if r["house"] != AGGREGATE:
+                continue
+            interval = "one seed: no interval"
+            if r["ci95_low"] is not None and not math.isnan(r["ci95_low"]):
+                low, high = 100 * r["ci95_low"], 100 * r["ci95_high"]
+                interval = f"{100 * r['mean']:+.1f} [{low:+.1f}, {high:+.1f}]"
+            rows.append(
+                {
+                    "recipe": require(doc, "recipe", "the removal summary"),
+                    **_removal_key(r),
+                    "effect vs random, mean [95% interval] (%)": interval,
+                    "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
+                    "verdict": r["verdict"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def removal_house_counts(docs: list[dict], list_up_to: int = 3) -> pd.DataFrame:
+    """The per-house removal verdicts (every row but `AGGREGATE`) counted per recipe,
+    protocol, score, set and k: "2 reproduced, 6 no effect and 3 inconclusive of 11", and the
+    houses of each outcome that has at most `list_up_to` of them."""
+    rows = []
+    for doc in docs:
+        houses = [
+            r for r in require(doc, "verdicts", "the removal summary") if r["house"] != AGGREGATE
+        ]
+        groups: dict[tuple, list[dict]] = {}
+        for r in houses:
+            groups.setdefault((r["protocol"], r["score"] or "", r["set"], r["k"]), []).append(r)
+        for group in groups.values():
+            named = [
+                f"{o}: {', '.join(str(r['house']) for r in group if r['verdict'] == o)}"
+                for o in OUTCOMES
+                if 0 < sum(r["verdict"] == o for r in group) <= list_up_to
+            ]
+            rows.append(
+                {
+                    "recipe": require(doc, "recipe", "the removal summary"),
+                    **_removal_key(group[0]),
+                    "verdicts of the test houses": f"{_counts_phrase(group)} of {len(group)}",
+                    "houses by outcome (outcomes with few houses)": "; ".join(named) or "-",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def removal_takeaway(doc: dict) -> str:
     """A sentence on the verdicts of the `AGGREGATE` rows (all houses together) of `doc`."""
     rows = [r for r in require(doc, "verdicts", "the removal summary") if r["house"] == AGGREGATE]
-    counts = pd.Series([r["verdict"] for r in rows]).value_counts().to_dict()
-    effects = [r["detectable_effect"] for r in rows if r["detectable_effect"] is not None]
-    smallest = f"{100 * min(effects):.1f}%" if effects else "not defined"
+    recipe = require(doc, "recipe", "the removal summary")
     return (
-        f"Over all Palo Alto houses together, the {len(rows)} removal comparisons give "
-        + _join([f"{n} {v}" for v, n in counts.items()])
-        + f"; the smallest effect these seeds and draws could detect is {smallest} of the full "
-        "model's summed loss, so a verdict of no effect or inconclusive rules out only effects "
-        "larger than that."
+        f"Over all Palo Alto houses together, the {len(rows)} removal comparisons of the "
+        f"{recipe} recipe give {_counts_phrase(rows)}; the smallest effect these seeds "
+        f"and draws could detect is {_detectable_range(rows)} of the full model's summed loss, "
+        "so a verdict of no effect or inconclusive rules out only effects larger than that."
     )
 
 
@@ -324,6 +439,25 @@ def stability_view(summary: dict) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def stability_takeaway(summary: dict) -> str:
+    """How far two seeds agree on self-influence and on the Palo Alto proponents."""
+    st = summary["stability"]
+    return (
+        "Two seeds rank the training houses by self-influence with a mean Spearman "
+        f"correlation of {st['self_influence_spearman']['mean']:.2f} and share "
+        f"{100 * st['self_influence_top_overlap']['mean']:.0f}% of their top self-influence "
+        f"houses, but only {100 * st['proponent_top_overlap']['mean']:.0f}% of the Palo Alto "
+        "proponents: a single model's proponents are a property of that model as much as of "
+        "the data."
+        if st["proponent_top_overlap"]["mean"] < st["self_influence_top_overlap"]["mean"]
+        else "Two seeds rank the training houses by self-influence with a mean Spearman "
+        f"correlation of {st['self_influence_spearman']['mean']:.2f}, share "
+        f"{100 * st['self_influence_top_overlap']['mean']:.0f}% of their top self-influence "
+        f"houses and {100 * st['proponent_top_overlap']['mean']:.0f}% of the Palo Alto "
+        "proponents."
+    )
 
 
 def chain_view(summary: dict) -> pd.DataFrame:

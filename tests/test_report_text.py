@@ -1,0 +1,116 @@
+"""The report's wording and compact removal tables (tracin_study.report_text)."""
+
+import math
+
+import pytest
+
+from tracin_study import report_text
+from tracin_study.plan import AGGREGATE
+
+
+def _verdict(house, verdict, score="raw", set_name="aggregate_proponents", k=50, effect=0.04):
+    return {
+        "protocol": "fixed_order",
+        "score": score,
+        "set": set_name,
+        "k": k,
+        "house": house,
+        "mean": 0.01,
+        "ci95_low": -0.02,
+        "ci95_high": 0.04,
+        "verdict": verdict,
+        "detectable_effect": effect,
+    }
+
+
+def _doc(recipe="closest"):
+    """Two (score, set, k) groups of 11 houses each, plus their aggregate rows."""
+    outcomes = ["reproduced"] * 3 + ["no effect"] * 6 + ["inconclusive"] * 2
+    verdicts = [_verdict(AGGREGATE, "no effect", effect=0.031)]
+    verdicts += [_verdict(3670 + i, o) for i, o in enumerate(outcomes)]
+    verdicts += [_verdict(AGGREGATE, "inconclusive", "", "map_neighbours", 10, effect=0.052)]
+    verdicts += [_verdict(3670 + i, "no effect", "", "map_neighbours", 10) for i in range(11)]
+    return {"recipe": recipe, "verdicts": verdicts}
+
+
+def test_outcomes_sentence_counts_each_outcome_with_its_claims_in_words():
+    docs = [
+        {"id": "high_self_influence_rare", "verdict": "reproduced"},
+        {"id": "low_self_influence_typical", "verdict": "inconclusive"},
+        {"id": "removing_proponents_vs_random_k50", "verdict": "inconclusive"},
+        {"id": "palo_alto_proponents_expensive", "verdict": "no effect"},
+    ]
+    assert report_text.outcomes_sentence(docs) == (
+        "1 reproduces (high self-influence houses are rare), 1 shows no effect (the Palo Alto "
+        "proponents are expensive) and 2 are inconclusive (low self-influence houses are "
+        "typical and removing the 50 aggregate proponents hurts more than removing 50 random "
+        "houses)."
+    )
+
+
+def test_claim_names_read_as_words_for_every_removal_k():
+    assert report_text.claim_name("removing_proponents_vs_map_neighbours_k1000") == (
+        "Removing the 1000 aggregate proponents hurts more than removing 1000 map neighbours"
+    )
+    assert report_text.claim_name("some_new_claim") == "Some new claim"
+
+
+def test_removal_aggregate_view_keeps_only_the_all_houses_rows_in_percent():
+    view = report_text.removal_aggregate_view([_doc("default"), _doc()])
+    assert len(view) == 4  # two groups per recipe
+    assert list(view["recipe"]) == ["default", "default", "closest", "closest"]
+    assert list(view["score that chose the houses"])[:2] == ["raw TracInCP", "none"]
+    assert list(view["houses removed"])[:2] == ["aggregate proponents", "map neighbours"]
+    assert view["effect vs random, mean [95% interval] (%)"].iloc[0] == "+1.0 [-2.0, +4.0]"
+    assert list(view["smallest detectable effect (%)"])[:2] == ["3.1", "5.2"]
+    assert list(view["verdict"])[:2] == ["no effect", "inconclusive"]
+
+
+def test_removal_aggregate_view_says_when_one_seed_gives_no_interval():
+    doc = _doc()
+    for r in doc["verdicts"]:
+        r |= {"ci95_low": math.nan, "ci95_high": math.nan, "detectable_effect": math.nan}
+    view = report_text.removal_aggregate_view([doc])
+    assert set(view["effect vs random, mean [95% interval] (%)"]) == {"one seed: no interval"}
+    assert set(view["smallest detectable effect (%)"]) == {"-"}
+
+
+def test_removal_house_counts_give_one_row_per_group_and_name_few_houses():
+    view = report_text.removal_house_counts([_doc()])
+    assert len(view) == 2
+    counts = list(view["verdicts of the test houses"])
+    assert counts == ["3 reproduced, 6 no effect and 2 inconclusive of 11", "11 no effect of 11"]
+    named = view["houses by outcome (outcomes with few houses)"]
+    assert named.iloc[0] == "reproduced: 3670, 3671, 3672; inconclusive: 3679, 3680"
+    assert named.iloc[1] == "-"  # the only outcome has more houses than are listed
+
+
+def test_removal_takeaway_gives_the_range_of_detectable_effects():
+    text = report_text.removal_takeaway(_doc())
+    assert (
+        "the 2 removal comparisons of the closest recipe give 1 no effect and 1 inconclusive"
+        in (text)
+    )
+    assert "could detect is 3.1% to 5.2% of the full model's summed loss" in text
+
+
+def test_removal_views_name_the_missing_key():
+    with pytest.raises(KeyError, match="'recipe' is missing from the removal summary"):
+        report_text.removal_takeaway({"verdicts": []})
+    with pytest.raises(KeyError, match="'verdicts' is missing from the removal summary"):
+        report_text.removal_house_counts([{"recipe": "default"}])
+
+
+def test_stability_takeaway_says_when_proponents_agree_less_than_self_influence():
+    summary = {
+        "stability": {
+            "self_influence_spearman": {"mean": 0.92},
+            "self_influence_top_overlap": {"mean": 0.75},
+            "proponent_top_overlap": {"mean": 0.4},
+        }
+    }
+    text = report_text.stability_takeaway(summary)
+    assert "Spearman correlation of 0.92" in text and "75% of their top" in text
+    assert "only 40% of the Palo Alto proponents" in text
+    summary["stability"]["proponent_top_overlap"]["mean"] = 0.8
+    assert "only" not in report_text.stability_takeaway(summary)
