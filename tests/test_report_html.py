@@ -184,10 +184,5 @@ def test_chromium_check_catches_overflow_missing_captions_and_raw_tex(tmp_path):
 
 
 @needs_chromium
-@pytest.mark.xfail(
-    strict=True,
-    reason="the committed report predates the offline export, captions and compact tables; "
-    "remove this mark once report/report.html is regenerated",
-)
 def test_committed_report_reads_well_offline(tmp_path):
     assert_readable(render_check(REPORT, tmp_path))
