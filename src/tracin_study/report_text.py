@@ -165,15 +165,20 @@ def claims_sentence(summary: dict) -> str:
     """The verdicts of the TracIn claims (default recipe, raw TracInCP), the paper's own
     apart from our readings and our own tests."""
     labels = {
-        "the paper's": ("claim", "claims", "stated by the paper's California-housing section"),
-        "our reading of the paper": ("claim", "claims", "that are our readings of the paper"),
-        "our own test": ("test", "tests", "of our own (the paper has none)"),
+        "the paper's": (
+            "claim stated by the paper's California-housing section",
+            "claims stated by the paper's California-housing section",
+        ),
+        "our reading of the paper": (
+            "claim that is our reading of the paper",
+            "claims that are our readings of the paper",
+        ),
+        "our own test": ("test of our own (the paper has none)", "tests of our own"),
     }
     parts = []
     for whose, group in claim_groups(tracin_claims(summary["claims"])).items():
-        one, many, label = labels[whose]
-        noun = one if len(group) == 1 else many
-        parts.append(f"of {len(group)} {noun} {label}, " + outcomes_sentence(group).rstrip("."))
+        label = labels[whose][len(group) != 1]
+        parts.append(f"of {len(group)} {label}, " + outcomes_sentence(group).rstrip("."))
     return "On the default recipe, scored by raw TracInCP: " + "; ".join(parts) + "."
 
 
@@ -373,8 +378,7 @@ def comparisons_sentence(summary: dict) -> str:
     ]
     return (
         text + f"; the smallest effect these seeds and draws could detect is "
-        f"{_detectable_range(removal_rows)} of the full model's Palo Alto loss (counted per "
-        "recipe, score and set in the table below)."
+        f"{_detectable_range(removal_rows)} of the full model's Palo Alto loss."
     )
 
 
@@ -1069,4 +1073,19 @@ def reproducibility_summary(summary: dict) -> str:
             "small effects.",
             "**Communication with the original authors.** None.",
         ]
+    )
+
+
+def readme_findings(summary: dict) -> str:
+    """The README's Findings section (its heading included): the run's provenance and the
+    bottom line, all from summary.json; `tests/test_report_text.py` checks that README.md
+    holds exactly this text for the committed report/summary.json."""
+    run = summary["provenance"]
+    return (
+        "## Findings (from the committed run)\n\n"
+        f"Generated from `report/summary.json` by `report_text.readme_findings`: the run of "
+        f"commit {run['git_commit'][:7]} ({run['date_utc'][:10]}, {run['machine']}, "
+        f"{duration(run['elapsed_since_data_stage_s'])}), seeds "
+        f"{_join([str(s) for s in run['seeds']])}, 95% t-intervals over seeds, verdict rules "
+        "fixed in code beforehand.\n\n" + bottom_line(summary) + "\n"
     )
