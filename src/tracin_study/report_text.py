@@ -9,6 +9,21 @@ import re
 
 import pandas as pd
 
+from tracin_study.names import (
+    CHAIN_WORDS,
+    FACT_WORDS,
+    HOUSE_WORDS,
+    LDS_WORDS,
+    METRIC_WORDS,
+    OPTIMISER_WORDS,
+    PROTOCOL_WORDS,
+    RECIPE_WORDS,
+    SCOPE_WORDS,
+    SCORE_NAMES,
+    SCORE_WORDS,
+    SET_WORDS,
+    VARIANT_WORDS,
+)
 from tracin_study.paper import CA_SECTION, REMOVAL_READING, SELF_INFLUENCE_READING, SHORT_SOURCES
 from tracin_study.plan import AGGREGATE
 
@@ -231,15 +246,6 @@ def _has_lds(summary: dict) -> bool:
     return "lds_summary_closest" in summary.get("lds", {})
 
 
-RECIPE_WORDS = {
-    "default": "our default recipe",
-    "closest": "the closest recipe",
-    "minmax": "min-max scaled features",
-    "raw_features": "unscaled features",
-    "ordered_split": "the last 20% of rows as the test split",
-}
-
-
 def recipe_name(recipe: str) -> str:
     """A recipe's name for people ("minmax" -> "min-max scaled features")."""
     return RECIPE_WORDS.get(recipe, _words(recipe))
@@ -320,9 +326,6 @@ def _comparison_label(row: dict) -> dict:
     }
 
 
-PROTOCOL_WORDS = {"fixed_order": "same batch order", "new_order": "new batch order"}
-
-
 def plain(text: str) -> str:
     """`text` with the protocols' code names in words ("(fixed_order)" -> "(same batch
     order)")."""
@@ -385,15 +388,6 @@ def comparisons_sentence(summary: dict) -> str:
 def _counts_of(rows: list[dict]) -> str:
     counts = {o: sum(r["verdict"] == o for r in rows) for o in COUNT_ORDER}
     return _join([f"{n} {o}" for o, n in counts.items()])
-
-
-LDS_WORDS = {
-    "raw": "raw TracInCP",
-    "adam": "Adam-preconditioned TracInCP",
-    "last_layer": "raw TracInCP, last layer only",
-    "raw_all_checkpoints": "raw TracInCP, every saved checkpoint",
-    "summed_training_loss": "summed training loss (not TracIn)",
-}
 
 
 def lds_name(method: str) -> str:
@@ -547,51 +541,6 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-OPTIMISER_WORDS = {"sgd": "SGD", "adam": "Adam"}
-CHAIN_WORDS = {
-    "first_order": "first-order TracIn",
-    "tracin_cp": "TracInCP",
-    "first_order_adam": "first-order, Adam-aware",
-    "first_order_raw": "first-order, raw (the paper's formula)",
-}
-METRIC_WORDS = {"pearson": "Pearson", "spearman": "Spearman", "top_k_overlap": "top-k overlap"}
-VARIANT_WORDS = {
-    "all_layers_all_checkpoints": "all layers, every saved checkpoint",
-    "last_layer_paper_checkpoints": "last layer only, the paper's checkpoints",
-}
-SCOPE_WORDS = {
-    "self_influence": "self-influence",
-    "test_point": "each Palo Alto house",
-    "test_total": "the Palo Alto houses together",
-}
-SCORE_NAMES = {
-    "self_influence_all_layers": "self-influence, all layers",
-    "self_influence_last_layer": "self-influence, last layer",
-    "summed_loss": "summed training loss",
-    "final_loss": "final training loss",
-}
-HOUSE_WORDS = {
-    "proponents": "aggregate proponents",
-    "opponents": "aggregate opponents",
-    "map_neighbours": "map neighbours",
-    "feature_neighbours": "nearest in feature space",
-    "random_bay_area": "random Bay Area houses",
-    "all_training": "all training houses",
-}
-FACT_WORDS = {
-    "split": "split",
-    "architecture": "architecture",
-    "optimiser": "optimiser",
-    "loss": "loss",
-    "epochs": "epochs",
-    "checkpoints": "checkpoints for TracInCP",
-    "train_explained_variance": "explained variance, training split",
-    "test_explained_variance": "explained variance, test split",
-    "palo_alto": "Palo Alto houses",
-    "not_given": "not given by the paper",
-}
-
-
 def facts_view(summary: dict) -> pd.DataFrame:
     """What the paper states and leaves open (`paper_facts`), names in words."""
     return pd.DataFrame(
@@ -611,15 +560,6 @@ def recipes_view(summary: dict) -> pd.DataFrame:
     table = pd.DataFrame(summary["recipe_sweep"]["recipes"])
     table["recipe"] = table["recipe"].map(recipe_name)
     return table.rename(columns=lambda c: c.replace("EV", "explained variance"))
-
-
-SCORE_WORDS = {"raw": "raw TracInCP", "adam": "Adam-preconditioned TracInCP", "": "none"}
-SET_WORDS = {
-    "aggregate_proponents": "aggregate proponents",
-    "house_proponents": "the house's own proponents",
-    "house_opponents": "the house's own opponents",
-    "map_neighbours": "map neighbours",
-}
 
 
 def _removal_key(r: dict) -> dict:
