@@ -79,3 +79,13 @@ FACT_WORDS = {
     "palo_alto": "Palo Alto houses",
     "not_given": "not given by the paper",
 }
+
+
+def words(name: str) -> str:
+    """A code name without underscores, for names no table lists."""
+    return name.replace("_", " ")
+
+
+def name_for(table: dict[str, str], name: str) -> str:
+    """`name` in words from `table` (one of the dicts above), else without underscores."""
+    return table.get(name, words(name))

@@ -1029,3 +1029,31 @@ def readme_findings(summary: dict) -> str:
         f"{_join([str(s) for s in run['seeds']])}, 95% t-intervals over seeds, verdict rules "
         "fixed in code beforehand.\n\n" + bottom_line(summary) + "\n"
     )
+
+
+def removal_effects(summary: dict) -> pd.DataFrame:
+    """The headline figure's removal effects: of the removal summary with the most k
+    values, its main protocol's rows on all Palo Alto houses together with an interval, one
+    row per (set in words, k): label, k, mean, low and high in % of the full model's loss."""
+    docs = list(summary.get("removal", {}).values())
+    if not docs:
+        return pd.DataFrame(columns=["label", "k", "mean", "low", "high"])
+    doc = max(docs, key=lambda d: len({r["k"] for r in d["verdicts"]}))
+    rows = []
+    for r in doc["verdicts"]:
+        if r["house"] != AGGREGATE or r["protocol"] != doc["protocol"]:
+            continue
+        if r["ci95_low"] is None or math.isnan(r["ci95_low"]):
+            continue
+        chosen = SET_WORDS.get(r["set"], _words(r["set"]))
+        by = f", chosen by {SCORE_WORDS[r['score']]}" if r["score"] else " (baseline)"
+        rows.append(
+            {
+                "label": _capital(chosen) + by,
+                "k": int(r["k"]),
+                "mean": 100 * r["mean"],
+                "low": 100 * r["ci95_low"],
+                "high": 100 * r["ci95_high"],
+            }
+        )
+    return pd.DataFrame(rows, columns=["label", "k", "mean", "low", "high"])
