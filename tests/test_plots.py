@@ -426,7 +426,8 @@ def test_the_headline_draws_each_set_with_its_95_percent_interval(houses):
     right = fig.axes[1]
     assert right.get_xscale() == "log"
     lines = [line for line in right.get_lines() if line.get_marker() == "o"]
-    np.testing.assert_allclose([line.get_ydata() for line in lines], [[1, 20], [5, 15]])
+    ys = [np.asarray(line.get_ydata(), float) for line in lines]
+    np.testing.assert_allclose(ys, [[1, 20], [5, 15]])
     bars = [c for c in right.collections if c.get_segments()]
     ends = sorted(np.concatenate([np.asarray(s)[:, 1] for c in bars for s in c.get_segments()]))
     np.testing.assert_allclose(ends, sorted([-4, 6, 2, 38, -1, 11, -10, 40]))
