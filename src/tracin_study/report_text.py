@@ -1057,3 +1057,60 @@ def removal_effects(summary: dict) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["label", "k", "mean", "low", "high"])
+
+
+def training_takeaway(summary: dict) -> str:
+    """How much better the default recipe fits the training split than the test split."""
+    quality = summary["model_quality"]
+    train, test = (quality[f"{s} explained variance"]["mean"] for s in ("train", "test"))
+    return (
+        f"Our default recipe fits the training split (explained variance {train:.2f}) better "
+        f"than the test split ({test:.2f}), against the paper's "
+        f"{_fact(summary, 'train_explained_variance')} and "
+        f"{_fact(summary, 'test_explained_variance')}; section 4 finds a recipe that fits "
+        "like the paper's model."
+    )
+
+
+def palo_alto_takeaway(summary: dict) -> str:
+    """The Palo Alto claim's ratio and verdict, and the mean prices of the proponents, the
+    opponents and the map neighbours."""
+    claim = next(d for d in summary["claims"] if d["id"] == "palo_alto_proponents_expensive")
+    price = {r["houses"]: r["mean_price"] for r in summary["proponent_prices"]}
+    return (
+        f"As the paper states, the proponents are expensive houses ({claim['verdict']}): their "
+        f"mean price is {_interval(claim)} times that of the map neighbours (mean [95% "
+        f"interval] over {claim['n']} seeds). Mean prices in $100,000: proponents "
+        f"{price['proponents']:.2f}, opponents {price['opponents']:.2f}, map neighbours "
+        f"{price['map_neighbours']:.2f}."
+    )
+
+
+def conclusion(summary: dict) -> str:
+    """The report's conclusion: what of the paper reproduces, how our readings and our
+    own tests fare, and what the model's fit and the baselines say, from summary.json."""
+    groups = claim_groups(tracin_claims(summary["claims"]))
+    parts = []
+    if "the paper's" in groups:
+        parts.append(
+            "What the paper's California-housing section states about TracIn: "
+            + outcomes_sentence(groups["the paper's"])
+        )
+    if "our reading of the paper" in groups:
+        parts.append(
+            "Our readings of its general account of self-influence: "
+            + outcomes_sentence(groups["our reading of the paper"])
+        )
+    if summary.get("removal"):
+        parts.append(comparisons_sentence(summary))
+    if _has_lds(summary):
+        parts.append(lds_sentence(summary["lds"]["lds_summary_closest"]))
+    auc = corruption_auc(summary)
+    better = "better" if auc["summed_loss"] > auc["self_influence"] else "no better"
+    parts.append(
+        "The explained variances the paper reports are a matter of training recipe, not of "
+        f"TracIn, and for finding corrupted prices the summed training loss does {better} "
+        f"than self-influence (AUC {auc['summed_loss']:.2f} against "
+        f"{auc['self_influence']:.2f})."
+    )
+    return "\n\n".join(parts)
