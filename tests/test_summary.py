@@ -270,7 +270,7 @@ def test_lds_view_and_takeaway_give_intervals_and_the_noise_ceiling():
     view = report_text.lds_view(doc)
     assert list(view["95% bootstrap interval over subsets"]) == ["[0.050, 0.200]", "[0.100, 0.300]"]
     text = report_text.lds_takeaway(doc)
-    assert "the highest, summed loss's, is 0.20 [0.10, 0.30]" in text
+    assert "the highest mean is that of summed loss, 0.20 [0.10, 0.30]" in text
     assert "noise ceiling of 0.60 (one estimate, no interval)" in text
     assert "its interval excludes both 0 and the ceiling" in text
     assert "raw TracInCP minus summed loss (-0.080)" in text
@@ -345,8 +345,8 @@ def test_the_bottom_line_adds_the_counterfactual_results_when_the_summary_has_th
     )
     assert lines[3] == (
         "- The linear datamodeling score (LDS) on the closest recipe, 100 query houses and 24 "
-        "retrainings: the highest, Adam-preconditioned TracInCP's, is 0.20 [-0.10, 0.50] "
-        "against a noise ceiling of 0.60 (one estimate, no interval); its interval contains 0 "
+        "retrainings: the highest mean is that of Adam-preconditioned TracInCP, 0.20 "
+        "[-0.10, 0.50], against a noise ceiling of 0.60 (one estimate, no interval); its interval contains 0 "
         "but not the ceiling: no predictive power is shown."
     )
 

@@ -426,8 +426,9 @@ def lds_sentence(doc: dict) -> str:
         reading = "its interval excludes both 0 and the ceiling"
     return (
         f"The linear datamodeling score (LDS) on the closest recipe, {doc['n_queries']} query "
-        f"houses and {doc['n_subsets']} retrainings: the highest, {lds_name(best)}'s, is "
-        f"{methods[best]['mean']:.2f} [{low:.2f}, {high:.2f}] against a noise ceiling of "
+        f"houses and {doc['n_subsets']} retrainings: the highest mean is that of "
+        f"{lds_name(best)}, {methods[best]['mean']:.2f} [{low:.2f}, {high:.2f}], against a "
+        "noise ceiling of "
         f"{ceiling_text}; {reading}."
     )
 
