@@ -60,7 +60,8 @@ window.addEventListener("load", () => {
     }
   });
   const clone = document.body.cloneNode(true);
-  clone.querySelectorAll(".jp-CodeCell .jp-InputArea, pre, code, script, style, math").forEach(e => e.remove());
+  const hidden = ".jp-CodeCell .jp-InputArea, pre, code, script, style, math";
+  clone.querySelectorAll(hidden).forEach(e => e.remove());
   const text = clone.textContent;
   const find = (r) => [...new Set(text.match(r) || [])].slice(0, 20);
   const identifiers = find(/\b[a-z]+(?:_[a-z0-9]+)+\b/g);

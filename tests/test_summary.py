@@ -346,8 +346,8 @@ def test_the_bottom_line_adds_the_counterfactual_results_when_the_summary_has_th
     assert lines[3] == (
         "- The linear datamodeling score (LDS) on the closest recipe, 100 query houses and 24 "
         "retrainings: the highest mean is that of Adam-preconditioned TracInCP, 0.20 "
-        "[-0.10, 0.50], against a noise ceiling of 0.60 (one estimate, no interval); its interval contains 0 "
-        "but not the ceiling: no predictive power is shown."
+        "[-0.10, 0.50], against a noise ceiling of 0.60 (one estimate, no interval); its "
+        "interval contains 0 but not the ceiling: no predictive power is shown."
     )
 
 
