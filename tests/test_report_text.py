@@ -286,3 +286,64 @@ def test_the_lds_sentence_never_claims_more_than_its_interval():
     assert "noise ceiling of 0.19 [0.10, 0.30]" in report_text.lds_sentence(doc)
     doc["methods"]["raw"]["ci95"] = [0.02, 0.4]
     assert "excludes 0 and contains the ceiling" in report_text.lds_sentence(doc)
+
+
+CODE_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\w+\(s\)|\{'|\['")
+
+
+def _rendered(summary: dict) -> dict[str, str]:
+    """Every table (headers and cells) and sentence report_text renders from `summary`."""
+    removal = list(summary["removal"].values())
+    lds = summary["lds"]["lds_summary_closest"]
+    tables = {
+        "compact table": report_text.compact_table(summary),
+        "comparison counts": report_text.comparison_counts(summary),
+        "facts": report_text.facts_view(summary),
+        "recipes": report_text.recipes_view(summary),
+        "stability": report_text.stability_view(summary),
+        "approximation chain": report_text.chain_view(summary),
+        "checkpoint ablation": report_text.ablation_view(summary),
+        "corruption": report_text.corruption_view(summary),
+        "correlations": report_text.correlation_view(summary),
+        "prices": report_text.price_view(summary),
+        "recall by change": report_text.recall_by_change_view(summary),
+        "baselines": report_text.baselines_view(summary["claims"]),
+        "removal noise": pd.concat(report_text.removal_noise_view(d) for d in removal),
+        "removal verdicts": report_text.removal_aggregate_view(removal),
+        "removal per house": report_text.removal_house_counts(removal),
+        "LDS": report_text.lds_view(lds),
+    }
+    rendered = {
+        name: " | ".join([*map(str, t.columns), *map(str, t.to_numpy().ravel())])
+        for name, t in tables.items()
+    }
+    return rendered | {
+        "bottom line": report_text.bottom_line(summary),
+        "reproducibility summary": report_text.reproducibility_summary(summary),
+        "provenance": report_text.provenance_line(summary),
+        "conclusion": report_text.conclusion(summary),
+        "takeaways": " ".join(
+            [
+                report_text.fragility(summary),
+                report_text.chain_takeaway(summary),
+                report_text.ablation_takeaway(summary),
+                report_text.corruption_takeaway(summary),
+                report_text.quality_takeaway(summary),
+                report_text.stability_takeaway(summary),
+                report_text.palo_alto_takeaway(summary),
+                report_text.training_takeaway(summary),
+                report_text.lds_takeaway(lds),
+                *(report_text.removal_takeaway(d) for d in removal),
+            ]
+        ),
+    }
+
+
+def test_everything_rendered_from_the_committed_summary_reads_as_words():
+    found = {name: CODE_NAME.findall(text) for name, text in _rendered(COMMITTED).items()}
+    assert {name: names for name, names in found.items() if names} == {}
+    assert CODE_NAME.findall("the fixed_order run, 1 checkpoint(s), {'a': 1}") == [
+        "fixed_order",
+        "checkpoint(s)",
+        "{'",
+    ]
