@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tracin_study import report_text
