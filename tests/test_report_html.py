@@ -115,17 +115,28 @@ def render_check(html: Path, tmp_path: Path) -> dict:
     return result
 
 
-def assert_readable(result: dict) -> None:
+def assert_laid_out(result: dict) -> None:
+    """No overflow, every figure captioned, formulas rendered, nothing loaded remotely."""
     assert result["page_width"] <= WIDTH and result["document_width"] <= result["page_width"]
     assert result["wide_tables"] == [], "tables wider than the page"
     assert result["uncaptioned_images"] == [], "figures without a 'Figure ...' caption"
+    assert result["raw_tex"] == [], "formulas left as raw TeX"
+    assert result["unrendered_formulas"] == 0
+    assert result["remote_requests"] == [] and result["remote_in_source"] == []
+
+
+def assert_worded(result: dict) -> None:
+    """Alt texts are the captions; the visible text outside code has no code names, dict
+    or list reprs or "(s)" plurals."""
     assert result["wrong_alt"] == [], "figures whose alt text is not their caption"
     assert result["identifiers"] == [], "code names in the visible text"
     assert result["reprs"] == [], "dict or list reprs in the visible text"
     assert result["plurals"] == [], '"(s)" plurals in the visible text'
-    assert result["raw_tex"] == [], "formulas left as raw TeX"
-    assert result["unrendered_formulas"] == 0
-    assert result["remote_requests"] == [] and result["remote_in_source"] == []
+
+
+def assert_readable(result: dict) -> None:
+    assert_laid_out(result)
+    assert_worded(result)
 
 
 PNG = base64.b64decode(
@@ -221,4 +232,19 @@ def test_each_figure_gets_its_caption_as_alt_text(tmp_path):
 
 @needs_chromium
 def test_committed_report_reads_well_offline(tmp_path):
-    assert_readable(render_check(REPORT, tmp_path))
+    assert_laid_out(render_check(REPORT, tmp_path))
+
+
+@needs_chromium
+@pytest.mark.xfail(
+    strict=True,
+    reason="report/report.html predates the worded notebook (issue 29); the full run after "
+    "the merge regenerates it: then this test passes and this mark must go",
+)
+def test_committed_report_is_worded_for_people(tmp_path):
+    assert_worded(render_check(REPORT, tmp_path))
+
+
+@needs_chromium
+def test_the_report_of_the_smoke_run_reads_well_offline(smoke_run, tmp_path):
+    assert_readable(render_check(smoke_run / "results/smoke/report/report.html", tmp_path))
