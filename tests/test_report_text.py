@@ -348,3 +348,14 @@ def test_everything_rendered_from_the_committed_summary_reads_as_words():
         "checkpoint(s)",
         "{'",
     ]
+
+
+def test_the_fit_sentence_follows_the_model_claims_verdicts():
+    summary = json.loads(json.dumps(COMMITTED))
+    assert report_text.fit_sentence(summary).startswith("the explained variances the paper")
+    for d in summary["claims"]:
+        d["verdict"] = "reproduced"
+    assert report_text.fit_sentence(summary).startswith("our default recipe reaches")
+    for d in summary["claims"] + summary["recipe_sweep"]["closest_recipe_claims"]:
+        d["verdict"] = "contradicted"
+    assert report_text.fit_sentence(summary).startswith("neither our default")

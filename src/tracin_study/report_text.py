@@ -968,13 +968,31 @@ def provenance_line(summary: dict) -> str:
     )
 
 
+def fit_sentence(summary: dict) -> str:
+    """Whether our default recipe, or only the closest recipe, reaches the explained
+    variances the paper reports (the verdicts of the model's claims)."""
+
+    def reached(docs: list[dict]) -> bool:
+        verdicts = [d["verdict"] for d in docs if d["id"] in MODEL_CLAIMS]
+        return bool(verdicts) and all(v == "reproduced" for v in verdicts)
+
+    if reached(summary["claims"]):
+        return "our default recipe reaches the explained variances the paper reports."
+    if reached(summary["recipe_sweep"]["closest_recipe_claims"]):
+        return (
+            "the explained variances the paper reports are reached by the closest recipe, "
+            "not by our default one."
+        )
+    return "neither our default nor the closest recipe reaches the explained variances the paper reports."
+
+
 def reproducibility_summary(summary: dict) -> str:
     """The ML Reproducibility Challenge's summary (scope, methodology with the compute used,
     results, what was easy, what was difficult, communication with the authors) in
     Markdown, its numbers from summary.json."""
     run = summary["provenance"]
-    claims = tracin_claims(summary["claims"])
-    paper_claims = claim_groups(claims).get("the paper's", [])
+    groups = claim_groups(tracin_claims(summary["claims"]))
+    paper_claims = groups.get("the paper's", [])
     return "\n\n".join(
         [
             "## Reproducibility summary",
@@ -1002,9 +1020,17 @@ def reproducibility_summary(summary: dict) -> str:
                 if paper_claims
                 else ""
             )
-            + "the explained variances the paper reports are reached only with another "
-            "training recipe than ours. Every other result, with its verdict, is in the "
-            "bottom line below.",
+            + (
+                "our readings of its general account of self-influence: "
+                + outcomes_sentence(groups["our reading of the paper"]).rstrip(".")
+                + "; "
+                if "our reading of the paper" in groups
+                else ""
+            )
+            + fit_sentence(summary)
+            + " "
+            + (comparisons_sentence(summary) + " " if summary.get("removal") else "")
+            + "Every result, with its verdict, is in the bottom line below.",
             "**What was easy.** The paper's formula: TracInCP is a sum of gradient dot "
             "products, and for an MLP those factorise exactly per layer; the data are public.",
             "**What was difficult.** What the paper leaves open: layer widths, batch size, "
