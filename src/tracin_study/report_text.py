@@ -983,7 +983,10 @@ def fit_sentence(summary: dict) -> str:
             "the explained variances the paper reports are reached by the closest recipe, "
             "not by our default one."
         )
-    return "neither our default nor the closest recipe reaches the explained variances the paper reports."
+    return (
+        "neither our default nor the closest recipe reaches the explained variances the "
+        "paper reports."
+    )
 
 
 def reproducibility_summary(summary: dict) -> str:
