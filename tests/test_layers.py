@@ -37,6 +37,7 @@ LAYER = {
     "experiments.": STUDY,
     "plots": REPORT,
     "notebooks": REPORT,
+    "names": REPORT,
     "report_text": REPORT,
 }
 MAY_IMPORT = {

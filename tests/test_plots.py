@@ -1,8 +1,10 @@
 """Maps and heat maps: the shipped California outline, the latitude-corrected aspect, the
-self-influence small multiples, the heat-map scales, error bars within [-1, 1] and the
-recipe paths' direction of time."""
+self-influence small multiples, the heat-map scales, error bars within [-1, 1], the
+recipe paths' direction of time, the headline figure, saved figures never clipped, and
+every figure's words readable by people (no code names, "(s)" plurals or raw TeX)."""
 
 import math
+import re
 
 import matplotlib
 
@@ -35,7 +37,10 @@ def houses():
     rng = np.random.default_rng(1)
     lat = np.round(rng.uniform(34.0, 38.5, 300), 2)
     lon = np.round(rng.uniform(-121.5, -119.0, 300), 2)
-    return pd.DataFrame({"Latitude": lat, "Longitude": lon, "self_influence": rng.random(300)})
+    price = np.round(rng.uniform(0.15, 5.0, 300), 3)
+    return pd.DataFrame(
+        {"Latitude": lat, "Longitude": lon, "self_influence": rng.random(300), "MedHouseVal": price}
+    )
 
 
 def test_outline_loads_closed_inside_california_bounding_box():
@@ -229,8 +234,13 @@ def test_recipe_paths_draw_each_recipe_the_paper_and_the_choice():
     fig = plots.recipe_paths(_sweep((0, 1)), SELECTION)
     ax = fig.axes[0]
     labels = ax.get_legend_handles_labels()[1]
-    assert {"default", "minmax", "paper (0.72, 0.7)", "closest: minmax, epoch 10"} <= set(labels)
-    minmax = next(line for line in ax.get_lines() if line.get_label() == "minmax")
+    assert {
+        "our default recipe",
+        "min-max scaled features",
+        "paper (0.72, 0.7)",
+        "closest: min-max scaled features, epoch 10",
+    } <= set(labels)
+    minmax = next(line for line in ax.get_lines() if line.get_label() == "min-max scaled features")
     np.testing.assert_allclose(minmax.get_xdata(), [0.705, 0.755])  # mean over the seeds
     np.testing.assert_allclose(minmax.get_ydata(), [0.65, 0.70])
     assert ax.get_xlabel() and ax.get_ylabel() and "mean over 2 seeds" in ax.get_title()
@@ -280,3 +290,157 @@ def test_removal_labels_name_the_score_only_where_a_score_chose_the_houses():
         plots.removal_label("house_opponents", "adam")
         == "each house's opponents, Adam-preconditioned"
     )
+
+
+IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # lowercase words joined by underscores
+TEX = re.compile(r"\\[A-Za-z]{2,}")
+
+
+def figure_words(fig) -> list[str]:
+    """Every title, axis label, legend entry and colour-bar label of `fig`."""
+    texts = [fig.get_suptitle()] if fig._suptitle else []
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        if ax.get_legend():
+            texts += [t.get_text() for t in ax.get_legend().get_texts()]
+    for legend in fig.legends:
+        texts += [t.get_text() for t in legend.get_texts()]
+    return [t for t in texts if t]
+
+
+def unreadable(fig) -> list[str]:
+    """The words of `fig` a reader should not meet: code names, "(s)" plurals, raw TeX."""
+    return [
+        t
+        for t in figure_words(fig)
+        if IDENTIFIER.search(t) or "(s)" in t or TEX.search(t) or t.count("$") > 1
+    ]
+
+
+def test_the_readability_check_catches_code_names_plurals_and_tex():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], label="raw_features")
+    ax.set(title="1 checkpoint(s)", xlabel=r"$\\sum_i$ over seeds", ylabel="price ($100,000)")
+    ax.legend()
+    assert unreadable(fig) == ["1 checkpoint(s)", r"$\\sum_i$ over seeds", "raw_features"]
+
+
+def _figures(houses):
+    """One figure of every kind the report draws, from synthetic tables with the code names
+    the pipeline writes."""
+    proponents = pd.DataFrame(
+        {"test_index": ALL_TEST_POINTS, "kind": ["proponent", "opponent"], "train_index": [0, 1]}
+    )
+    curves = pd.DataFrame({"epoch": [1, 2], "train_mse": [1.0, 0.5], "test_mse": [1.1, 0.6]})
+    chain = pd.DataFrame(
+        [("sgd", "tracin_cp", k, m, 0.5, 0.1) for k in (1, 2) for m in ("pearson", "spearman")],
+        columns=["optimizer", "method", "checkpoints", "metric", "mean", "sd"],
+    )
+    detection = pd.DataFrame(
+        [
+            {"score": score, "seed": seed, "fraction_inspected": x, "fraction_found": x}
+            for score in ("self_influence_all_layers", "summed_loss")
+            for seed in (0, 1)
+            for x in (0.0, 0.5, 1.0)
+        ]
+    )
+    removal = pd.DataFrame(
+        [
+            {"protocol": "fixed_order", "score": sc, "set": st, "k": k, "mean": 0.1, "sd": 0.01}
+            for st, sc in (("aggregate_proponents", "raw"), ("map_neighbours", np.nan))
+            for k in (10, 100)
+        ]
+    )
+    effects = pd.DataFrame(
+        {"label": ["Aggregate proponents, chosen by raw TracInCP"] * 2, "k": [10, 100]}
+        | {"mean": [1.0, 2.0], "low": [0.0, 1.0], "high": [2.0, 3.0]}
+    )
+    matrix = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=[0, 1], columns=[0, 1])
+    return {
+        "training curves": plots.training_curves({0: curves}),
+        "self-influence maps": plots.self_influence_maps(houses, 5, 0, "TracInCP self-influence"),
+        "small multiples": plots.self_influence_small_multiples({0: houses, 1: houses}),
+        "Palo Alto map": plots.palo_alto_map(houses.head(3), proponents, houses, 0),
+        "headline": plots.headline(houses.head(3), proponents, houses, effects),
+        "explained variance": plots.per_seed_with_reference(
+            pd.DataFrame({"train explained variance": [0.9, 0.8]}),
+            {"train explained variance": 0.72},
+            "explained variance",
+            "Explained variance: our seeds vs the paper",
+        ),
+        "heat maps": plots.heatmaps({"Spearman": (matrix, "Spearman correlation")}, "Seeds"),
+        "approximation chain": plots.correlation_vs_k(chain),
+        "corruption": plots.detection_curves(detection),
+        "removal curves": plots.removal_curves(removal),
+        "recipe paths": plots.recipe_paths(
+            _sweep((0,)).replace({"minmax": "raw_features"}), SELECTION | {"recipe": "raw_features"}
+        ),
+    }
+
+
+def test_every_figure_has_words_for_people_in_titles_labels_and_legends(houses):
+    for name, fig in _figures(houses).items():
+        assert figure_words(fig), f"{name}: no title, label or legend"
+        assert unreadable(fig) == [], name
+
+
+def test_the_maps_show_price_with_a_labelled_colour_bar(houses):
+    proponents = pd.DataFrame(
+        {"test_index": ALL_TEST_POINTS, "kind": ["proponent", "opponent"], "train_index": [0, 1]}
+    )
+    for fig in (
+        plots.palo_alto_map(houses.head(3), proponents, houses, 0),
+        plots.headline(
+            houses.head(3),
+            proponents,
+            houses,
+            pd.DataFrame(
+                {"label": ["a set"], "k": [10], "mean": [1.0], "low": [0.0], "high": [2.0]}
+            ),
+        ),
+    ):
+        bars = [ax for ax in fig.axes if "price" in ax.get_ylabel()]
+        assert len(bars) == 1 and "$100,000" in bars[0].get_ylabel()
+        filled = [
+            c
+            for ax in fig.axes
+            for c in ax.collections
+            if isinstance(c, PathCollection) and c.get_array() is not None
+        ]
+        prices = np.concatenate([np.asarray(c.get_array()) for c in filled])
+        np.testing.assert_allclose(np.unique(prices), np.unique(houses["MedHouseVal"].iloc[[0, 1]]))
+
+
+def test_the_headline_draws_each_set_with_its_95_percent_interval(houses):
+    effects = pd.DataFrame(
+        {
+            "label": ["TracIn's proponents"] * 2 + ["Map neighbours (baseline)"] * 2,
+            "k": [10, 1000, 10, 1000],
+            "mean": [1.0, 20.0, 5.0, 15.0],
+            "low": [-4.0, 2.0, -1.0, -10.0],
+            "high": [6.0, 38.0, 11.0, 40.0],
+        }
+    )
+    proponents = pd.DataFrame({"test_index": [], "kind": [], "train_index": []})
+    fig = plots.headline(houses.head(3), proponents, houses, effects)
+    right = fig.axes[1]
+    assert right.get_xscale() == "log"
+    lines = [line for line in right.get_lines() if line.get_marker() == "o"]
+    ys = [np.asarray(line.get_ydata(), float) for line in lines]
+    np.testing.assert_allclose(ys, [[1, 20], [5, 15]])
+    bars = [c for c in right.collections if c.get_segments()]
+    ends = sorted(np.concatenate([np.asarray(s)[:, 1] for c in bars for s in c.get_segments()]))
+    np.testing.assert_allclose(ends, sorted([-4, 6, 2, 38, -1, 11, -10, 40]))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"TracIn's proponents", "Map neighbours (baseline)"} <= set(labels)
+
+
+def test_saved_figures_keep_what_lies_outside_the_axes(tmp_path):
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], label="a line")
+    fig.legend(loc="center left", bbox_to_anchor=(0.95, 0.5))  # past the right edge
+    plots.save(fig, tmp_path / "figure.png")
+    width, _ = Image.open(tmp_path / "figure.png").size
+    assert width > 4 * 120  # wider than the figure itself: the legend past its edge is kept

@@ -1,6 +1,8 @@
 """The report's HTML as a reader meets it: exported offline (formulas as MathML, no remote
 script), then rendered in headless Chromium at 1280 px with the network off and checked for
-tables wider than the page, figures without a caption and formulas left as raw TeX.
+tables wider than the page, figures without a caption or whose alt text is not their
+caption, formulas left as raw TeX, and, in the visible text outside code, code names
+(lowercase words joined by underscores), dict or list reprs and "(s)" plurals.
 
 A figure's caption is the first paragraph (or <figcaption>) after the image and before the
 next image, and it starts with "Figure". Raw TeX is, in the rendered text outside code and
@@ -47,15 +49,24 @@ window.addEventListener("load", () => {
     if (n.matches("img, p, figcaption")) order.push(n);
   }
   const uncaptioned = [];
+  const wrong_alt = [];
   order.forEach((n, i) => {
     if (n.tagName !== "IMG") return;
     const next = order[i + 1];
     const text = next && next.tagName !== "IMG" ? next.innerText.trim() : "";
     if (!/^Figure\b/.test(text)) uncaptioned.push((n.alt || n.src).slice(0, 60));
+    else if (n.alt.replace(/\s+/g, " ") !== text.replace(/\s+/g, " ")) {
+      wrong_alt.push((n.alt || "(none)").slice(0, 60));
+    }
   });
   const clone = document.body.cloneNode(true);
-  clone.querySelectorAll("pre, code, script, style, math").forEach(e => e.remove());
+  const hidden = ".jp-CodeCell .jp-InputArea, pre, code, script, style, math";
+  clone.querySelectorAll(hidden).forEach(e => e.remove());
   const text = clone.textContent;
+  const find = (r) => [...new Set(text.match(r) || [])].slice(0, 20);
+  const identifiers = find(/\b[a-z]+(?:_[a-z0-9]+)+\b/g);
+  const reprs = find(/\{\s*'[^']*'\s*:|\[\s*'[^']*'\s*[,\]]/g);
+  const plurals = find(/\w+\(s\)/g);
   const tex = [/\$\$/, /\$(?=\S)[^$]*?\S\$(?!\d)/, /\\\(|\\\[/, /\\[A-Za-z]{2,}/];
   const raw = tex.flatMap(r => (text.match(new RegExp(r.source, "g")) || []).slice(0, 5));
   const unrendered = [...document.querySelectorAll("math")]
@@ -66,7 +77,8 @@ window.addEventListener("load", () => {
   out.id = "report-check";
   out.textContent = JSON.stringify({
     page_width: page, document_width: document.documentElement.scrollWidth,
-    wide_tables: wide, uncaptioned_images: uncaptioned, raw_tex: raw,
+    wide_tables: wide, uncaptioned_images: uncaptioned, raw_tex: raw, wrong_alt: wrong_alt,
+    identifiers: identifiers, reprs: reprs, plurals: plurals,
     images: order.filter(n => n.tagName === "IMG").length,
     formulas: document.querySelectorAll("math").length, unrendered_formulas: unrendered,
     remote_requests: remote,
@@ -103,13 +115,28 @@ def render_check(html: Path, tmp_path: Path) -> dict:
     return result
 
 
-def assert_readable(result: dict) -> None:
+def assert_laid_out(result: dict) -> None:
+    """No overflow, every figure captioned, formulas rendered, nothing loaded remotely."""
     assert result["page_width"] <= WIDTH and result["document_width"] <= result["page_width"]
     assert result["wide_tables"] == [], "tables wider than the page"
     assert result["uncaptioned_images"] == [], "figures without a 'Figure ...' caption"
     assert result["raw_tex"] == [], "formulas left as raw TeX"
     assert result["unrendered_formulas"] == 0
     assert result["remote_requests"] == [] and result["remote_in_source"] == []
+
+
+def assert_worded(result: dict) -> None:
+    """Alt texts are the captions; the visible text outside code has no code names, dict
+    or list reprs or "(s)" plurals."""
+    assert result["wrong_alt"] == [], "figures whose alt text is not their caption"
+    assert result["identifiers"] == [], "code names in the visible text"
+    assert result["reprs"] == [], "dict or list reprs in the visible text"
+    assert result["plurals"] == [], '"(s)" plurals in the visible text'
+
+
+def assert_readable(result: dict) -> None:
+    assert_laid_out(result)
+    assert_worded(result)
 
 
 PNG = base64.b64decode(
@@ -173,6 +200,13 @@ def test_chromium_check_catches_overflow_missing_captions_and_raw_tex(tmp_path):
         caption="A picture.",
         extra=[wide, "A stray \\frac{a}{b} outside dollars."],
     )
+    code = new_code_cell("code_only = {'a_name': 'x'}  # code may use them")
+    notebook_node = nbformat.read(notebook, as_version=4)
+    notebook_node.cells.append(code)
+    notebook_node.cells.append(
+        new_markdown_cell("The fixed_order run, 1 checkpoint(s), {'preprocessing': 'minmax'}.")
+    )
+    nbformat.write(notebook_node, notebook)
     html = tmp_path / "report.html"
     to_html(notebook, html)
     text = html.read_text(encoding="utf-8")
@@ -181,8 +215,36 @@ def test_chromium_check_catches_overflow_missing_captions_and_raw_tex(tmp_path):
     assert len(result["wide_tables"]) == 1
     assert len(result["uncaptioned_images"]) == 1
     assert {"$y^2$", "\\nabla", "\\(", "\\frac"} <= set(result["raw_tex"])
+    assert "fixed_order" in result["identifiers"]  # the prose's
+    assert "column_0_" + "x" * 30 in result["identifiers"]  # the wide table's headers
+    assert "code_only" not in result["identifiers"]  # code cells may use code names
+    assert result["reprs"] == ["{'preprocessing':"] and result["plurals"] == ["checkpoint(s)"]
+    assert result["wrong_alt"] == []  # "A picture." is no caption: counted as uncaptioned
+
+
+def test_each_figure_gets_its_caption_as_alt_text(tmp_path):
+    html = tmp_path / "report.html"
+    to_html(fixture_notebook(tmp_path / "report.ipynb", caption="Figure 1. A dot."), html)
+    assert 'alt="Figure 1. A dot."' in html.read_text(encoding="utf-8")
+    to_html(fixture_notebook(tmp_path / "other.ipynb", caption="A dot."), html)
+    assert 'alt="No description has been provided for this image"' in html.read_text()
 
 
 @needs_chromium
 def test_committed_report_reads_well_offline(tmp_path):
-    assert_readable(render_check(REPORT, tmp_path))
+    assert_laid_out(render_check(REPORT, tmp_path))
+
+
+@needs_chromium
+@pytest.mark.xfail(
+    strict=True,
+    reason="report/report.html predates the worded notebook (issue 29); the full run after "
+    "the merge regenerates it: then this test passes and this mark must go",
+)
+def test_committed_report_is_worded_for_people(tmp_path):
+    assert_worded(render_check(REPORT, tmp_path))
+
+
+@needs_chromium
+def test_the_report_of_the_smoke_run_reads_well_offline(smoke_run, tmp_path):
+    assert_readable(render_check(smoke_run / "results/smoke/report/report.html", tmp_path))

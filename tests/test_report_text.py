@@ -1,7 +1,12 @@
 """The report's wording and compact removal tables (tracin_study.report_text)."""
 
+import json
 import math
+import re
+from collections import Counter
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tracin_study import report_text
@@ -58,7 +63,12 @@ def test_claim_names_read_as_words_for_every_removal_k():
 def test_removal_aggregate_view_keeps_only_the_all_houses_rows_in_percent():
     view = report_text.removal_aggregate_view([_doc("default"), _doc()])
     assert len(view) == 4  # two groups per recipe
-    assert list(view["recipe"]) == ["default", "default", "closest", "closest"]
+    assert list(view["recipe"]) == [
+        "our default recipe",
+        "our default recipe",
+        "the closest recipe",
+        "the closest recipe",
+    ]
     assert list(view["score that chose the houses"])[:2] == ["raw TracInCP", "none"]
     assert list(view["houses removed"])[:2] == ["aggregate proponents", "map neighbours"]
     assert view["effect vs random, mean [95% interval] (%)"].iloc[0] == "+1.0 [-2.0, +4.0]"
@@ -114,3 +124,238 @@ def test_stability_takeaway_says_when_proponents_agree_less_than_self_influence(
     assert "only 40% of the Palo Alto proponents" in text
     summary["stability"]["proponent_top_overlap"]["mean"] = 0.8
     assert "only" not in report_text.stability_takeaway(summary)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = json.loads((ROOT / "report/summary.json").read_text())
+
+
+def _verdicts_in_summary(summary: dict) -> Counter:
+    """Every counterfactual verdict summary.json holds, counted independently of
+    report_text: the removal rows on all houses together, plus the removal claims that
+    compare with a set other than random houses."""
+    counts = Counter(
+        r["verdict"]
+        for doc in summary.get("removal", {}).values()
+        for r in doc["verdicts"]
+        if r["house"] == AGGREGATE
+    )
+    lists = [summary["claims"], summary["claims_adam"]]
+    lists.append(summary["recipe_sweep"]["closest_recipe_claims"])
+    for docs in lists:
+        for d in docs:
+            if d["id"].startswith("removing_") and "_vs_random_" not in d["id"]:
+                counts[d["verdict"]] += 1
+    return counts
+
+
+def _printed_counts(sentence: str) -> Counter:
+    counts = Counter()
+    for n, outcome in re.findall(
+        r"(\d+) (reproduced|contradicted|no effect|inconclusive)", sentence
+    ):
+        counts[outcome] += int(n)
+    return counts
+
+
+def test_the_bottom_line_counts_every_counterfactual_comparison_in_summary_json():
+    expected = _verdicts_in_summary(COMMITTED)
+    line = next(
+        s for s in report_text.bottom_line(COMMITTED).splitlines() if "Counterfactually" in s
+    )
+    printed = _printed_counts(line.split("; the smallest")[0])
+    assert printed == expected
+    total = re.search(r"the (\d+) comparisons", line).group(1)
+    assert int(total) == sum(expected.values())
+    table = report_text.comparison_counts(COMMITTED)
+    assert {o: int(table[o].sum()) for o in expected} == dict(expected)
+    assert int(table["comparisons"].sum()) == sum(expected.values())
+
+
+def test_baselines_are_counted_apart_and_labelled_as_such():
+    table = report_text.comparison_counts(COMMITTED)
+    baselines = table[table["chosen by"] == "no score: a baseline"]
+    rows = report_text.comparisons(COMMITTED)
+    assert int(baselines["comparisons"].sum()) == sum(not r["score"] for r in rows) > 0
+    line = report_text.comparisons_sentence(COMMITTED)
+    assert "for the baselines no TracIn score chose (map neighbours)" in line
+
+
+def test_comparisons_are_generic_over_sets_k_and_direction():
+    doc = _doc()
+    doc["verdicts"].append(
+        _verdict(AGGREGATE, "contradicted", "adam", "aggregate_opponents", 300) | {"direction": -1}
+    )
+    summary = {
+        "removal": {"removal_summary_closest": doc},
+        "claims": [],
+        "claims_adam": [],
+        "recipe_sweep": {"closest_recipe_claims": []},
+    }
+    table = report_text.comparison_counts(summary)
+    assert len(table) == 3
+    row = table[table["houses removed"] == "aggregate opponents"].iloc[0]
+    assert row["claimed effect"] == "removal should lower the Palo Alto loss more"
+    assert row["houses removed (k)"] == "300" and row["contradicted"] == 1
+    assert _printed_counts(report_text.comparisons_sentence(summary)) == _verdicts_in_summary(
+        summary
+    )
+
+
+def test_a_removal_claim_against_random_houses_is_counted_once():
+    summary = {
+        "removal": {"removal_summary_closest": _doc()},
+        "claims": [],
+        "claims_adam": [],
+        "recipe_sweep": {
+            "closest_recipe_claims": [
+                {"id": "removing_proponents_vs_random_k50", "verdict": "no effect"},
+                {"id": "removing_proponents_vs_map_neighbours_k50", "verdict": "contradicted"},
+            ]
+        },
+    }
+    rows = report_text.comparisons(summary)
+    assert [(r["set"], r["against"], r["verdict"]) for r in rows] == [
+        ("aggregate_proponents", "random", "no effect"),
+        ("map_neighbours", "random", "inconclusive"),
+        ("aggregate_proponents", "map_neighbours", "contradicted"),
+    ]
+
+
+def test_the_readme_findings_are_exactly_the_text_generated_from_summary_json():
+    readme = (ROOT / "README.md").read_text()
+    assert report_text.readme_findings(COMMITTED) in readme, (
+        "README.md's Findings differ from summary.json; regenerate them with "
+        "report_text.readme_findings (see its docstring)"
+    )
+    findings = readme.split("## Findings")[1].split("\n## ")[0]
+    commits = set(re.findall(r"\b[0-9a-f]{7,40}\b", readme))
+    assert commits == {COMMITTED["provenance"]["git_commit"][:7]}  # the report's commit only
+    assert COMMITTED["provenance"]["git_commit"][:7] in findings
+
+
+def test_the_compact_table_never_gives_our_reading_as_the_papers_words():
+    table = report_text.compact_table(COMMITTED)
+    ours = table[table["whose claim"] != "the paper's"]
+    assert len(ours) >= 1
+    for _, row in ours.iterrows():
+        assert row["what the paper states"].startswith("Not stated") or (
+            row["whose claim"] == "our reading of the paper (per house)"
+        )
+    papers = table[table["whose claim"] == "the paper's"]
+    assert all(text.endswith("(p. 8)") for text in papers["what the paper states"])
+
+
+def test_provenance_names_commit_date_machine_config_hash_and_run_time():
+    line = report_text.provenance_line(COMMITTED)
+    run = COMMITTED["provenance"]
+    for part in (run["git_commit"][:7], run["date_utc"][:10], run["machine"], run["config_hash"]):
+        assert part in line
+    assert report_text.duration(run["elapsed_since_data_stage_s"]) in line
+    assert [report_text.duration(s) for s in (42, 1626.7, 3780)] == [
+        "42 s",
+        "27 min 7 s",
+        "1 h 3 min",
+    ]
+
+
+def test_the_reproducibility_summary_has_every_part_of_the_mlrc_form():
+    text = report_text.reproducibility_summary(COMMITTED)
+    parts = [
+        "Scope of reproducibility",
+        "Methodology",
+        "Results",
+        "What was easy",
+        "What was difficult",
+        "Communication with the original authors",
+    ]
+    positions = [text.index(f"**{p}.**") for p in parts]
+    assert positions == sorted(positions)
+    assert report_text.ARXIV in text and "None." in text
+    assert COMMITTED["provenance"]["machine"] in text
+
+
+def test_the_lds_sentence_never_claims_more_than_its_interval():
+    doc = {
+        "n_queries": 100,
+        "n_subsets": 24,
+        "methods": {"raw": {"mean": 0.05, "ci95": [-0.22, 0.31]}},
+        "noise_ceiling": {"mean": 0.19},
+    }
+    assert "cannot tell whether it predicts retraining at all" in report_text.lds_sentence(doc)
+    doc["noise_ceiling"]["ci95"] = [0.1, 0.3]
+    assert "noise ceiling of 0.19 [0.10, 0.30]" in report_text.lds_sentence(doc)
+    doc["methods"]["raw"]["ci95"] = [0.02, 0.4]
+    assert "excludes 0 and contains the ceiling" in report_text.lds_sentence(doc)
+
+
+CODE_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\w+\(s\)|\{'|\['")
+
+
+def _rendered(summary: dict) -> dict[str, str]:
+    """Every table (headers and cells) and sentence report_text renders from `summary`."""
+    removal = list(summary["removal"].values())
+    lds = summary["lds"]["lds_summary_closest"]
+    tables = {
+        "compact table": report_text.compact_table(summary),
+        "comparison counts": report_text.comparison_counts(summary),
+        "facts": report_text.facts_view(summary),
+        "recipes": report_text.recipes_view(summary),
+        "stability": report_text.stability_view(summary),
+        "approximation chain": report_text.chain_view(summary),
+        "checkpoint ablation": report_text.ablation_view(summary),
+        "corruption": report_text.corruption_view(summary),
+        "correlations": report_text.correlation_view(summary),
+        "prices": report_text.price_view(summary),
+        "recall by change": report_text.recall_by_change_view(summary),
+        "baselines": report_text.baselines_view(summary["claims"]),
+        "removal noise": pd.concat(report_text.removal_noise_view(d) for d in removal),
+        "removal verdicts": report_text.removal_aggregate_view(removal),
+        "removal per house": report_text.removal_house_counts(removal),
+        "LDS": report_text.lds_view(lds),
+    }
+    rendered = {
+        name: " | ".join([*map(str, t.columns), *map(str, t.to_numpy().ravel())])
+        for name, t in tables.items()
+    }
+    return rendered | {
+        "bottom line": report_text.bottom_line(summary),
+        "reproducibility summary": report_text.reproducibility_summary(summary),
+        "provenance": report_text.provenance_line(summary),
+        "conclusion": report_text.conclusion(summary),
+        "takeaways": " ".join(
+            [
+                report_text.fragility(summary),
+                report_text.chain_takeaway(summary),
+                report_text.ablation_takeaway(summary),
+                report_text.corruption_takeaway(summary),
+                report_text.quality_takeaway(summary),
+                report_text.stability_takeaway(summary),
+                report_text.palo_alto_takeaway(summary),
+                report_text.training_takeaway(summary),
+                report_text.lds_takeaway(lds),
+                *(report_text.removal_takeaway(d) for d in removal),
+            ]
+        ),
+    }
+
+
+def test_everything_rendered_from_the_committed_summary_reads_as_words():
+    found = {name: CODE_NAME.findall(text) for name, text in _rendered(COMMITTED).items()}
+    assert {name: names for name, names in found.items() if names} == {}
+    assert CODE_NAME.findall("the fixed_order run, 1 checkpoint(s), {'a': 1}") == [
+        "fixed_order",
+        "checkpoint(s)",
+        "{'",
+    ]
+
+
+def test_the_fit_sentence_follows_the_model_claims_verdicts():
+    summary = json.loads(json.dumps(COMMITTED))
+    assert report_text.fit_sentence(summary).startswith("the explained variances the paper")
+    for d in summary["claims"]:
+        d["verdict"] = "reproduced"
+    assert report_text.fit_sentence(summary).startswith("our default recipe reaches")
+    for d in summary["claims"] + summary["recipe_sweep"]["closest_recipe_claims"]:
+        d["verdict"] = "contradicted"
+    assert report_text.fit_sentence(summary).startswith("neither our default")

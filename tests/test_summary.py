@@ -99,6 +99,7 @@ def _summary(rare_adam="reproduced"):
         "paper_facts": [
             {"name": "train_explained_variance", "value": "0.72"},
             {"name": "test_explained_variance", "value": "0.70"},
+            {"name": "palo_alto", "value": "11 houses; their proponents are expensive"},
         ],
         "palo_alto_per_house": {
             "counts": {"reproduced": 7, "no effect": 0, "contradicted": 1, "inconclusive": 3},
@@ -110,8 +111,12 @@ def _summary(rare_adam="reproduced"):
             "test explained variance": {"mean": 0.81},
         },
         "recipe_sweep": {
-            "selection": {"train_explained_variance": 0.73, "test_explained_variance": 0.71},
-            "closest_recipe_claims": [_claim("high_self_influence_rare", "reproduced")],
+            "selection": {"recipe": "minmax", "epoch": 20},
+            "closest_recipe_claims": [
+                _claim("train_explained_variance", "reproduced", 0.73),
+                _claim("test_explained_variance", "reproduced", 0.71),
+                _claim("high_self_influence_rare", "reproduced"),
+            ],
         },
         "self_influence_vs_loss": [
             {"loss": "summed_loss", "mean": 0.93},
@@ -128,29 +133,53 @@ def _summary(rare_adam="reproduced"):
 
 def test_bottom_line_renders_the_summary_values_and_separates_the_model():
     text = report_text.bottom_line(_summary())
-    assert "Of the 3 claims about TracIn" in text
-    assert (
-        "2 reproduce (the Palo Alto proponents are expensive and high self-influence houses "
-        "are rare) and 1 shows no effect (low self-influence houses are typical)." in text
+    assert text.startswith(
+        "- On the default recipe, scored by raw TracInCP: of 3 claims stated by the paper's "
+        "California-housing section, 2 reproduce (the Palo Alto proponents are expensive and "
+        "high self-influence houses are rare) and 1 shows no effect (low self-influence houses "
+        "are typical)."
     )
-    assert "the others do not" not in text and "the test could not decide" in text
-    assert "7 of the 11 houses; the pooled verdict does not hold for every house" in text
+    assert "for 7 of the 11 houses (our per-house reading" in text
     assert "0.91 (train) and 0.81 (test)" in text and "0.72 and 0.70" in text
-    assert "0.73 and 0.71" in text and "not a result about TracIn" in text
+    assert "the closest recipe (min-max scaled features, 20 epochs) reaches 0.73 and 0.71" in text
+    assert "The model, not TracIn" in text
     assert (
         "Spearman correlation of 0.93" in text
         and "better than self-influence (AUC 0.77 against 0.72)" in text
     )
-    assert "explained variance" not in text.split("Separately")[0]  # TracIn claims only
+    assert "explained variance" not in text.split("The model, not TracIn")[0]
+    assert "Counterfactually" not in text and "LDS" not in text  # no such sections
     assert text.count("\n- ") == 3 and text.startswith("- ")
+
+
+def test_bottom_line_keeps_our_readings_apart_from_the_papers_claims():
+    doc = _summary()
+    doc["claims"][3]["source"] = report_text.SELF_INFLUENCE_READING
+    text = report_text.bottom_line(doc).splitlines()[0]
+    assert "of 2 claims stated by the paper's California-housing section, 1 reproduces" in text
+    assert (
+        "of 1 claim that is our reading of the paper, 1 reproduces (high self-influence "
+        "houses are rare)" in text
+    )
 
 
 def test_compact_table_has_one_row_per_claim_and_the_per_house_claim():
     table = report_text.compact_table(_summary())
-    assert list(table.columns) == ["claim", "the paper says", "we measure", "verdict"]
+    assert list(table.columns) == [
+        "claim",
+        "what the paper states",
+        "whose claim",
+        "we measure",
+        "verdict",
+    ]
     assert len(table) == 6
     assert table["we measure"].iloc[0] == "a ratio: 1.50 [1.40, 1.60] over 3 seeds"
-    assert table["the paper says"].iloc[0] == "palo alto proponents expensive (paper, p. 8)"
+    assert table["what the paper states"].iloc[0] == "Palo alto proponents expensive (p. 8)"
+    assert table["whose claim"].iloc[0] == "the paper's"
+    assert table["what the paper states"].iloc[3] == (
+        "11 houses; their proponents are expensive (p. 8)"
+    )
+    assert table["whose claim"].iloc[3] == "our reading of the paper (per house)"
     assert (
         table["verdict"].iloc[3] == "7 reproduced, 3 inconclusive and 1 contradicted of 11 houses"
     )
@@ -202,7 +231,7 @@ def _record(seed, set_name, removed, draw, target, protocol):
 def test_removal_views_give_each_verdict_with_its_detectable_effect_in_percent():
     doc = rv.summary(_removal_records()) | {"recipe": "default"}
     noise = report_text.removal_noise_view(doc)
-    assert list(noise["protocol"]) == ["fixed order", "new order"]
+    assert list(noise["retraining"]) == ["same batch order", "new batch order"]
     expected = rv.noise_table(_removal_records())
     assert list(noise["smallest detectable effect (%)"]) == [
         f"{100 * v:.1f}" for v in expected["detectable_effect"]
@@ -235,12 +264,17 @@ def test_lds_view_and_takeaway_give_intervals_and_the_noise_ceiling():
         },
         "differences": {"raw - summed_loss": {"mean": -0.08, "ci95": [-0.15, -0.01]}},
         "noise_ceiling": {"mean": 0.6, "per_query": [0.6], "subsets": 50},
+        "n_queries": 20,
+        "n_subsets": 50,
     }
     view = report_text.lds_view(doc)
     assert list(view["95% bootstrap interval over subsets"]) == ["[0.050, 0.200]", "[0.100, 0.300]"]
     text = report_text.lds_takeaway(doc)
-    assert "summed loss's, 0.200" in text and "noise ceiling of 0.600" in text
-    assert "raw - summed_loss (-0.080)" in text
+    assert "the highest mean is that of summed loss, 0.20 [0.10, 0.30]" in text
+    assert "noise ceiling of 0.60 (one estimate, no interval)" in text
+    assert "its interval excludes both 0 and the ceiling" in text
+    assert "raw TracInCP minus summed loss (-0.080)" in text
+    assert "agree to every digit" not in text
     assert list(view["mean LDS over queries"]) == ["0.120", "0.200"]
 
 
@@ -290,19 +324,30 @@ def test_the_bottom_line_adds_the_counterfactual_results_when_the_summary_has_th
     }
     doc["lds"] = {
         "lds_summary_closest": {
-            "methods": {"raw": {"mean": 0.12}, "adam": {"mean": 0.2}},
+            "n_queries": 100,
+            "n_subsets": 24,
+            "methods": {
+                "raw": {"mean": 0.12, "ci95": [0.05, 0.2]},
+                "adam": {"mean": 0.2, "ci95": [-0.1, 0.5]},
+            },
             "noise_ceiling": {"mean": 0.6},
         }
     }
-    line = report_text.bottom_line(doc).splitlines()[-1]
+    lines = report_text.bottom_line(doc).splitlines()
     verdicts = doc["removal"]["removal_summary_default"]["verdicts"]
     effects = [r["detectable_effect"] for r in verdicts if r["house"] == rv.AGGREGATE]
     assert f"{100 * min(effects):.1f}" == f"{100 * max(effects):.1f}"  # so one value is given
-    assert line == (
-        "- Counterfactually, retraining the default recipe without the chosen houses, all Palo "
-        "Alto houses together, gives 2 reproduced of 2 removal comparisons (smallest "
-        f"detectable effect {100 * effects[0]:.1f}% of the full model's loss); "
-        "the highest LDS (adam, 0.20) against a noise ceiling of 0.60."
+    assert lines[2] == (
+        "- Counterfactually (our own test: retraining without houses), the 2 comparisons on all "
+        "Palo Alto houses together give, for houses chosen by TracIn, 2 reproduced, "
+        "0 contradicted, 0 no effect and 0 inconclusive of 2; the smallest effect these seeds "
+        f"and draws could detect is {100 * effects[0]:.1f}% of the full model's Palo Alto loss."
+    )
+    assert lines[3] == (
+        "- The linear datamodeling score (LDS) on the closest recipe, 100 query houses and 24 "
+        "retrainings: the highest mean is that of Adam-preconditioned TracInCP, 0.20 "
+        "[-0.10, 0.50], against a noise ceiling of 0.60 (one estimate, no interval); its "
+        "interval contains 0 but not the ceiling: no predictive power is shown."
     )
 
 

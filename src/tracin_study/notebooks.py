@@ -121,7 +121,7 @@ def to_html(notebook: Path, html: Path) -> None:
     """Write the executed `notebook` as a self-contained HTML page that renders offline
     (formulas as MathML, no remote script or style sheet); the code of cells tagged
     `hide-input`, and of the parameters papermill injected, is left out (the notebook itself
-    keeps it)."""
+    keeps it); each figure's alt text is its caption (`alt_texts_from_captions`)."""
     import nbformat
     from traitlets.config import Config
 
@@ -129,4 +129,20 @@ def to_html(notebook: Path, html: Path) -> None:
     config.TagRemovePreprocessor.remove_input_tags = {HIDE_INPUT, INJECTED}
     config.TagRemovePreprocessor.enabled = True
     body, _ = _exporter(config).from_notebook_node(nbformat.read(notebook, as_version=4))
-    Path(html).write_text(body, encoding="utf-8")
+    Path(html).write_text(alt_texts_from_captions(body), encoding="utf-8")
+
+
+def alt_texts_from_captions(html: str) -> str:
+    """`html` with each image's alt text set to its caption: the first paragraph (or
+    <figcaption>) after the image, before the next image, when it starts with "Figure"."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, features="html.parser")
+    order = soup.find_all(["img", "p", "figcaption"])
+    for i, node in enumerate(order):
+        if node.name != "img" or i + 1 == len(order) or order[i + 1].name == "img":
+            continue
+        caption = " ".join(order[i + 1].get_text().split())
+        if caption.startswith("Figure"):
+            node["alt"] = caption
+    return str(soup)

@@ -14,6 +14,7 @@ from matplotlib.colors import BoundaryNorm
 
 from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent, california_outline
 from tracin_study.influence import ALL_TEST_POINTS
+from tracin_study.names import RECIPE_WORDS, SCORE_NAMES, name_for
 from tracin_study.paper import EXPLAINED_VARIANCE as PAPER_EV
 from tracin_study.plan import DEFAULT
 
@@ -64,7 +65,7 @@ def training_curves(curves: dict[int, pd.DataFrame]) -> plt.Figure:
         ax.plot(curve["epoch"], curve["test_mse"], color=colour, ls="--", label=f"seed {seed} test")
     ax.set(
         xlabel="epoch",
-        ylabel=r"mean squared error ((\$100,000)$^2$)",
+        ylabel="mean squared error (($100,000)²)",
         yscale="log",
         title="Training curves\n(train: mean over the epoch's batches; test: at the epoch's end)",
     )
@@ -146,7 +147,8 @@ def self_influence_small_multiples(
             rasterized=True,
         )
         _map_axes(ax, None, f"seed {seed}")
-        ax.legend(loc="upper right", fontsize=7)
+        ax.title.set_fontsize(14)
+        ax.legend(loc="upper right", fontsize=12)
     for ax in axes.flat[n:]:
         fig.delaxes(ax)
     name = "decile" if quantiles == 10 else "quantile"
@@ -155,15 +157,90 @@ def self_influence_small_multiples(
         ax=list(axes.flat[:n]),
         ticks=np.arange(1, quantiles + 1),
         shrink=0.8,
-        label=f"{name} of {column.replace('_', ' ')} within the seed (1 = lowest)",
     )
-    bar.ax.tick_params(labelsize=8)
+    bar.set_label(f"{name} of {column.replace('_', ' ')} within the seed (1 = lowest)", fontsize=14)
+    bar.ax.tick_params(labelsize=12)
     fig.suptitle(
         title
         or f"{column.replace('_', ' ').capitalize()} by {name}, one map per seed\n"
         f"(houses overlap on a 0.01° grid: drawn in a random order, fixed seed {draw_seed})"
     )
     return fig
+
+
+PRICE = "MedHouseVal"  # the training table's price column, $100,000
+PRICE_SCALE = {"cmap": "viridis", "vmin": 0.15, "vmax": 5.0}  # the table's price range
+KINDS = (("proponent", "^"), ("opponent", "v"))
+
+
+def _chosen_houses(ax, chosen: pd.DataFrame, train: pd.DataFrame, size: float = 36):
+    """Proponents (up) and opponents (down) filled by their price; returns the last
+    scatter (for a colour bar)."""
+    drawn = None
+    for kind, marker in KINDS:
+        idx = chosen.loc[chosen["kind"] == kind, "train_index"].to_numpy()
+        part = train.iloc[idx]
+        drawn = ax.scatter(
+            part["Longitude"],
+            part["Latitude"],
+            marker=marker,
+            s=size,
+            c=part[PRICE],
+            edgecolors="k",
+            linewidths=0.4,
+            zorder=3,
+            **PRICE_SCALE,
+        )
+    return drawn
+
+
+def _test_houses(ax, houses: pd.DataFrame) -> None:
+    ax.scatter(
+        houses["Longitude"],
+        houses["Latitude"],
+        marker="*",
+        s=150,
+        c="crimson",
+        edgecolors="k",
+        linewidths=0.5,
+        zorder=4,
+    )
+
+
+def _map_legend(chosen: pd.DataFrame, houses: pd.DataFrame) -> list:
+    """Legend entries of a proponent map: the markers, unfilled (their fill is the price)."""
+    from matplotlib.lines import Line2D
+
+    counts = chosen["kind"].value_counts()
+    entries = [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker=marker,
+            mfc="white",
+            mec="k",
+            ms=8,
+            label=f"{counts.get(kind, 0)} {kind}s (filled by price)",
+        )
+        for kind, marker in KINDS
+    ]
+    entries.append(
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="*",
+            mfc="crimson",
+            mec="k",
+            ms=12,
+            label=f"{len(houses)} Palo Alto test houses",
+        )
+    )
+    entries.append(
+        Line2D([], [], ls="", marker="o", mfc="0.8", mec="0.8", ms=4, label="all training houses")
+    )
+    return entries
 
 
 def palo_alto_map(
@@ -175,7 +252,8 @@ def palo_alto_map(
 ) -> plt.Figure:
     """The Palo Alto test houses with the proponents and opponents of `test_index`
     (`ALL_TEST_POINTS`: of all of them together) in seed `seed`'s `proponents`, on the whole
-    state and zoomed on the Bay Area. The legend sits below the maps, clear of the land."""
+    state and zoomed on the Bay Area, each filled by its price (`PRICE` in `train`, with a
+    colour bar). The legend sits below the maps, clear of the land."""
     chosen = proponents[proponents["test_index"] == test_index]
     fig, axes = plt.subplots(1, 2, figsize=(13, 6.5))
     for ax, title, box in (
@@ -183,42 +261,70 @@ def palo_alto_map(
         (axes[1], "San Francisco Bay Area (nine counties)", bay_area_extent()),
     ):
         _map_axes(ax, train, title, box)
-        for kind, marker, colour in (
-            ("proponent", "^", "forestgreen"),
-            ("opponent", "v", "darkorange"),
-        ):
-            idx = chosen.loc[chosen["kind"] == kind, "train_index"].to_numpy()
-            part = train.iloc[idx]
-            ax.scatter(
-                part["Longitude"],
-                part["Latitude"],
-                marker=marker,
-                s=28,
-                c=colour,
-                edgecolors="k",
-                linewidths=0.3,
-                label=f"{len(idx)} {kind}s",
-            )
-        ax.scatter(
-            houses["Longitude"],
-            houses["Latitude"],
-            marker="*",
-            s=120,
-            c="crimson",
-            edgecolors="k",
-            linewidths=0.5,
-            label=f"{len(houses)} Palo Alto test houses",
-        )
+        drawn = _chosen_houses(ax, chosen, train)
+        _test_houses(ax, houses)
         if box:
             outline = np.vstack([BAY_AREA_POLYGON, BAY_AREA_POLYGON[:1]])
             ax.plot(*outline.T, c="0.4", lw=0.8, ls=":", label="Bay Area (nine counties)")
-    handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    bar = fig.colorbar(drawn, ax=axes[1], shrink=0.8)
+    bar.set_label("price of the training house ($100,000)", fontsize=11)
+    bar.ax.tick_params(labelsize=10)
+    entries = _map_legend(chosen, houses) + axes[1].get_legend_handles_labels()[0]
+    fig.legend(handles=entries, loc="lower center", ncol=3, fontsize=11, frameon=False)
     which = (
         "all Palo Alto test houses" if test_index == ALL_TEST_POINTS else f"test house {test_index}"
     )
-    fig.suptitle(f"Seed {seed}: proponents and opponents of {which}")
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.suptitle(f"Seed {seed}: proponents and opponents of {which}", fontsize=13)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+
+
+def headline(
+    houses: pd.DataFrame, proponents: pd.DataFrame, train: pd.DataFrame, effects: pd.DataFrame
+) -> plt.Figure:
+    """The study at a glance: left, the Palo Alto test houses and the proponents and
+    opponents of all of them together on the Bay Area map, filled by price; right, the rise
+    of the Palo Alto loss after removing k chosen houses beyond removing k random ones, with
+    95% intervals over seeds, per set of houses.
+
+    effects: one row per (label, k) with mean, low and high in % of the full model's loss.
+    """
+    chosen = proponents[proponents["test_index"] == ALL_TEST_POINTS]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1, 1.1]})
+    _map_axes(left, train, "Proponents and opponents on the map", bay_area_extent())
+    drawn = _chosen_houses(left, chosen, train)
+    _test_houses(left, houses)
+    bar = fig.colorbar(drawn, ax=left, shrink=0.75, pad=0.02)
+    bar.set_label("price ($100,000)", fontsize=11)
+    labels = list(dict.fromkeys(effects["label"]))
+    for i, label in enumerate(labels):
+        part = effects[effects["label"] == label].sort_values("k")
+        shift = 1.08 ** (i - (len(labels) - 1) / 2)  # side by side on the log axis
+        right.errorbar(
+            part["k"] * shift,
+            part["mean"],
+            yerr=[part["mean"] - part["low"], part["high"] - part["mean"]],
+            fmt="o-",
+            ms=5,
+            capsize=3,
+            color=f"C{i}",
+            label=label,
+        )
+    right.axhline(0, color="grey", lw=1, ls=":")
+    ks = sorted(set(effects["k"]))
+    if ks and max(ks) > 10 * min(ks):
+        right.set_xscale("log")
+        right.minorticks_off()
+    right.set_xticks(ks, [str(k) for k in ks])
+    right.set(
+        xlabel="training houses removed, k (houses)",
+        ylabel="rise of the Palo Alto loss beyond removing\n"
+        "k random houses (% of the full model's)",
+        title="Retraining without the chosen houses (95% intervals)",
+    )
+    handles = _map_legend(chosen, houses)[:3] + right.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=10, frameon=False)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     return fig
 
 
@@ -342,7 +448,7 @@ def detection_curves(curves: pd.DataFrame) -> plt.Figure:
     for name, group in curves.groupby("score", sort=False):
         stats = group.groupby("fraction_inspected")["fraction_found"].agg(["mean", "std"])
         x, mean, sd = stats.index.to_numpy(), stats["mean"].to_numpy(), stats["std"].fillna(0)
-        ax.plot(x, mean, label=name)
+        ax.plot(x, mean, label=name_for(SCORE_NAMES, name))
         ax.fill_between(x, mean - sd, mean + sd, alpha=0.2)
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="expected for a random order")
     ax.set(
@@ -462,7 +568,8 @@ def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> pl
         default = recipe == DEFAULT
         colour = "black" if default else f"C{i}"
         x, y = path["train_explained_variance"], path["test_explained_variance"]
-        ax.plot(x, y, "-o", ms=2.5, lw=1.8 if default else 1, color=colour, label=recipe)
+        label = name_for(RECIPE_WORDS, recipe)
+        ax.plot(x, y, "-o", ms=2.5, lw=1.8 if default else 1, color=colour, label=label)
         for j in (0, -1):
             ax.annotate(
                 f"ep {path['epoch'].iloc[j]}",
@@ -508,7 +615,7 @@ def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> pl
         edgecolors="crimson",
         lw=1.5,
         zorder=4,
-        label=f"closest: {selection['recipe']}, epoch {selection['epoch']}",
+        label=f"closest: {name_for(RECIPE_WORDS, selection['recipe'])}, epoch {selection['epoch']}",
     )
     limits = (floor, 1.0)
     ax.plot(limits, limits, color="0.7", lw=0.8, ls=":", label="train = test")
@@ -527,7 +634,8 @@ def recipe_paths(table: pd.DataFrame, selection: dict, floor: float = 0.4) -> pl
 
 
 def save(fig: plt.Figure, path) -> None:
-    """Write `fig` as a PNG (120 dpi) at `path`, creating its folder."""
+    """Write `fig` as a PNG (120 dpi) at `path`, creating its folder; the image is cut to
+    what the figure draws (legends and titles outside the axes included), never clipped."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight", pad_inches=0.15)

@@ -9,8 +9,29 @@ import re
 
 import pandas as pd
 
-from tracin_study.paper import SHORT_SOURCES
+from tracin_study.names import (
+    CHAIN_WORDS,
+    FACT_WORDS,
+    HOUSE_WORDS,
+    LDS_WORDS,
+    METRIC_WORDS,
+    OPTIMISER_WORDS,
+    PROTOCOL_WORDS,
+    RECIPE_WORDS,
+    SCOPE_WORDS,
+    SCORE_NAMES,
+    SCORE_WORDS,
+    SET_WORDS,
+    VARIANT_WORDS,
+)
+from tracin_study.paper import CA_SECTION, REMOVAL_READING, SELF_INFLUENCE_READING, SHORT_SOURCES
 from tracin_study.plan import AGGREGATE
+
+ARXIV = "https://arxiv.org/abs/2002.08484"
+PAPER = (
+    "Pruthi, Liu, Kale and Sundararajan, *Estimating Training Data Influence by Tracing "
+    f"Gradient Descent*, NeurIPS 2020 ([arXiv:2002.08484]({ARXIV}))"
+)
 
 MODEL_CLAIMS = ("train_explained_variance", "test_explained_variance")
 RARE = "high_self_influence_rare"
@@ -133,86 +154,309 @@ def fragility(summary: dict) -> str:
     return f"The claim that high self-influence houses are rare keeps its verdict: {parts}."
 
 
+WHOSE = {  # a claim's source -> whose claim it is, in the report's tables
+    CA_SECTION: "the paper's",
+    SELF_INFLUENCE_READING: "our reading of the paper",
+    REMOVAL_READING: "our own test",
+}
+NOT_STATED = {  # what the paper states where a claim is not the paper's
+    SELF_INFLUENCE_READING: "Not stated for California housing. Its general account: high "
+    "self-influence marks rare or mislabelled examples (sections on self-influence and on "
+    "mislabelled data)",
+    REMOVAL_READING: "Not stated: the paper retrains no model without houses. It defines a "
+    "proponent as a training example whose steps lowered the test loss",
+}
+
+
+def claim_groups(docs: list[dict]) -> dict[str, list[dict]]:
+    """Claim docs grouped by whose claim they are (`WHOSE`), in `WHOSE` order."""
+    groups = {
+        whose: [d for d in docs if WHOSE.get(d["source"]) == whose] for whose in WHOSE.values()
+    }
+    return {whose: group for whose, group in groups.items() if group}
+
+
+def claims_sentence(summary: dict) -> str:
+    """The verdicts of the TracIn claims (default recipe, raw TracInCP), the paper's own
+    apart from our readings and our own tests."""
+    labels = {
+        "the paper's": (
+            "claim stated by the paper's California-housing section",
+            "claims stated by the paper's California-housing section",
+        ),
+        "our reading of the paper": (
+            "claim that is our reading of the paper",
+            "claims that are our readings of the paper",
+        ),
+        "our own test": ("test of our own (the paper has none)", "tests of our own"),
+    }
+    parts = []
+    for whose, group in claim_groups(tracin_claims(summary["claims"])).items():
+        label = labels[whose][len(group) != 1]
+        parts.append(f"of {len(group)} {label}, " + outcomes_sentence(group).rstrip("."))
+    return "On the default recipe, scored by raw TracInCP: " + "; ".join(parts) + "."
+
+
 def bottom_line(summary: dict) -> str:
-    """Four plain sentences as Markdown bullets (a fifth on the counterfactual tests when
-    summary.json has them): what of TracIn's claims reproduces and what does not, the
-    per-house reading, the model's replication (a recipe matter), and what we
-    found beyond the paper."""
-    docs = tracin_claims(summary["claims"])
+    """Plain sentences as Markdown bullets: the TracIn claims (the paper's apart from our
+    readings), every counterfactual comparison counted, the LDS within its interval, the
+    per-house reading, the model's replication (a recipe matter) and what we found beyond
+    the paper."""
     per_house = summary["palo_alto_per_house"]
     quality = summary["model_quality"]
     closest = summary["recipe_sweep"]["selection"]
     correlations = {r["loss"]: r["mean"] for r in summary["self_influence_vs_loss"]}
     auc = corruption_auc(summary)
     better = "better than" if auc["summed_loss"] > auc["self_influence"] else "no better than"
-    return "\n".join(
-        "- " + sentence
-        for sentence in [
-            f"Of the {len(docs)} claims about TracIn we test (raw TracInCP, default recipe), "
-            + outcomes_sentence(docs)
-            + " An inconclusive verdict means the test could not decide: the interval neither "
-            "excludes the null nor lies inside the margin of no effect.",
-            f"Judged house by house, the proponents resemble their Palo Alto house in price for "
-            f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses"
-            + (
-                "; the pooled verdict does not hold for every house (section 3.3 says which "
-                "and why)."
-                if per_house["counts"]["reproduced"] < len(per_house["houses"])
-                else "."
-            ),
-            "Separately from TracIn, our model explains "
-            f"{quality['train explained variance']['mean']:.2f} (train) and "
-            f"{quality['test explained variance']['mean']:.2f} (test) of the price variance "
-            f"against the paper's {_fact(summary, 'train_explained_variance')} and "
-            f"{_fact(summary, 'test_explained_variance')}; the sweep's closest recipe reaches "
-            f"{closest['train_explained_variance']:.2f} and "
-            f"{closest['test_explained_variance']:.2f}: a difference of training recipe, "
-            "which the paper leaves open, not a result about TracIn.",
-            "Beyond the paper, self-influence and the summed training loss rank the training "
-            f"houses with a Spearman correlation of {correlations['summed_loss']:.2f}, and that "
-            "loss "
-            f"finds corrupted targets {better} self-influence (AUC {auc['summed_loss']:.2f} "
-            f"against {auc['self_influence']:.2f}).",
-        ]
-    ) + counterfactual_line(summary)
+    closest_test = next(
+        d
+        for d in summary["recipe_sweep"]["closest_recipe_claims"]
+        if d["id"] == "test_explained_variance"
+    )
+    closest_train = next(
+        d
+        for d in summary["recipe_sweep"]["closest_recipe_claims"]
+        if d["id"] == "train_explained_variance"
+    )
+    sentences = [
+        claims_sentence(summary),
+        f"Judged house by house, the proponents resemble their Palo Alto house in price for "
+        f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses "
+        "(our per-house reading of the paper's statement).",
+        *([comparisons_sentence(summary)] if summary.get("removal") else []),
+        *([lds_sentence(summary["lds"]["lds_summary_closest"])] if _has_lds(summary) else []),
+        "The model, not TracIn: ours explains "
+        f"{quality['train explained variance']['mean']:.2f} (train) and "
+        f"{quality['test explained variance']['mean']:.2f} (test) of the price variance "
+        f"against the paper's {_fact(summary, 'train_explained_variance')} and "
+        f"{_fact(summary, 'test_explained_variance')}; the closest recipe "
+        f"({recipe_name(closest['recipe'])}, {closest['epoch']} epochs) reaches "
+        f"{closest_train['mean']:.2f} and {closest_test['mean']:.2f} over "
+        f"{closest_test['n']} seeds: a difference of training recipe, which the paper leaves "
+        "open.",
+        "Beyond the paper, self-influence and the summed training loss rank the training "
+        f"houses with a Spearman correlation of {correlations['summed_loss']:.2f}, and that "
+        f"loss finds corrupted targets {better} self-influence (AUC {auc['summed_loss']:.2f} "
+        f"against {auc['self_influence']:.2f}).",
+    ]
+    return "\n".join("- " + sentence for sentence in sentences)
 
 
-def counterfactual_line(summary: dict) -> str:
-    """One bullet on the counterfactual tests (removal of the default recipe, LDS of the
-    closest one) where summary.json has them, else the empty string."""
-    parts = []
+def _has_lds(summary: dict) -> bool:
+    return "lds_summary_closest" in summary.get("lds", {})
+
+
+def recipe_name(recipe: str) -> str:
+    """A recipe's name for people ("minmax" -> "min-max scaled features")."""
+    return RECIPE_WORDS.get(recipe, _words(recipe))
+
+
+CLAIM_LISTS = (  # summary.json's claim lists: key path, recipe and score
+    (("claims",), "default", "raw"),
+    (("claims_adam",), "default", "adam"),
+    (("recipe_sweep", "closest_recipe_claims"), "closest", "raw"),
+)
+REMOVAL_CLAIM = re.compile(r"removing_(\w+?)_vs_(\w+)_k(\d+)")
+
+
+def comparisons(summary: dict) -> list[dict]:
+    """Every counterfactual comparison on all Palo Alto houses together in summary.json, one
+    row each (recipe, score, set, compared with, k, protocol, direction, verdict): the
+    removal summaries' `AGGREGATE` rows (each set against as many random houses), then the
+    removal claims that compare with another set (e.g. map neighbours), which the removal
+    rows do not hold. A row whose `score` is empty is a baseline: no TracIn score chose it."""
+    rows, seen = [], set()
     for doc in summary.get("removal", {}).values():
-        rows = [r for r in doc["verdicts"] if r["house"] == AGGREGATE]
-        recipe = require(doc, "recipe", "the removal summary")
-        parts.append(
-            f"retraining the {recipe} recipe without the chosen houses, all Palo Alto "
-            f"houses together, gives {_counts_phrase(rows)} of {len(rows)} removal comparisons "
-            f"(smallest detectable effect {_detectable_range(rows)} of the full model's loss)"
+        for r in require(doc, "verdicts", "the removal summary"):
+            if r["house"] != AGGREGATE:
+                continue
+            row = {
+                "recipe": require(doc, "recipe", "the removal summary"),
+                "score": r["score"] or "",
+                "set": r["set"],
+                "against": "random",
+                "k": int(r["k"]),
+                "protocol": r["protocol"],
+                "direction": r.get("direction", 1),
+                "verdict": r["verdict"],
+            }
+            rows.append(row)
+            seen.add((row["recipe"], row["score"], row["set"], row["k"]))
+    for keys, recipe, score in CLAIM_LISTS:
+        docs = summary
+        for key in keys:
+            docs = docs.get(key, {}) if isinstance(docs, dict) else {}
+        for d in docs or []:
+            match = REMOVAL_CLAIM.fullmatch(d["id"])
+            if not match:
+                continue
+            chosen, against, k = match.group(1), match.group(2), int(match.group(3))
+            set_name = f"aggregate_{chosen}"
+            if against == "random" and (recipe, score, set_name, k) in seen:
+                continue
+            rows.append(
+                {
+                    "recipe": recipe,
+                    "score": score,
+                    "set": set_name,
+                    "against": against,
+                    "k": k,
+                    "protocol": "fixed_order",
+                    "direction": 1,
+                    "verdict": d["verdict"],
+                }
+            )
+    return rows
+
+
+def _comparison_label(row: dict) -> dict:
+    against = (
+        "as many random houses"
+        if row["against"] == "random"
+        else ("as many " + SET_WORDS.get(row["against"], _words(row["against"])))
+    )
+    claimed = "raise" if row["direction"] >= 0 else "lower"
+    return {
+        "recipe": recipe_name(row["recipe"]),
+        "chosen by": SCORE_WORDS[row["score"]] if row["score"] else "no score: a baseline",
+        "houses removed": SET_WORDS.get(row["set"], _words(row["set"])),
+        "compared with": against,
+        "claimed effect": f"removal should {claimed} the Palo Alto loss more",
+        "retraining": PROTOCOL_WORDS.get(row["protocol"], _words(row["protocol"])),
+    }
+
+
+def plain(text: str) -> str:
+    """`text` with the protocols' code names in words ("(fixed_order)" -> "(same batch
+    order)")."""
+    for name, words in PROTOCOL_WORDS.items():
+        text = text.replace(name, words)
+    return text
+
+
+def comparison_counts(summary: dict) -> pd.DataFrame:
+    """The counterfactual comparisons (`comparisons`) counted per recipe, score, set,
+    baseline and protocol: the k values, one column per outcome and the total."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in comparisons(summary):
+        groups.setdefault(tuple(_comparison_label(row).values()), []).append(row)
+    table = []
+    for labels, rows in groups.items():
+        counts = {o: sum(r["verdict"] == o for r in rows) for o in COUNT_ORDER}
+        table.append(
+            {
+                **dict(zip(_comparison_label(rows[0]), labels, strict=True)),
+                "houses removed (k)": ", ".join(str(k) for k in sorted({r["k"] for r in rows})),
+                **counts,
+                "comparisons": len(rows),
+            }
         )
-    lds = summary.get("lds", {}).get("lds_summary_closest")
-    if lds:
-        methods, ceiling = lds["methods"], lds["noise_ceiling"]["mean"]
-        best = max(methods, key=lambda m: methods[m]["mean"])
-        parts.append(
-            f"the highest LDS ({_words(best)}, {methods[best]['mean']:.2f}) against a noise "
-            f"ceiling of {ceiling:.2f}"
+    return pd.DataFrame(table)
+
+
+COUNT_ORDER = ("reproduced", "contradicted", "no effect", "inconclusive")
+
+
+def comparisons_sentence(summary: dict) -> str:
+    """The counterfactual comparisons counted: TracIn's apart from the baselines."""
+    rows = comparisons(summary)
+    tracin = [r for r in rows if r["score"]]
+    baselines = [r for r in rows if not r["score"]]
+    text = (
+        f"Counterfactually (our own test: retraining without houses), the {len(rows)} "
+        f"comparisons on all Palo Alto houses together give, for houses chosen by TracIn, "
+        f"{_counts_of(tracin)} of {len(tracin)}"
+    )
+    if baselines:
+        sets = _join(sorted({SET_WORDS.get(r["set"], _words(r["set"])) for r in baselines}))
+        text += (
+            f"; for the baselines no TracIn score chose ({sets}), "
+            f"{_counts_of(baselines)} of {len(baselines)}"
         )
-    return ("\n- Counterfactually, " + "; ".join(parts) + ".") if parts else ""
+    removal_rows = [
+        r
+        for doc in summary.get("removal", {}).values()
+        for r in doc["verdicts"]
+        if r["house"] == AGGREGATE
+    ]
+    return (
+        text + f"; the smallest effect these seeds and draws could detect is "
+        f"{_detectable_range(removal_rows)} of the full model's Palo Alto loss."
+    )
+
+
+def _counts_of(rows: list[dict]) -> str:
+    counts = {o: sum(r["verdict"] == o for r in rows) for o in COUNT_ORDER}
+    return _join([f"{n} {o}" for o, n in counts.items()])
+
+
+def lds_name(method: str) -> str:
+    """An LDS method's name for people."""
+    return LDS_WORDS.get(method, _words(method))
+
+
+def lds_sentence(doc: dict) -> str:
+    """The best score's LDS with its interval, the noise ceiling, and what the interval
+    allows (whether it contains 0 and the ceiling), in words that stay within it."""
+    methods = require(doc, "methods", "the LDS summary")
+    ceiling = require(doc, "noise_ceiling", "the LDS summary")
+    best = max(methods, key=lambda m: methods[m]["mean"])
+    low, high = methods[best]["ci95"]
+    mean = ceiling["mean"]
+    if ceiling.get("ci95"):
+        c_low, c_high = ceiling["ci95"]
+        ceiling_text = f"{mean:.2f} [{c_low:.2f}, {c_high:.2f}]"
+    else:
+        ceiling_text = f"{mean:.2f} (one estimate, no interval)"
+    contains = [
+        name
+        for name, inside in (("0", low <= 0 <= high), ("the noise ceiling", low <= mean <= high))
+        if inside
+    ]
+    if len(contains) == 2:
+        reading = (
+            "its interval contains both 0 and the ceiling, so these retrainings cannot tell "
+            "whether it predicts retraining at all or as well as retraining repeats itself"
+        )
+    elif contains == ["0"]:
+        reading = "its interval contains 0 but not the ceiling: no predictive power is shown"
+    elif contains:
+        reading = "its interval excludes 0 and contains the ceiling"
+    else:
+        reading = "its interval excludes both 0 and the ceiling"
+    return (
+        f"The linear datamodeling score (LDS) on the closest recipe, {doc['n_queries']} query "
+        f"houses and {doc['n_subsets']} retrainings: the highest mean is that of "
+        f"{lds_name(best)}, {methods[best]['mean']:.2f} [{low:.2f}, {high:.2f}], against a "
+        "noise ceiling of "
+        f"{ceiling_text}; {reading}."
+    )
+
+
+def identical_methods(doc: dict) -> list[tuple[str, str]]:
+    """Pairs of LDS methods whose mean and interval agree to every digit."""
+    methods = require(doc, "methods", "the LDS summary")
+    names = list(methods)
+    return [
+        (a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if methods[a]["mean"] == methods[b]["mean"] and methods[a]["ci95"] == methods[b]["ci95"]
+    ]
 
 
 def compact_table(summary: dict) -> pd.DataFrame:
     """One row per claim of the default recipe under raw TracInCP, plus the per-house claim:
-    claim | the paper says | we measure (mean [95% interval] over seeds) | verdict."""
-    rows = []
-    for doc in tracin_claims(summary["claims"]):
-        rows.append(_claim_row(doc, claim_name(doc["id"])))
+    claim | what the paper states (its words or a close paraphrase, with the page) | whose
+    claim (the paper's, our reading, our own test) | we measure | verdict."""
+    rows = [_claim_row(doc, claim_name(doc["id"])) for doc in tracin_claims(summary["claims"])]
     per_house = summary["palo_alto_per_house"]
     counts = per_house["counts"]
     rows.append(
         {
-            "claim": "Palo Alto proponents per house",
-            "the paper says": "the proponents of the Palo Alto houses are expensive houses "
-            "(our per-house reading: they resemble each house in price)",
+            "claim": "Palo Alto proponents, house by house",
+            "what the paper states": f"{_fact(summary, 'palo_alto')} (p. 8)",
+            "whose claim": "our reading of the paper (per house)",
             "we measure": per_house["measurement"],
             "verdict": _join([f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o)])
             + f" of {len(per_house['houses'])} houses",
@@ -237,12 +481,23 @@ def claim_name(claim_id: str) -> str:
 
 
 def _claim_row(doc: dict, name: str) -> dict:
+    source = doc["source"]
+    stated = (
+        f"{_capital(doc['claim'])} ({SHORT_SOURCES[source].removeprefix('paper, ')})"
+        if source == CA_SECTION
+        else NOT_STATED.get(source, SHORT_SOURCES.get(source, source))
+    )
     return {
         "claim": name,
-        "the paper says": f"{doc['claim']} ({SHORT_SOURCES[doc['source']]})",
-        "we measure": f"{doc['measurement']}: {_interval(doc)} over {doc['n']} seeds",
+        "what the paper states": stated,
+        "whose claim": WHOSE.get(source, SHORT_SOURCES.get(source, source)),
+        "we measure": f"{plain(doc['measurement'])}: {_interval(doc)} over {doc['n']} seeds",
         "verdict": doc["verdict"],
     }
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def corruption_auc(summary: dict) -> dict[str, float]:
@@ -274,7 +529,7 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
     for r in require(doc, "noise", "the removal summary"):
         rows.append(
             {
-                "protocol": r["protocol"].replace("_", " "),
+                "retraining": PROTOCOL_WORDS.get(r["protocol"], _words(r["protocol"])),
                 "houses removed": r["k"],
                 "seeds": r["n_seeds"],
                 "random draws per seed": r["draws_per_seed"],
@@ -287,18 +542,30 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-SCORE_WORDS = {"raw": "raw TracInCP", "adam": "Adam-preconditioned TracInCP", "": "none"}
-SET_WORDS = {
-    "aggregate_proponents": "aggregate proponents",
-    "house_proponents": "the house's own proponents",
-    "house_opponents": "the house's own opponents",
-    "map_neighbours": "map neighbours",
-}
+def facts_view(summary: dict) -> pd.DataFrame:
+    """What the paper states and leaves open (`paper_facts`), names in words."""
+    return pd.DataFrame(
+        [
+            {
+                "fact": FACT_WORDS.get(f["name"], _words(f["name"])),
+                "what the paper states (p. 8)": f["value"],
+                "our note": f["note"] or "-",
+            }
+            for f in summary["paper_facts"]
+        ]
+    )
+
+
+def recipes_view(summary: dict) -> pd.DataFrame:
+    """The sweep's recipes (`recipe_sweep.recipes`), names in words, three decimals."""
+    table = pd.DataFrame(summary["recipe_sweep"]["recipes"])
+    table["recipe"] = table["recipe"].map(recipe_name)
+    return table.rename(columns=lambda c: c.replace("EV", "explained variance"))
 
 
 def _removal_key(r: dict) -> dict:
     return {
-        "protocol": _words(r["protocol"]),
+        "retraining": PROTOCOL_WORDS.get(r["protocol"], _words(r["protocol"])),
         "score that chose the houses": SCORE_WORDS.get(r["score"] or "", r["score"]),
         "houses removed": SET_WORDS.get(r["set"], _words(r["set"])),
         "k (houses)": r["k"],
@@ -321,7 +588,7 @@ def removal_aggregate_view(docs: list[dict]) -> pd.DataFrame:
                 interval = f"{100 * r['mean']:+.1f} [{low:+.1f}, {high:+.1f}]"
             rows.append(
                 {
-                    "recipe": require(doc, "recipe", "the removal summary"),
+                    "recipe": recipe_name(require(doc, "recipe", "the removal summary")),
                     **_removal_key(r),
                     "effect vs random, mean [95% interval] (%)": interval,
                     "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
@@ -380,7 +647,7 @@ def lds_view(doc: dict) -> pd.DataFrame:
         low, high = r["ci95"]
         rows.append(
             {
-                "score": method.replace("_", " "),
+                "score": lds_name(method),
                 "mean LDS over queries": f"{r['mean']:.3f}",
                 "95% bootstrap interval over subsets": f"[{low:.3f}, {high:.3f}]",
                 "sd over queries": f"{r['per_query_sd']:.3f}",
@@ -391,20 +658,25 @@ def lds_view(doc: dict) -> pd.DataFrame:
 
 
 def lds_takeaway(doc: dict) -> str:
-    """The best score's LDS, which paired differences exclude 0, and the noise ceiling."""
-    methods = require(doc, "methods", "the LDS summary")
+    """The best score's LDS within its interval (`lds_sentence`), the paired differences
+    that exclude 0, and scores that coincide."""
     ceiling = require(doc, "noise_ceiling", "the LDS summary")["mean"]
-    best = max(methods, key=lambda m: methods[m]["mean"])
     clear = [
-        f"{pair} ({d['mean']:+.3f})"
+        f"{' minus '.join(lds_name(m) for m in pair.split(' - '))} ({d['mean']:+.3f})"
         for pair, d in require(doc, "differences", "the LDS summary").items()
         if d["ci95"][0] > 0 or d["ci95"][1] < 0
     ]
     return (
-        f"The highest mean LDS is {best.replace('_', ' ')}'s, {methods[best]['mean']:.3f}, "
-        f"against a noise ceiling of {ceiling:.3f} (two retrainings of the same subsets agree "
-        "this well, so no score can do much better). Paired differences whose 95% interval "
-        f"excludes 0: {_join(clear)}."
+        lds_sentence(doc)
+        + f" Two retrainings of the same subsets agree to {ceiling:.3f}, so no score can be "
+        f"expected to do much better. Paired differences whose 95% interval excludes 0: "
+        f"{_join(clear)}."
+        + "".join(
+            f" {lds_name(a)} and {lds_name(b)} agree to every digit: on this recipe every "
+            "saved checkpoint is one TracInCP uses, so the two scores are the same sum."
+            for a, b in identical_methods(doc)
+            if b.endswith("_all_checkpoints") or a.endswith("_all_checkpoints")
+        )
     )
 
 
@@ -465,6 +737,8 @@ def chain_view(summary: dict) -> pd.DataFrame:
     checkpoints), the mean ± sd over test houses of each agreement metric."""
     table = pd.DataFrame(summary["approximation_chain"])
     table["checkpoints"] = table["checkpoints"].map(lambda k: "-" if pd.isna(k) else int(k))
+    table["optimizer"] = table["optimizer"].map(lambda o: OPTIMISER_WORDS.get(o, o))
+    table["method"] = table["method"].map(lambda m: CHAIN_WORDS.get(m, _words(m)))
     table["cell"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(table["mean"], table["sd"], strict=True)]
     view = table.pivot_table(
         index=["optimizer", "method", "checkpoints"],
@@ -473,7 +747,7 @@ def chain_view(summary: dict) -> pd.DataFrame:
         aggfunc="first",
         sort=False,
     )
-    view.columns = [f"{c.replace('_', ' ')} with TracInIdeal" for c in view.columns]
+    view.columns = [f"{METRIC_WORDS.get(c, _words(c))} with TracInIdeal" for c in view.columns]
     return view.reset_index().rename(columns={"optimizer": "optimiser"})
 
 
@@ -492,8 +766,31 @@ def chain_takeaway(summary: dict) -> str:
     few, many = min(rows, key=lambda r: r["checkpoints"]), max(rows, key=lambda r: r["checkpoints"])
     return (
         f"With plain SGD, first-order TracIn ranks the training houses as TracInIdeal does "
-        f"(Spearman {first:.2f}); TracInCP keeps {few['mean']:.2f} with {int(few['checkpoints'])} "
-        f"checkpoint(s) and {many['mean']:.2f} with {int(many['checkpoints'])}."
+        f"(Spearman {first:.2f}); TracInCP keeps {few['mean']:.2f} with "
+        f"{_count(int(few['checkpoints']), 'checkpoint')} and {many['mean']:.2f} with "
+        f"{int(many['checkpoints'])}." + _adam_chain_sentence(summary)
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 checkpoint", "5 checkpoints"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _adam_chain_sentence(summary: dict) -> str:
+    """With Adam: the top-k overlap of the raw and of the Adam-aware first-order term with
+    TracInIdeal, where summary.json has both."""
+    overlap = {
+        r["method"]: r["mean"]
+        for r in summary["approximation_chain"]
+        if r["optimizer"] == "adam" and r["metric"] == "top_k_overlap"
+    }
+    if not {"first_order_raw", "first_order_adam"} <= set(overlap):
+        return ""
+    return (
+        f" With Adam, the raw first-order term shares {overlap['first_order_raw']:.2f} of the "
+        f"top proponents with TracInIdeal, the Adam-aware term {overlap['first_order_adam']:.2f}:"
+        " the paper's formula without the optimiser's scaling misses part of what training did."
     )
 
 
@@ -505,10 +802,10 @@ def ablation_view(summary: dict) -> pd.DataFrame:
     view = table.pivot_table(
         index=["variant_b", "scope"], columns="metric", values="cell", aggfunc="first", sort=False
     )
-    view.columns = [c.replace("_", " ") for c in view.columns]
+    view.columns = [METRIC_WORDS.get(c, _words(c)) for c in view.columns]
     view = view.reset_index()
-    view["variant_b"] = view["variant_b"].str.replace("_", " ")
-    view["scope"] = view["scope"].str.replace("_", " ")
+    view["variant_b"] = view["variant_b"].map(lambda v: VARIANT_WORDS.get(v, _words(v)))
+    view["scope"] = view["scope"].map(lambda v: SCOPE_WORDS.get(v, _words(v)))
     return view.rename(columns={"variant_b": "compared with the paper's set-up", "scope": "of"})
 
 
@@ -519,9 +816,24 @@ def ablation_takeaway(summary: dict) -> str:
     high = max(rows, key=lambda r: r["mean"])
     return (
         f"Changing the checkpoints or the layers moves the rankings between a Spearman of "
-        f"{low['mean']:.2f} ({_words(low['variant_b'])}, {_words(low['scope'])}) and "
-        f"{high['mean']:.2f} ({_words(high['variant_b'])}, {_words(high['scope'])}) with the "
-        "paper's set-up."
+        f"{low['mean']:.2f} ({VARIANT_WORDS.get(low['variant_b'], _words(low['variant_b']))}, "
+        f"{SCOPE_WORDS.get(low['scope'], _words(low['scope']))}) and {high['mean']:.2f} "
+        f"({VARIANT_WORDS.get(high['variant_b'], _words(high['variant_b']))}, "
+        f"{SCOPE_WORDS.get(high['scope'], _words(high['scope']))}) with the paper's set-up"
+        + _lowest_overlap(summary)
+        + "."
+    )
+
+
+def _lowest_overlap(summary: dict) -> str:
+    rows = [r for r in summary["checkpoint_ablation"] if r["metric"] == "top_k_overlap"]
+    if not rows:
+        return ""
+    low = min(rows, key=lambda r: r["mean"])
+    return (
+        f"; the top-k overlap falls to {low['mean']:.2f} "
+        f"({VARIANT_WORDS.get(low['variant_b'], _words(low['variant_b']))}, "
+        f"{SCOPE_WORDS.get(low['scope'], _words(low['scope']))})"
     )
 
 
@@ -529,7 +841,7 @@ def corruption_view(summary: dict) -> pd.DataFrame:
     """Detection of corrupted targets per score: AUC and recalls, mean ± sd over seeds."""
     rows = []
     for score, metrics in summary["corruption_detection"]["scores"].items():
-        row = {"score": score.replace("_", " ")}
+        row = {"score": SCORE_NAMES.get(score, _words(score))}
         for metric, doc in metrics.items():
             label = (
                 "AUC"
@@ -577,7 +889,7 @@ def price_view(summary: dict) -> pd.DataFrame:
     seeds: mean price in $100,000, share at the cap in %, mean price percentile."""
     rows = [
         {
-            "houses": _words(r["houses"]),
+            "houses": HOUSE_WORDS.get(r["houses"], _words(r["houses"])),
             "mean price ($100,000)": f"{r['mean_price']:.2f}",
             "at the price cap (%)": f"{100 * r['capped_share']:.0f}",
             "mean price percentile": f"{r['mean_percentile']:.0f}",
@@ -592,7 +904,7 @@ def recall_by_change_view(summary: dict) -> pd.DataFrame:
     rows = []
     for r in summary["corruption_detection"]["recall_by_change"]:
         row = {
-            "score": _words(r["score"]),
+            "score": SCORE_NAMES.get(r["score"], _words(r["score"])),
             "size of the change": r["change"],
             "corrupted houses (mean per seed)": f"{r['n_corrupted']:.0f}",
         }
@@ -630,3 +942,205 @@ def baselines_view(docs: list[dict]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def duration(seconds: float) -> str:
+    """A run time in words: "27 min 7 s", "1 h 3 min", "42 s"."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def provenance_line(summary: dict) -> str:
+    """Where the report's numbers come from: commit, date, machine, config hash, seeds and
+    run time of the run (`summary["provenance"]`)."""
+    run = summary["provenance"]
+    seeds = run["seeds"]
+    return (
+        f"**Provenance.** This report comes from the run of commit `{run['git_commit'][:7]}` "
+        f"on {run['date_utc'][:10]} at {run['date_utc'][11:16]} UTC, on {run['machine']}; "
+        f"config hash `{run['config_hash']}`, data from the {run['data_source']}, "
+        f"{len(seeds)} model seeds ({_join([str(s) for s in seeds])}); "
+        f"{duration(run['elapsed_since_data_stage_s'])} from the data stage to the summary."
+    )
+
+
+def fit_sentence(summary: dict) -> str:
+    """Whether our default recipe, or only the closest recipe, reaches the explained
+    variances the paper reports (the verdicts of the model's claims)."""
+
+    def reached(docs: list[dict]) -> bool:
+        verdicts = [d["verdict"] for d in docs if d["id"] in MODEL_CLAIMS]
+        return bool(verdicts) and all(v == "reproduced" for v in verdicts)
+
+    if reached(summary["claims"]):
+        return "our default recipe reaches the explained variances the paper reports."
+    if reached(summary["recipe_sweep"]["closest_recipe_claims"]):
+        return (
+            "the explained variances the paper reports are reached by the closest recipe, "
+            "not by our default one."
+        )
+    return (
+        "neither our default nor the closest recipe reaches the explained variances the "
+        "paper reports."
+    )
+
+
+def reproducibility_summary(summary: dict) -> str:
+    """The ML Reproducibility Challenge's summary (scope, methodology with the compute used,
+    results, what was easy, what was difficult, communication with the authors) in
+    Markdown, its numbers from summary.json."""
+    run = summary["provenance"]
+    groups = claim_groups(tracin_claims(summary["claims"]))
+    paper_claims = groups.get("the paper's", [])
+    return "\n\n".join(
+        [
+            "## Reproducibility summary",
+            f"**Paper.** {PAPER}.",
+            "**Scope of reproducibility.** The paper's California-housing experiment (p. 8): "
+            "an MLP trained on the house prices, the maps of the training houses of highest "
+            "and lowest self-influence, and the statement that the proponents of 11 Palo Alto "
+            "houses are expensive houses; we test it, our readings of the paper's general "
+            "account of self-influence, and, with our own retraining tests, whether TracIn's "
+            "proponents matter to the model.",
+            "**Methodology.** Our own code: exact TracInCP over all parameters, checked "
+            "against brute-force autograd; the paper's set-up where it states it (8:2 split, "
+            "3 hidden layers of about 168K parameters, Adam, squared error, 200 epochs, "
+            "every 20th epoch a checkpoint) and our choices where it does not; "
+            f"{len(run['seeds'])} model seeds, a verdict rule fixed in code beforehand. "
+            f"Compute: {run['machine']} (CPU only), "
+            f"{duration(run['elapsed_since_data_stage_s'])} for the whole study.",
+            "**Results.** "
+            + (
+                "The paper's California-housing "
+                + ("claim" if len(paper_claims) == 1 else "claims")
+                + " about TracIn, "
+                + _join([f"{_lower(claim_name(d['id']))}: {d['verdict']}" for d in paper_claims])
+                + "; "
+                if paper_claims
+                else ""
+            )
+            + (
+                "our readings of its general account of self-influence: "
+                + outcomes_sentence(groups["our reading of the paper"]).rstrip(".")
+                + "; "
+                if "our reading of the paper" in groups
+                else ""
+            )
+            + fit_sentence(summary)
+            + " "
+            + (comparisons_sentence(summary) + " " if summary.get("removal") else "")
+            + "Every result, with its verdict, is in the bottom line below.",
+            "**What was easy.** The paper's formula: TracInCP is a sum of gradient dot "
+            "products, and for an MLP those factorise exactly per layer; the data are public.",
+            "**What was difficult.** What the paper leaves open: layer widths, batch size, "
+            "preprocessing, learning rate and split, and the exact Palo Alto houses; its "
+            "statements about the maps are not quantified, so every measurement and margin "
+            "here is ours. Retraining tests are noisy: many retrainings are needed to detect "
+            "small effects.",
+            "**Communication with the original authors.** None.",
+        ]
+    )
+
+
+def readme_findings(summary: dict) -> str:
+    """The README's Findings section (its heading included): the run's provenance and the
+    bottom line, all from summary.json; `tests/test_report_text.py` checks that README.md
+    holds exactly this text for the committed report/summary.json."""
+    run = summary["provenance"]
+    return (
+        "## Findings (from the committed run)\n\n"
+        f"Generated from `report/summary.json` by `report_text.readme_findings`: the run of "
+        f"commit {run['git_commit'][:7]} ({run['date_utc'][:10]}, {run['machine']}, "
+        f"{duration(run['elapsed_since_data_stage_s'])}), seeds "
+        f"{_join([str(s) for s in run['seeds']])}, 95% t-intervals over seeds, verdict rules "
+        "fixed in code beforehand.\n\n" + bottom_line(summary) + "\n"
+    )
+
+
+def removal_effects(summary: dict) -> pd.DataFrame:
+    """The headline figure's removal effects: of the removal summary with the most k
+    values, its main protocol's rows on all Palo Alto houses together with an interval, one
+    row per (set in words, k): label, k, mean, low and high in % of the full model's loss."""
+    docs = list(summary.get("removal", {}).values())
+    if not docs:
+        return pd.DataFrame(columns=["label", "k", "mean", "low", "high"])
+    doc = max(docs, key=lambda d: len({r["k"] for r in d["verdicts"]}))
+    rows = []
+    for r in doc["verdicts"]:
+        if r["house"] != AGGREGATE or r["protocol"] != doc["protocol"]:
+            continue
+        if r["ci95_low"] is None or math.isnan(r["ci95_low"]):
+            continue
+        chosen = SET_WORDS.get(r["set"], _words(r["set"]))
+        by = f", chosen by {SCORE_WORDS[r['score']]}" if r["score"] else " (baseline)"
+        rows.append(
+            {
+                "label": _capital(chosen) + by,
+                "k": int(r["k"]),
+                "mean": 100 * r["mean"],
+                "low": 100 * r["ci95_low"],
+                "high": 100 * r["ci95_high"],
+            }
+        )
+    return pd.DataFrame(rows, columns=["label", "k", "mean", "low", "high"])
+
+
+def training_takeaway(summary: dict) -> str:
+    """How much better the default recipe fits the training split than the test split."""
+    quality = summary["model_quality"]
+    train, test = (quality[f"{s} explained variance"]["mean"] for s in ("train", "test"))
+    return (
+        f"Our default recipe fits the training split (explained variance {train:.2f}) better "
+        f"than the test split ({test:.2f}), against the paper's "
+        f"{_fact(summary, 'train_explained_variance')} and "
+        f"{_fact(summary, 'test_explained_variance')}; section 4 finds a recipe that fits "
+        "like the paper's model."
+    )
+
+
+def palo_alto_takeaway(summary: dict) -> str:
+    """The Palo Alto claim's ratio and verdict, and the mean prices of the proponents, the
+    opponents and the map neighbours."""
+    claim = next(d for d in summary["claims"] if d["id"] == "palo_alto_proponents_expensive")
+    price = {r["houses"]: r["mean_price"] for r in summary["proponent_prices"]}
+    return (
+        f"As the paper states, the proponents are expensive houses ({claim['verdict']}): their "
+        f"mean price is {_interval(claim)} times that of the map neighbours (mean [95% "
+        f"interval] over {claim['n']} seeds). Mean prices in $100,000: proponents "
+        f"{price['proponents']:.2f}, opponents {price['opponents']:.2f}, map neighbours "
+        f"{price['map_neighbours']:.2f}."
+    )
+
+
+def conclusion(summary: dict) -> str:
+    """The report's conclusion: what of the paper reproduces, how our readings and our
+    own tests fare, and what the model's fit and the baselines say, from summary.json."""
+    groups = claim_groups(tracin_claims(summary["claims"]))
+    parts = []
+    if "the paper's" in groups:
+        parts.append(
+            "What the paper's California-housing section states about TracIn: "
+            + outcomes_sentence(groups["the paper's"])
+        )
+    if "our reading of the paper" in groups:
+        parts.append(
+            "Our readings of its general account of self-influence: "
+            + outcomes_sentence(groups["our reading of the paper"])
+        )
+    if summary.get("removal"):
+        parts.append(comparisons_sentence(summary))
+    if _has_lds(summary):
+        parts.append(lds_sentence(summary["lds"]["lds_summary_closest"]))
+    auc = corruption_auc(summary)
+    better = "better" if auc["summed_loss"] > auc["self_influence"] else "no better"
+    parts.append(
+        "The explained variances the paper reports are a matter of training recipe, not of "
+        f"TracIn, and for finding corrupted prices the summed training loss does {better} "
+        f"than self-influence (AUC {auc['summed_loss']:.2f} against "
+        f"{auc['self_influence']:.2f})."
+    )
+    return "\n\n".join(parts)

@@ -3,6 +3,11 @@
 # a file read but not declared fails the job instead of going unnoticed.
 
 FIGURES = ["{name}.png"]  # what Snakemake's HTML report collects from a figures folder
+# `snakemake --report`: the workflow's description and one caption per figure name
+FIGURE_CAPTION = "../report/figure.rst"
+
+
+report: "../report/workflow.rst"
 
 
 rule seed_notebook:
@@ -21,6 +26,7 @@ rule seed_notebook:
         figures=report(
             directory(results("{recipe}/seed_{seed}/figures")),
             patterns=FIGURES,
+            caption=FIGURE_CAPTION,
             category="Per seed",
             subcategory="{recipe} seed {seed}",
         ),
@@ -86,7 +92,10 @@ rule report:
         notebook=f"{REPORT}/report.ipynb",
         html=f"{REPORT}/report.html",
         figures=report(
-            directory(f"{REPORT}/figures"), patterns=FIGURES, category="Report"
+            directory(f"{REPORT}/figures"),
+            patterns=FIGURES,
+            caption=FIGURE_CAPTION,
+            category="Report",
         ),
     log:
         log_file("report"),
