@@ -13,10 +13,11 @@ recipe (min-max features, 20 epochs) and the default recipe (standardised, 200 e
   batches gathered before the clock starts) over the very batches `fit` sees.
 
 Each is timed over `--timed-epochs` epochs (default 20) and scaled to the recipe's epochs
-(x10 for the default recipe) in CPU seconds of this process, the fastest of `--repeats` interleaved runs (the machine
-may be shared), after one warm-up epoch of each. Then a torch.profiler table of one epoch
-of `fit` (where a step's time goes) and a JSON line with the figures. `fit` and `previous` are also checked to give the
-same weights bit for bit. `--noise` adds the old study of the protocols' noise: 4 random
+(x10 for the default recipe), in CPU seconds of this process, the fastest of `--repeats`
+interleaved runs (the machine may be shared), after one warm-up epoch of each. Then a
+torch.profiler table of one epoch of `fit` (where a step's time goes) and a JSON line with
+the figures. `fit` and `previous` are also checked to give the same weights bit for bit.
+`--noise` adds the old study of the protocols' noise: 4 random
 sets of 50 houses removed from the default model of seed 0 trained for 20 epochs, under
 each protocol, and the sd, min and max of the change of the summed loss of the 11 Palo
 Alto test houses, relative to the reference model's.
