@@ -34,7 +34,12 @@ GEMM_SIDE = 2048
 def parse_args() -> argparse.Namespace:
     parser = argument_parser(__doc__.splitlines()[0])
     parser.set_defaults(n_test=100, checkpoints=2)
-    parser.add_argument("--batch-size", type=int, default=1024, help="engine batch size")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=4096,
+        help="engine batch size (config influence.batch_size)",
+    )
     parser.add_argument("--repeats", type=int, default=2, help="runs per time (fastest)")
     return parser.parse_args()
 

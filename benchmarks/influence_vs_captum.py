@@ -64,6 +64,7 @@ def rel_error(actual: np.ndarray, reference: np.ndarray) -> float:
 
 def main() -> None:
     args = parse_args()
+    rss_imports = peak_rss_mb()  # torch, captum, tracin_study and their imports
     torch.set_num_threads(args.threads)
     X, y = make_data(args.n_train + args.n_test, args.seed)
     X_train, y_train = X[: args.n_train], y[: args.n_train]
@@ -146,6 +147,7 @@ def main() -> None:
         "max_rel_error_float64": max(err_self, err_infl),
         "peak_rss_ours_mb": round(rss_ours, 1),
         "bare_torch_rss_mb": round(rss_bare, 1),
+        "imports_rss_mb": round(rss_imports, 1),
         "peak_rss_ours_over_bare": round(rss_ours / rss_bare, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
@@ -169,7 +171,8 @@ def main() -> None:
         f"float64 {figures['max_rel_error_float64']:.2e}, float32 passes {err32:.2e} "
         f"(captum computes in float32)\n"
         f"peak RSS: {rss_ours:.0f} MB after ours in float32 ({rss_ours / rss_bare:.2f}x a bare "
-        f"`import torch` process, {rss_bare:.0f} MB), {figures['peak_rss_mb']:.0f} MB overall "
+        f"`import torch` process, {rss_bare:.0f} MB; {rss_imports:.0f} MB after the imports), "
+        f"{figures['peak_rss_mb']:.0f} MB overall "
         f"(captum runs last)"
     )
     print(json.dumps(figures))
