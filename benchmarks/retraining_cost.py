@@ -17,6 +17,7 @@ Each is timed over `--timed-epochs` epochs (default 20) and scaled to the recipe
 interleaved runs (the machine may be shared), after one warm-up epoch of each. Then a
 torch.profiler table of one epoch of `fit` (where a step's time goes) and a JSON line with
 the figures. `fit` and `previous` are also checked to give the same weights bit for bit.
+One Adam step is also timed alone, `foreach` (as `fit`) against `fused`.
 `--noise` adds the old study of the protocols' noise: 4 random
 sets of 50 houses removed from the default model of seed 0 trained for 20 epochs, under
 each protocol, and the sd, min and max of the change of the summed loss of the 11 Palo
@@ -173,6 +174,23 @@ def measure(prepared, epochs: int, timed_epochs: int, repeats: int) -> dict:
     }
 
 
+def adam_step_ms(options: dict, steps: int = 200) -> float:
+    """CPU milliseconds of one Adam step (`options`: foreach or fused) on the paper-size
+    MLP with random gradients, fastest of 3 runs of `steps` steps."""
+    torch.manual_seed(0)
+    model = build_mlp()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, **options)
+    for p in model.parameters():
+        p.grad = torch.randn_like(p)
+    optimizer.step()  # warm-up; creates the state
+
+    def run():
+        for _ in range(steps):
+            optimizer.step()
+
+    return 1000 * min(timed(run) for _ in range(3)) / steps
+
+
 def profile_table(prepared) -> str:
     """torch.profiler's table of one epoch of `fit`, the operators by self CPU time."""
     config = recipe(1)
@@ -238,6 +256,12 @@ def main() -> None:
             f"{f['floor_ms_per_step']:.2f}"
             f"{'' if timed_epochs == epochs else f'  ({timed_epochs} epochs timed, scaled)'}"
         )
+    adam = {name: adam_step_ms({name: True}) for name in ("foreach", "fused")}
+    figures["adam_step_ms"] = {name: round(ms, 3) for name, ms in adam.items()}
+    print(
+        f"one Adam step alone: foreach (fit) {adam['foreach']:.3f} ms, fused {adam['fused']:.3f} "
+        f"ms (fused is not the same arithmetic)"
+    )
     print("where one epoch of fit spends its time (closest recipe, torch.profiler):")
     print(profile_table(prepared["minmax"]))
     if args.noise:
