@@ -1,16 +1,16 @@
-"""Time Adam-preconditioned TracInCP against the raw engine and against two floors.
+"""Time the Adam-preconditioned test x train term against its multiply-add floor.
 
 On the paper-size MLP (168,961 parameters), trained briefly with Adam on synthetic data and
-saving 10 checkpoints with Adam's state, for N training and M test points:
+saving checkpoints with Adam's state, for N = 16,512 training and M = 100 test points
+(the LDS's query houses), float64 as in the LDS step, one thread by default:
 
-- self-influence, raw and preconditioned, against a bare loop doing the same forward and
-  backward passes (autograd, summed loss) over the training data at each checkpoint;
-- the test x train term (time of self + influence minus self alone), per test house and
-  checkpoint, against one matrix multiply with N x P multiply-adds ((N, 512) @ (512, P/512)).
+- the term's seconds per checkpoint: the engine's `compute` with the test points minus
+  `compute` without them (self-influence only), fastest of `--repeats` interleaved runs;
+- its floor: the N x M x P multiply-adds the contraction needs (it has no rank-one
+  shortcut), at the rate of one 2048 x 2048 x 2048 matrix product timed in the same run;
+- the peak resident memory of this process, beside that of a bare `import torch` process.
 
-All in float64, one thread by default; each self-influence and floor time is the fastest of
-`--repeats` runs, interleaved (the machine may be shared). Prints a table, then a JSON line
-with the figures.
+Prints a table, then a JSON line with the figures.
 
     PYTHONPATH=src .venv/bin/python benchmarks/adam_preconditioned.py [--threads 1]
 """
@@ -22,44 +22,41 @@ import time
 from pathlib import Path
 
 import torch
+from memory import bare_torch_rss_mb, peak_rss_mb
 from synthetic import argument_parser, make_data, train_checkpoints
 
-from tracin_study.checkpoints import load_checkpoint
 from tracin_study.influence import TracInCP
-from tracin_study.model import build_mlp, count_parameters
+from tracin_study.model import count_parameters
+
+GEMM_SIDE = 2048
 
 
 def parse_args() -> argparse.Namespace:
     parser = argument_parser(__doc__.splitlines()[0])
-    parser.add_argument("--batch-size", type=int, default=1024, help="engine batch size")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per self-influence time")
+    parser.set_defaults(n_test=100, checkpoints=2)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=4096,
+        help="engine batch size (config influence.batch_size)",
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="runs per time (fastest)")
     return parser.parse_args()
 
 
 def timed(fn) -> float:
-    start = time.perf_counter()
+    """CPU seconds of this process spent in fn()."""
+    start = time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
-def passes_floor(model, checkpoints, X, y, batch_size: int) -> None:
-    """Forward and backward (autograd, summed squared error) over X at each checkpoint."""
-    net = build_mlp().double()
-    X, y = X.double(), y.double()
-    for ckpt in checkpoints:
-        load_checkpoint(ckpt, net)
-        for lo in range(0, len(X), batch_size):
-            net.zero_grad(set_to_none=True)
-            out = net(X[lo : lo + batch_size]).squeeze(1)
-            (out - y[lo : lo + batch_size]).square().sum().backward()
-
-
-def matmul_floor(n: int, n_params: int) -> float:
-    """Seconds of one float64 (n, 512) @ (512, ceil(P / 512)) product: n x P multiply-adds."""
-    a = torch.randn(n, 512, dtype=torch.float64)
-    b = torch.randn(512, -(-n_params // 512), dtype=torch.float64)
+def gemm_rate(dtype: torch.dtype) -> float:
+    """Multiply-adds per CPU second of one GEMM_SIDE^3 matrix product in `dtype`."""
+    a = torch.randn(GEMM_SIDE, GEMM_SIDE, dtype=dtype)
+    b = torch.randn(GEMM_SIDE, GEMM_SIDE, dtype=dtype)
     a @ b  # warm-up
-    return min(timed(lambda: a @ b) for _ in range(3))
+    return GEMM_SIDE**3 / min(timed(lambda: a @ b) for _ in range(3))
 
 
 def main() -> None:
@@ -68,71 +65,49 @@ def main() -> None:
     X, y = make_data(args.n_train + args.n_test, args.seed)
     X_train, y_train = X[: args.n_train], y[: args.n_train]
     X_test, y_test = X[args.n_train :], y[args.n_train :]
-    k, m = args.checkpoints, args.n_test
+    k, m, n = args.checkpoints, args.n_test, args.n_train
     with tempfile.TemporaryDirectory() as tmp:
         model, checkpoints = train_checkpoints(X_train, y_train, k, Path(tmp), args.seed)
-        engines = {
-            name: TracInCP(
-                model,
-                checkpoints,
-                batch_size=args.batch_size,
-                progress=False,
-                preconditioner=name,
-            )
-            for name in ("none", "adam")
-        }
-        runs = {"floor": [], "none_self": [], "adam_self": []}
-        for _ in range(args.repeats):
-            runs["floor"].append(
-                timed(lambda: passes_floor(model, checkpoints, X_train, y_train, args.batch_size))
-            )
-            for name, engine in engines.items():
-                runs[f"{name}_self"].append(timed(lambda e=engine: e.compute(X_train, y_train)))
-        seconds = {key: min(values) for key, values in runs.items()}
-        floor = seconds["floor"]
-        for name, engine in engines.items():
-            both = timed(lambda e=engine: e.compute(X_train, y_train, X_test, y_test))
-            seconds[f"{name}_influence"] = max(both - seconds[f"{name}_self"], 0.0)
+        engine = TracInCP(
+            model, checkpoints, batch_size=args.batch_size, progress=False, preconditioner="adam"
+        )
+        runs = {"self": [], "both": [], "rate": []}
+        for _ in range(args.repeats):  # interleaved, so a busy spell hits each alike
+            runs["self"].append(timed(lambda: engine.compute(X_train, y_train)))
+            runs["both"].append(timed(lambda: engine.compute(X_train, y_train, X_test, y_test)))
+            runs["rate"].append(gemm_rate(torch.float64))
+    rss = peak_rss_mb()
     n_params = count_parameters(model)
-    matmul = matmul_floor(args.n_train, n_params)
-    per_house = {name: seconds[f"{name}_influence"] / (m * k) for name in engines}
+    rate = max(runs["rate"])
+    term = max(min(runs["both"]) - min(runs["self"]), 0.0) / k
+    floor = n * m * n_params / rate
+    bare = bare_torch_rss_mb()
     figures = {
         "n_parameters": n_params,
-        "n_train": args.n_train,
+        "n_train": n,
         "n_test": m,
         "n_checkpoints": k,
         "threads": args.threads,
         "repeats": args.repeats,
         "dtype": "float64",
-        "floor_passes_seconds": round(floor, 3),
-        "raw_self_seconds": round(seconds["none_self"], 3),
-        "adam_self_seconds": round(seconds["adam_self"], 3),
-        "adam_over_raw_self": round(seconds["adam_self"] / seconds["none_self"], 2),
-        "adam_self_over_floor": round(seconds["adam_self"] / floor, 2),
-        "raw_influence_seconds": round(seconds["none_influence"], 3),
-        "adam_influence_seconds": round(seconds["adam_influence"], 3),
-        "floor_matmul_seconds": round(matmul, 4),
-        "raw_influence_per_house_checkpoint_seconds": round(per_house["none"], 4),
-        "adam_influence_per_house_checkpoint_seconds": round(per_house["adam"], 4),
-        "adam_influence_per_house_over_matmul": round(per_house["adam"] / matmul, 2),
+        "term_seconds_per_checkpoint": round(term, 2),
+        "floor_seconds_per_checkpoint": round(floor, 2),
+        "term_over_floor": round(term / floor, 3),
+        "gemm_gflops": round(2 * rate / 1e9, 1),
+        "self_seconds_per_checkpoint": round(min(runs["self"]) / k, 2),
+        "peak_rss_mb": round(rss, 1),
+        "bare_torch_rss_mb": round(bare, 1),
     }
     print(
-        f"Adam-preconditioned TracInCP, {n_params:,} parameters, {k} checkpoints, "
-        f"{args.n_train:,} training x {m} test points, {args.threads} thread(s), float64\n"
-        f"{'self-influence (all N, all checkpoints)':<52}{'seconds':>10}{'vs floor':>10}\n"
-        f"{'  floor: forward + backward passes only':<52}{floor:>10.2f}{1:>9.2f}x\n"
-        f"{'  raw engine':<52}{seconds['none_self']:>10.2f}"
-        f"{seconds['none_self'] / floor:>9.2f}x\n"
-        f"{'  Adam-preconditioned':<52}{seconds['adam_self']:>10.2f}"
-        f"{figures['adam_self_over_floor']:>9.2f}x"
-        f"   ({figures['adam_over_raw_self']:.2f}x raw)\n"
-        f"{'test x train, per test house and checkpoint':<52}{'seconds':>10}{'vs matmul':>10}\n"
-        f"{'  floor: one N x P matmul':<52}{matmul:>10.4f}{1:>9.2f}x\n"
-        f"{'  raw engine':<52}{per_house['none']:>10.4f}{per_house['none'] / matmul:>9.2f}x\n"
-        f"{'  Adam-preconditioned':<52}{per_house['adam']:>10.4f}"
-        f"{figures['adam_influence_per_house_over_matmul']:>9.2f}x\n"
-        f"(test x train totals: raw {seconds['none_influence']:.2f} s, "
-        f"Adam {seconds['adam_influence']:.2f} s for {m} houses x {k} checkpoints)"
+        f"Adam-preconditioned test x train term, {n_params:,} parameters, {n:,} training x "
+        f"{m} test points, {k} checkpoints, {args.threads} thread(s), float64\n"
+        f"{'per checkpoint':<58}{'seconds':>9}\n"
+        f"{'  floor: N x M x P multiply-adds at the GEMM rate':<58}{floor:>9.2f}\n"
+        f"{'  the term (compute with test points - without)':<58}{term:>9.2f}"
+        f"  ({term / floor:.2f}x floor)\n"
+        f"{'  self-influence alone, for scale':<58}{figures['self_seconds_per_checkpoint']:>9.2f}\n"
+        f"GEMM rate {figures['gemm_gflops']} GFLOP/s ({GEMM_SIDE}^3, float64); peak RSS "
+        f"{rss:.0f} MB (a bare `import torch` process: {bare:.0f} MB)"
     )
     print(json.dumps(figures))
 

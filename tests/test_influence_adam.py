@@ -16,7 +16,7 @@ from tracin_study.checkpoints import (
     save_checkpoint,
     write_manifest,
 )
-from tracin_study.influence import InfluenceError, TracInCP
+from tracin_study.influence import InfluenceError, TracInCP, algebra
 from tracin_study.model import build_mlp
 
 LEARNING_RATES = (0.01, 0.004, 0.002)
@@ -108,6 +108,20 @@ def test_adam_scores_match_brute_force(trained, data, method):
     assert rel_error(result.self_total(epochs=[3]), self_expected[2]) <= 1e-6
     plain = TracInCP(model, checkpoints[1:], progress=False).compute(*data)
     assert rel_error(plain.self_influence, self_expected) > 1e-2  # P is not the identity
+
+
+@pytest.mark.parametrize("budget", [1, 16 * 7 * 4])
+def test_adam_cross_term_in_chunks_of_test_rows_matches_brute_force(
+    trained, data, budget, monkeypatch
+):
+    """budget 1: one test row per chunk; 16 x 7 x 4: chunks of 4 rows of the 7-wide layer
+    (the last one shorter), of other sizes elsewhere."""
+    monkeypatch.setattr(algebra, "CROSS_BUDGET", budget)
+    model, checkpoints = trained
+    tracin = TracInCP(model, checkpoints[1:], batch_size=16, progress=False, preconditioner="adam")
+    result = tracin.compute(*data)
+    _, influence_expected = brute_force(model, checkpoints[1:], *data)
+    assert rel_error(result.influence, influence_expected) <= 1e-6
 
 
 def test_adam_float32_stays_close(trained, data):

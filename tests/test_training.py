@@ -22,7 +22,14 @@ from tracin_study.checkpoints import (
 from tracin_study.config import TrainingConfig
 from tracin_study.model import build_mlp
 from tracin_study.provenance import PINNED_KERNELS
-from tracin_study.training import fit, predict, regression_metrics, train, train_and_evaluate
+from tracin_study.training import (
+    TrainingError,
+    fit,
+    predict,
+    regression_metrics,
+    train,
+    train_and_evaluate,
+)
 
 CONFIG = TrainingConfig(
     hidden=(6, 5), epochs=5, batch_size=16, learning_rate=0.01, checkpoint_every=2
@@ -295,3 +302,26 @@ def test_an_emptied_batch_still_steps_adam():
     assert math.isnan(states[1][1])
     # first step: zero gradient, zero moments, no move; every step is counted
     assert all(torch.equal(p, q) for p, q in zip(states[0][2], states[2][2], strict=True))
+
+
+def test_column_major_input_trains_as_row_major():
+    """Tables from pandas come column-major; the batches must not inherit that layout,
+    which would change the kernels' sums."""
+    torch.set_num_threads(1)
+    X, y, _, _ = _toy_75()
+    rows = fit(np.ascontiguousarray(X), y, CONFIG, 7)[0]
+    columns = fit(np.asfortranarray(X), y, CONFIG, 7)[0]
+    for p, q in zip(rows.parameters(), columns.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_a_non_finite_loss_names_its_epoch_and_batch_and_reaches_no_callback():
+    torch.set_num_threads(1)
+    X, y, _, _ = _toy_75()
+    row = int(torch.randperm(75, generator=torch.Generator().manual_seed(7))[40])
+    y = y.copy()
+    y[row] = np.nan  # epoch 1 puts this house at position 40: batch 3 of 16 houses
+    epochs = []
+    with pytest.raises(TrainingError, match=r"seed 7: training loss is nan at epoch 1, batch 3;"):
+        fit(X, y, CONFIG, 7, after_epoch=lambda e, *_: epochs.append(e))
+    assert epochs == [0]  # the diverged model reached no callback

@@ -68,15 +68,16 @@ def _nonfinite(seed: int, epoch: int, batch: int, loss: float) -> NoReturn:
     )
 
 
-def _batch_loss(model, X, y, idx: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
-    """The batch's loss: the mean squared error over `idx`, or, with `keep` (bool, one per
-    training house), the sum over the kept houses of idx divided by len(idx). A batch with
-    no removed house takes the plain mean, so that removing nothing is the reference run
-    bit for bit; a batch with every house removed gives 0 and zero gradients."""
-    if keep is None or bool(keep[idx].all()):
-        return torch.mean((model(X[idx]).squeeze(1) - y[idx]) ** 2)
-    kept = idx[keep[idx]]
-    return torch.sum((model(X[kept]).squeeze(1) - y[kept]) ** 2) / len(idx)
+def _batch_loss(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The mean squared error of the model on x (b, features) against y (b,)."""
+    return torch.mean((model(x).squeeze(1) - y) ** 2)
+
+
+def _masked_loss(model, x: torch.Tensor, y: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+    """The loss of a batch x (b, features), y (b,) with removed houses: the sum of the
+    squared errors of its `kept` houses (bool, (b,)) divided by b; 0 with zero gradients
+    when every house of the batch is removed."""
+    return torch.sum((model(x[kept]).squeeze(1) - y[kept]) ** 2) / len(x)
 
 
 def fit(
@@ -92,23 +93,26 @@ def fit(
     X_train (N, features), y_train (N,). `seed` drives the initial weights
     (`torch.manual_seed`) and the batch order: a `torch.Generator` seeded with it draws a
     permutation of all N houses per epoch, cut into batches of `config.batch_size`.
+    Adam runs its multi-tensor (`foreach`) implementation.
     `removed` (row positions in X_train, or None): the fixed-order counterfactual of Hara et
     al. (2019). The run is replayed with the same initial weights, permutations and batch
     boundaries, and each batch's loss is the sum of the squared errors of its kept houses
     divided by the batch's original size b, so a kept house contributes exactly what it
     did in the reference run. A batch whose houses are all removed still makes its Adam
     step (zero gradient; the moments still move the weights), so the step count and the
-    schedule stay those of the reference run. Removing nothing gives the reference run
-    bit for bit.
+    schedule stay those of the reference run. A batch with no removed house takes the
+    plain mean, so removing nothing gives the reference run bit for bit.
     `after_epoch(epoch, step, model, optimizer, train_mse)` is called before the first
     step (epoch 0, step 0, train_mse NaN) and after each epoch; train_mse is the mean
     squared error over the epoch's kept houses, as the batches saw them. It must draw no
     random numbers. Returns the final model and its optimizer. A non-finite batch loss
-    raises `TrainingError`.
+    raises `TrainingError` naming the epoch and batch (checked once per epoch, before
+    `after_epoch`, so no diverged model reaches it).
     """
     torch.use_deterministic_algorithms(True)
-    X, y = _as_tensor(X_train), _as_tensor(y_train).reshape(-1)
-    n = len(X)
+    # row-major, as the batches the previous loop gathered: a layout changes the kernels' sums
+    X, y = _as_tensor(X_train).contiguous(), _as_tensor(y_train).reshape(-1).contiguous()
+    n, size = len(X), config.batch_size
     keep = None
     if removed is not None:
         keep = torch.ones(n, dtype=torch.bool)
@@ -116,25 +120,44 @@ def fit(
     n_kept = n if keep is None else int(keep.sum())
     torch.manual_seed(seed)
     model = build_mlp(X.shape[1], config.hidden)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, foreach=True)
     batch_order = torch.Generator().manual_seed(seed)
     after = after_epoch or (lambda *_: None)
     after(0, 0, model, optimizer, math.nan)
+    starts = list(range(0, n, size))
+    sizes = [min(size, n - i) for i in starts]
+    # the epoch's houses in batch order, gathered once per epoch into reused buffers
+    X_epoch, y_epoch = torch.empty_like(X), torch.empty_like(y)
+    losses = torch.empty(len(starts), dtype=torch.float32)
     step = 0
     for epoch in range(1, config.epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=batch_order)
-        total = 0.0
-        for i in range(0, n, config.batch_size):
-            idx = perm[i : i + config.batch_size]
+        torch.index_select(X, 0, perm, out=X_epoch)
+        torch.index_select(y, 0, perm, out=y_epoch)
+        masked, keep_epoch = set(), None
+        if keep is not None:
+            keep_epoch = keep[perm]
+            removed_per_batch = np.add.reduceat((~keep_epoch).numpy(), starts)
+            masked = set(np.flatnonzero(removed_per_batch).tolist())
+        for j, i in enumerate(starts):
             optimizer.zero_grad(set_to_none=True)
-            loss = _batch_loss(model, X, y, idx, keep)
-            if not math.isfinite(loss.item()):
-                _nonfinite(seed, epoch, i // config.batch_size + 1, loss.item())
+            x_batch, y_batch = X_epoch[i : i + size], y_epoch[i : i + size]
+            if j in masked:
+                loss = _masked_loss(model, x_batch, y_batch, keep_epoch[i : i + size])
+            else:
+                loss = _batch_loss(model, x_batch, y_batch)
             loss.backward()
             optimizer.step()
+            losses[j] = loss.detach()
             step += 1
-            total += loss.item() * len(idx)
+        values = losses.tolist()
+        if not torch.isfinite(losses).all():
+            bad = next(j for j, v in enumerate(values) if not math.isfinite(v))
+            _nonfinite(seed, epoch, bad + 1, values[bad])
+        total = 0.0
+        for value, b in zip(values, sizes, strict=True):
+            total += value * b
         after(epoch, step, model, optimizer, total / n_kept if n_kept else math.nan)
     return model, optimizer
 

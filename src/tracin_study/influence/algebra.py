@@ -39,6 +39,9 @@ class ModulePreconditioner:
 ScalePart = LayerPreconditioner | ModulePreconditioner
 # One part per term of `Gradients`, or None for the identity (plain TracInCP).
 Preconditioner = tuple[ScalePart, ...] | None
+# Most numbers of the (training, test x in) product the preconditioned cross term holds at
+# once (float64: 64 MB).
+CROSS_BUDGET = 1 << 23
 
 
 def squared_norms(x: torch.Tensor) -> torch.Tensor:
@@ -83,14 +86,40 @@ def _cross(test: Term, train: Term, p: ScalePart | None) -> torch.Tensor:
     if p is None:
         a_dot = (test.a @ train.a.T).double() + float(test.bias)
         return (test.delta @ train.delta.T).double() * a_dot
-    # P-weighted test gradients (M, out, in), contracted with delta (B, out) then a (B, in)
-    weighted = p.weight * (test.delta[:, :, None] * test.a[:, None, :])
-    m, n_out, n_in = weighted.shape
-    left = train.delta @ weighted.transpose(0, 1).reshape(n_out, m * n_in)
-    total = (left.view(-1, m, n_in) * train.a[:, None, :]).sum(2, dtype=torch.float64).T
+    total = _preconditioned_weight_cross(test.a, test.delta, train.a, train.delta, p.weight)
     if p.bias is not None:
         total = total + ((test.delta * p.bias) @ train.delta.T).double()
     return total
+
+
+def _preconditioned_weight_cross(
+    a_test: torch.Tensor,
+    d_test: torch.Tensor,
+    a_train: torch.Tensor,
+    d_train: torch.Tensor,
+    weight: torch.Tensor,
+) -> torch.Tensor:
+    """sum_{o,i} d_test[m,o] a_test[m,i] P[o,i] d_train[b,o] a_train[b,i]: float64 (M, B).
+
+    a_* (., in), d_* (., out), P = `weight` (out, in). Each chunk of test rows forms its
+    P-weighted gradients (m, out, in) and contracts them with the training factor of the
+    larger side in one matrix product (B x m x out x in multiply-adds, the floor), then
+    with the other side's factor by a batched dot product; chunks keep the product under
+    `CROSS_BUDGET` numbers."""
+    if a_train.shape[1] > d_train.shape[1]:  # reduce over the smaller side
+        a_test, d_test, a_train, d_train = d_test, a_test, d_train, a_train
+        weight = weight.T
+    n_train, n_out = d_train.shape
+    n_in = a_train.shape[1]
+    step = max(1, CROSS_BUDGET // (n_train * n_in))
+    parts = []
+    for lo in range(0, len(a_test), step):
+        weighted = weight * (d_test[lo : lo + step, :, None] * a_test[lo : lo + step, None, :])
+        m = len(weighted)
+        left = d_train @ weighted.transpose(0, 1).reshape(n_out, m * n_in)  # (B, m * in)
+        dots = torch.bmm(left.view(n_train, m, n_in), a_train[:, :, None])  # (B, m, 1)
+        parts.append(dots.view(n_train, m).T.double())
+    return torch.cat(parts)
 
 
 def adam_diagonal(state: AdamState, name: str) -> torch.Tensor:
