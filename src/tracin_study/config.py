@@ -263,6 +263,58 @@ def check_split(config: dict) -> None:
         )
 
 
+def check_removal_sizes(config: dict) -> None:
+    """Each removal set size (`k`, `noise_k`) of every recipe leaves at least one of the
+    training rows the config's split implies."""
+    n_train, _ = split_sizes(N_ROWS, config["data"]["test_fraction"])
+    for recipe, section in config["experiments"]["removal"]["recipes"].items():
+        key = f"experiments.removal.recipes.{recipe}"
+        for name, sizes in (("k", section["k"]), ("noise_k", [section["noise_k"]])):
+            too_big = sorted(k for k in sizes if k >= n_train)
+            if too_big:
+                raise ConfigError(
+                    f"invalid config at '{key}.{name}': {too_big} remove all {n_train} training "
+                    f"rows or more ({_gives(config, n_train)}); each size must lie in "
+                    f"[1, {n_train - 1}]. Lower it, or lower data.test_fraction."
+                )
+
+
+def check_lds_queries(config: dict) -> None:
+    """The LDS queries of every recipe are the palo_alto.n_houses Palo Alto houses plus
+    random test houses: n_queries lies between that count and the test rows."""
+    _, n_test = split_sizes(N_ROWS, config["data"]["test_fraction"])
+    n_houses = config["palo_alto"]["n_houses"]
+    for recipe, section in config["experiments"]["lds"]["recipes"].items():
+        n_queries = section["n_queries"]
+        if not n_houses <= n_queries <= n_test:
+            raise ConfigError(
+                f"invalid config at 'experiments.lds.recipes.{recipe}.n_queries': {n_queries} "
+                f"must lie in [{n_houses}, {n_test}]: the queries are the palo_alto.n_houses="
+                f"{n_houses} Palo Alto houses plus random test houses, of the {n_test} test "
+                f"rows ({_gives(config, n_test, 'test')}). Choose a value in that range."
+            )
+
+
+def check_top_k(config: dict) -> None:
+    """The approximation chain compares the top influence.top_k of score vectors over its
+    experiments.approximation_chain.n_train houses, so top_k cannot exceed them (the
+    schema caps it for the proponents tables)."""
+    top_k = config["influence"]["top_k"]
+    n_chain = config["experiments"]["approximation_chain"]["n_train"]
+    if top_k > n_chain:
+        raise ConfigError(
+            f"invalid config at 'influence.top_k': {top_k} exceeds the {n_chain} training "
+            f"houses of experiments.approximation_chain.n_train, whose score vectors the "
+            f"chain compares by their top_k. Choose at most {n_chain}, or raise n_train."
+        )
+
+
+def _gives(config: dict, n: int, part: str = "training") -> str:
+    """What data.test_fraction gives, for a message: "data.test_fraction=0.2 gives 16512
+    training rows of 20640"."""
+    return f"data.test_fraction={config['data']['test_fraction']} gives {n} {part} rows of {N_ROWS}"
+
+
 def check_checkpoint_counts(config: dict) -> None:
     """TracInCP can pick at most as many checkpoints as the SGD run saves."""
     chain = config["experiments"]["approximation_chain"]
@@ -351,6 +403,9 @@ def validate_config(config: dict, schema_path: Path) -> None:
         check_influence_epochs,
         check_split,
         check_checkpoint_counts,
+        check_removal_sizes,
+        check_lds_queries,
+        check_top_k,
         check_removal_seeds,
         check_lds_seed,
         check_corruption_seeds,
