@@ -199,6 +199,31 @@ def canonical(value):
     return value
 
 
+def read_config_file(path: Path) -> dict:
+    """The mapping in the YAML (or JSON) config file `path`; `ConfigError` naming the file,
+    and for invalid YAML the line and column, when it is missing, unreadable or no mapping."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} cannot be read: {err}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"config file {path} is not valid YAML: {where}{problem}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            f"config file {path} holds a {type(doc).__name__}, not a mapping of keys as "
+            f"config/config.yaml does"
+        )
+    return doc
+
+
 def _is_integer(_checker, value) -> bool:
     """JSON-schema "integer" without the floats that Draft 2020-12 lets through (4.0)."""
     return isinstance(value, int) and not isinstance(value, bool)

@@ -11,13 +11,21 @@ they belong to (`tracin_study.data`, `tracin_study.experiments.*`).
 
 import json
 import math
+from importlib import resources
 from pathlib import Path
 
 N_ROWS = 20_640
+SNAPSHOT = "california_housing.csv.gz"  # the table's copy shipped in tracin_study/resources
 DEFAULT = "default"  # the config's own recipe
 CLOSEST = "closest"  # the sweep's choice (selection.json), known only at run time
 AGGREGATE = "all houses"  # `house` of the removal verdicts on the Palo Alto houses together
 TRACIN_SCORES = ("raw", "adam")  # TracInCP as the paper defines it, and Adam-preconditioned
+
+
+def shipped_snapshot() -> Path:
+    """Path of the checksummed CSV snapshot shipped with the package (an input of the data
+    step, so that a changed snapshot replans it)."""
+    return Path(str(resources.files("tracin_study.resources") / SNAPSHOT))
 
 
 def split_sizes(n_rows: int, test_fraction: float) -> tuple[int, int]:
