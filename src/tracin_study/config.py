@@ -212,9 +212,11 @@ def read_config_file(path: Path) -> dict:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
+        mark, context = getattr(err, "problem_mark", None), getattr(err, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(err, "problem", None) or str(err)
+        if context is not None and err.context:
+            problem += f" ({err.context} that starts at line {context.line + 1})"
         raise ConfigError(f"config file {path} is not valid YAML: {where}{problem}") from None
     if not isinstance(doc, dict):
         raise ConfigError(
