@@ -5,8 +5,9 @@ Python (json, math, pathlib, importlib), no numpy, pandas, scikit-learn or torch
 Every Snakemake run parses the Snakefile, and on a cluster every job starts its own
 Snakemake and parses it again; importing torch there costs seconds per job. The rule files
 import only from this module (and `tracin_study.config`, which uses it; the Snakefile also
-from `tracin_study.manifest_check`); tests/test_workflow_structure.py checks that. The functions are re-exported by the modules
-they belong to (`tracin_study.data`, `tracin_study.experiments.*`).
+from `tracin_study.manifest_check`); tests/test_workflow_structure.py checks that. The
+functions are re-exported by the modules they belong to (`tracin_study.data`,
+`tracin_study.experiments.*`).
 """
 
 import json
