@@ -280,5 +280,6 @@ def test_a_damaged_checkpoint_stops_the_plain_rerun_naming_the_file_and_the_fix(
     assert f"(rm -r {relative}) and run the same command again" in said
     shutil.rmtree(folder)  # the fix: its training, and what reads it, planned again
     plan = planned_outputs(snakemake(smoke_copy, "-n", "--configfile", str(SMOKE)))
-    assert plan["train"] == {"default/seed_0/checkpoints"}, plan
-    assert plan["seed_influence"] == {"default/seed_0/self_influence.parquet"}, plan
+    # (its loss curve feeds the sweep's choice, so the closest recipe follows)
+    default = {p for p in plan["train"] | plan["seed_influence"] if p.startswith("default/")}
+    assert default == {"default/seed_0/checkpoints", "default/seed_0/self_influence.parquet"}
