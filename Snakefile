@@ -17,12 +17,19 @@ from tracin_study.provenance import check_package_source, pin_kernels
 pin_kernels()
 check_package_source(workflow.basedir)
 
-from tracin_study.config import validate_config
+from tracin_study.config import read_config_file, validate_config
+from tracin_study.manifest_check import check_manifests
 
 min_version("9.0")
 
+# The study's own config, read first by us so that a broken one is named with its line
+# (Snakemake's own message names neither). Files given with --configfile are read by
+# Snakemake before this file runs (docs/troubleshooting.md, "Config files").
+STUDY_CONFIG = Path(workflow.basedir) / "config/config.yaml"
+read_config_file(STUDY_CONFIG)
 
-configfile: Path(workflow.basedir) / "config/config.yaml"
+
+configfile: STUDY_CONFIG
 
 
 validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
@@ -53,6 +60,13 @@ for experiment in sorted(
 
 
 include: "workflow/rules/notebooks.smk"
+
+
+# Before any job is planned: the files of every finished training run (each declared
+# manifest.json) still match their manifest, which Snakemake does not notice by itself
+# (docs/troubleshooting.md, "Damaged files"). Jobs that a cluster starts skip it.
+if workflow.is_main_process:
+    check_manifests(p for p in STUDY_TARGETS if Path(p).name == "manifest.json")
 
 
 # Every rule's outputs are listed, not only the report: a fresh clone (which carries the

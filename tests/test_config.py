@@ -1,5 +1,6 @@
 import copy
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import yaml
 from snakemake.utils import update_config
 
 from tracin_study import config as config_module
-from tracin_study import plan
+from tracin_study import plan, statistics
 from tracin_study.config import (
     ConfigError,
     CorruptionConfig,
@@ -19,6 +20,8 @@ from tracin_study.config import (
     SweepConfig,
     validate_config,
 )
+from tracin_study.data import split_tables
+from tracin_study.experiments import lds, removal
 from tracin_study.ideal import train_ideal
 from tracin_study.plan import saved_steps
 
@@ -256,3 +259,103 @@ def test_each_settings_dataclass_has_the_keys_of_its_schema_section_and_document
     undocumented = [name for name in fields if f"`{name}`" not in section.__doc__]
     assert not undocumented, f"{section.__name__}'s docstring does not describe {undocumented}"
     assert all(schema["properties"][name].get("description") for name in fields)
+
+
+# Bounds that depend on the data's size, checked from the split the config implies.
+
+
+def _sizes(config) -> tuple[int, int]:
+    return plan.split_sizes(plan.N_ROWS, config["data"]["test_fraction"])
+
+
+@pytest.mark.parametrize("recipe", ["default", "closest"])
+@pytest.mark.parametrize("name", ["k", "noise_k"])
+@pytest.mark.parametrize("fraction", [0.2, 0.5])
+def test_removal_sizes_that_leave_no_training_row_are_refused(
+    default, table, recipe, name, fraction
+):
+    default["data"]["test_fraction"] = fraction
+    n_train, _ = _sizes(default)
+    assert n_train == len(split_tables(table, fraction, 2020)[0])  # the split's own size
+    section = default["experiments"]["removal"]["recipes"][recipe]
+    section[name] = [n_train - 1] if name == "k" else n_train - 1
+    validate_config(default, SCHEMA)
+    section[name] = [10, n_train, 100000] if name == "k" else n_train
+    too_big = "[16512, 100000]" if (name, fraction) == ("k", 0.2) else None
+    message = (
+        rf"'experiments.removal.recipes.{recipe}.{name}': "
+        + (re.escape(too_big) if too_big else r"\[\d+(, \d+)*\]")
+        + rf" remove all {n_train} training rows or more \(data.test_fraction={fraction} gives "
+        rf"{n_train} training rows of 20640\); each size must lie in \[1, {n_train - 1}\]\. "
+        r"Lower it, or lower data.test_fraction\."
+    )
+    with pytest.raises(ConfigError, match=message):
+        validate_config(default, SCHEMA)
+
+
+def test_the_largest_accepted_removal_size_is_the_largest_the_experiment_draws(default):
+    n_train, _ = _sizes(default)
+    removal.random_houses(n_train, n_train - 1, 0, 0, 0)  # accepted by the config: runs
+    with pytest.raises(ValueError):
+        removal.random_houses(n_train, n_train + 1, 0, 0, 0)
+
+
+@pytest.mark.parametrize("recipe", ["default", "closest"])
+@pytest.mark.parametrize("n_queries", [5, 10, 4129, 100000])
+def test_lds_query_counts_outside_the_palo_alto_houses_and_test_rows_are_refused(
+    default, recipe, n_queries
+):
+    _, n_test = _sizes(default)
+    assert (n_test, default["palo_alto"]["n_houses"]) == (4128, 11)
+    recipes = default["experiments"]["lds"]["recipes"]
+    section = recipes.setdefault(recipe, copy.deepcopy(recipes["closest"]))
+    for accepted in (11, n_test):
+        section["n_queries"] = accepted
+        validate_config(default, SCHEMA)
+    section["n_queries"] = n_queries
+    message = (
+        rf"'experiments.lds.recipes.{recipe}.n_queries': {n_queries} must lie in \[11, 4128\]: "
+        r"the queries are the palo_alto.n_houses=11 Palo Alto houses plus random test houses, "
+        r"of the 4128 test rows \(data.test_fraction=0.2 gives 4128 test rows of 20640\)\. "
+        r"Choose a value in that range\."
+    )
+    with pytest.raises(ConfigError, match=message):
+        validate_config(default, SCHEMA)
+
+
+def test_the_lds_query_range_the_config_accepts_is_the_one_the_experiment_draws(default):
+    _, n_test = _sizes(default)
+    palo_alto = np.arange(11)
+    assert lds.query_houses(n_test, palo_alto, 11, 0).tolist() == list(range(11))
+    assert np.unique(lds.query_houses(n_test, palo_alto, n_test, 0)).size == n_test
+    for outside in (10, n_test + 1):
+        with pytest.raises(ValueError, match="must lie between"):
+            lds.query_houses(n_test, palo_alto, outside, 0)
+
+
+def test_top_k_above_its_stated_cap_is_refused(default):
+    default["experiments"]["approximation_chain"]["n_train"] = 16512
+    default["influence"]["top_k"] = 1000
+    validate_config(default, SCHEMA)
+    for top_k in (1001, 100000):
+        default["influence"]["top_k"] = top_k
+        with pytest.raises(
+            ConfigError, match=rf"'influence.top_k': {top_k} is greater than the maximum of 1000"
+        ):
+            validate_config(default, SCHEMA)
+
+
+def test_top_k_above_the_approximation_chain_s_houses_is_refused(default):
+    default["experiments"]["approximation_chain"]["n_train"] = 40
+    default["experiments"]["approximation_chain"]["checkpoint_counts"] = [1, 2]
+    default["influence"]["top_k"] = 40
+    validate_config(default, SCHEMA)
+    default["influence"]["top_k"] = 41
+    message = (
+        r"'influence.top_k': 41 exceeds the 40 training houses of "
+        r"experiments.approximation_chain.n_train, .* Choose at most 40, or raise n_train\."
+    )
+    with pytest.raises(ConfigError, match=message):
+        validate_config(default, SCHEMA)
+    with pytest.raises(ValueError, match="k=41 must lie between 1 and the number of scores, 40"):
+        statistics.top_k_overlap(np.arange(40.0), np.arange(40.0), 41)

@@ -25,6 +25,7 @@ LAYER = {
     "model": LIBRARY,
     "training": LIBRARY,
     "checkpoints": LIBRARY,
+    "manifest_check": LIBRARY,
     "ideal": LIBRARY,
     "influence.": LIBRARY,
     "resources.": LIBRARY,

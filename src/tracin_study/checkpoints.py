@@ -4,18 +4,19 @@ Manifest layout (file paths are relative to the manifest's folder)::
 
     {"format": 1, "seed": 0, "model": {"n_features": 8, "hidden": [512, 256, 128]},
      "checkpoints": [{"epoch": 0, "step": 0, "learning_rate": 0.001,
-                      "file": "epoch_0000.pt", "sha256": "..."},
+                      "file": "epoch_0000.pt", "sha256": "...", "bytes": 1234},
                      {"epoch": 5, ..., "optimizer_file": "epoch_0005.adam.pt",
-                      "optimizer_sha256": "..."}, ...]}
+                      "optimizer_sha256": "...", "optimizer_bytes": 2345}, ...]}
 
 `optimizer_file` (Adam's state when the weights were saved, see `AdamState`) is optional:
 manifests without it still load, and the initial checkpoint (before any step) never has it.
 
 Later stages read checkpoints only through `read_manifest` and `load_checkpoint`, which
-verify the checksum and the architecture before any weight is used.
+verify the checksum and the architecture before any weight is used. The sizes (`bytes`,
+`optimizer_bytes`) let every Snakemake invocation check the files cheaply
+(`tracin_study.manifest_check`); manifests without them still load.
 """
 
-import hashlib
 import json
 import math
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from tracin_study.manifest_check import sha256_file
 from tracin_study.model import build_mlp
 
 MANIFEST_FORMAT = 1
@@ -91,15 +93,6 @@ class Manifest:
         return [by_epoch[e] for e in epochs]
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def adam_state(model: nn.Module, optimizer: torch.optim.Adam) -> AdamState | None:
     """The Adam state of `model`'s parameters, or None before the first step (read only)."""
     groups = optimizer.param_groups
@@ -160,6 +153,7 @@ def write_manifest(path: Path, seed: int, model: dict, checkpoints: Iterable[Che
             "learning_rate": c.learning_rate,
             "file": Path(c.path).resolve().relative_to(path.parent.resolve()).as_posix(),
             "sha256": c.sha256,
+            "bytes": Path(c.path).stat().st_size,
             **_optimizer_entry(c, path.parent),
         }
         for c in checkpoints
@@ -173,7 +167,11 @@ def _optimizer_entry(c: Checkpoint, folder: Path) -> dict:
     if c.optimizer_path is None:
         return {}
     relative = Path(c.optimizer_path).resolve().relative_to(folder.resolve()).as_posix()
-    return {"optimizer_file": relative, "optimizer_sha256": c.optimizer_sha256}
+    return {
+        "optimizer_file": relative,
+        "optimizer_sha256": c.optimizer_sha256,
+        "optimizer_bytes": Path(c.optimizer_path).stat().st_size,
+    }
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -199,6 +199,33 @@ def canonical(value):
     return value
 
 
+def read_config_file(path: Path) -> dict:
+    """The mapping in the YAML (or JSON) config file `path`; `ConfigError` naming the file,
+    and for invalid YAML the line and column, when it is missing, unreadable or no mapping."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} cannot be read: {err}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark, context = getattr(err, "problem_mark", None), getattr(err, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        if context is not None and err.context:
+            problem += f" ({err.context} that starts at line {context.line + 1})"
+        raise ConfigError(f"config file {path} is not valid YAML: {where}{problem}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            f"config file {path} holds a {type(doc).__name__}, not a mapping of keys as "
+            f"config/config.yaml does"
+        )
+    return doc
+
+
 def _is_integer(_checker, value) -> bool:
     """JSON-schema "integer" without the floats that Draft 2020-12 lets through (4.0)."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -261,6 +288,58 @@ def check_split(config: dict) -> None:
             f"the {n_train} training rows ({gives} of {N_ROWS}). Choose at most {n_train}, or "
             f"lower data.test_fraction."
         )
+
+
+def check_removal_sizes(config: dict) -> None:
+    """Each removal set size (`k`, `noise_k`) of every recipe leaves at least one of the
+    training rows the config's split implies."""
+    n_train, _ = split_sizes(N_ROWS, config["data"]["test_fraction"])
+    for recipe, section in config["experiments"]["removal"]["recipes"].items():
+        key = f"experiments.removal.recipes.{recipe}"
+        for name, sizes in (("k", section["k"]), ("noise_k", [section["noise_k"]])):
+            too_big = sorted(k for k in sizes if k >= n_train)
+            if too_big:
+                raise ConfigError(
+                    f"invalid config at '{key}.{name}': {too_big} remove all {n_train} training "
+                    f"rows or more ({_gives(config, n_train)}); each size must lie in "
+                    f"[1, {n_train - 1}]. Lower it, or lower data.test_fraction."
+                )
+
+
+def check_lds_queries(config: dict) -> None:
+    """The LDS queries of every recipe are the palo_alto.n_houses Palo Alto houses plus
+    random test houses: n_queries lies between that count and the test rows."""
+    _, n_test = split_sizes(N_ROWS, config["data"]["test_fraction"])
+    n_houses = config["palo_alto"]["n_houses"]
+    for recipe, section in config["experiments"]["lds"]["recipes"].items():
+        n_queries = section["n_queries"]
+        if not n_houses <= n_queries <= n_test:
+            raise ConfigError(
+                f"invalid config at 'experiments.lds.recipes.{recipe}.n_queries': {n_queries} "
+                f"must lie in [{n_houses}, {n_test}]: the queries are the palo_alto.n_houses="
+                f"{n_houses} Palo Alto houses plus random test houses, of the {n_test} test "
+                f"rows ({_gives(config, n_test, 'test')}). Choose a value in that range."
+            )
+
+
+def check_top_k(config: dict) -> None:
+    """The approximation chain compares the top influence.top_k of score vectors over its
+    experiments.approximation_chain.n_train houses, so top_k cannot exceed them (the
+    schema caps it for the proponents tables)."""
+    top_k = config["influence"]["top_k"]
+    n_chain = config["experiments"]["approximation_chain"]["n_train"]
+    if top_k > n_chain:
+        raise ConfigError(
+            f"invalid config at 'influence.top_k': {top_k} exceeds the {n_chain} training "
+            f"houses of experiments.approximation_chain.n_train, whose score vectors the "
+            f"chain compares by their top_k. Choose at most {n_chain}, or raise n_train."
+        )
+
+
+def _gives(config: dict, n: int, part: str = "training") -> str:
+    """What data.test_fraction gives, for a message: "data.test_fraction=0.2 gives 16512
+    training rows of 20640"."""
+    return f"data.test_fraction={config['data']['test_fraction']} gives {n} {part} rows of {N_ROWS}"
 
 
 def check_checkpoint_counts(config: dict) -> None:
@@ -351,6 +430,9 @@ def validate_config(config: dict, schema_path: Path) -> None:
         check_influence_epochs,
         check_split,
         check_checkpoint_counts,
+        check_removal_sizes,
+        check_lds_queries,
+        check_top_k,
         check_removal_seeds,
         check_lds_seed,
         check_corruption_seeds,

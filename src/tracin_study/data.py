@@ -13,7 +13,6 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,12 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from tracin_study.plan import N_ROWS, split_sizes  # noqa: F401 (N_ROWS re-exported)
+from tracin_study.plan import (  # noqa: F401 (N_ROWS, SNAPSHOT re-exported)
+    N_ROWS,
+    SNAPSHOT,
+    shipped_snapshot,
+    split_sizes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,6 @@ CAPPED_PRICE = 5.0  # MedHouseVal is capped at 5.00001 ($500,001)
 COLUMNS = FEATURES + [TARGET]
 # sha256 of np.ascontiguousarray(table[COLUMNS].to_numpy(np.float64)).tobytes()
 CONTENT_SHA256 = "dfc7196b549ceb93965f28d3f7ccebe691dd64f824df83055fad5dd58e1c15cd"
-SNAPSHOT = "california_housing.csv.gz"
 SOURCES = ("auto", "sklearn", "snapshot")
 SPLITS = ("random", "ordered")
 PREPROCESSING = ("standardised", "minmax", "raw")
@@ -92,11 +95,6 @@ def verify_table(table: pd.DataFrame, origin: str, fix: str) -> None:
 def describe(err: BaseException) -> str:
     """An exception as one line: its type and message."""
     return f"{type(err).__name__}: {' '.join(str(err).split())}"
-
-
-def shipped_snapshot() -> Path:
-    """Path of the checksummed CSV snapshot shipped with the package."""
-    return Path(str(resources.files("tracin_study.resources") / SNAPSHOT))
 
 
 def snapshot_fix(path: Path) -> str:

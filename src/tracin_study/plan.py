@@ -1,23 +1,32 @@
 """What the workflow needs to know while it is parsed: table size, split sizes, the names
-of the experiments' outputs and the recipes' settings. Plain Python (json, math,
-pathlib), no numpy, pandas, scikit-learn or torch.
+of the experiments' outputs, the recipes' settings and the shipped snapshot's path. Plain
+Python (json, math, pathlib, importlib), no numpy, pandas, scikit-learn or torch.
 
 Every Snakemake run parses the Snakefile, and on a cluster every job starts its own
 Snakemake and parses it again; importing torch there costs seconds per job. The rule files
-import only from this module (and `tracin_study.config`, which uses it);
-tests/test_workflow_structure.py checks that. The functions are re-exported by the modules
-they belong to (`tracin_study.data`, `tracin_study.experiments.*`).
+import only from this module (and `tracin_study.config`, which uses it; the Snakefile also
+from `tracin_study.manifest_check`); tests/test_workflow_structure.py checks that. The
+functions are re-exported by the modules they belong to (`tracin_study.data`,
+`tracin_study.experiments.*`).
 """
 
 import json
 import math
+from importlib import resources
 from pathlib import Path
 
 N_ROWS = 20_640
+SNAPSHOT = "california_housing.csv.gz"  # the table's copy shipped in tracin_study/resources
 DEFAULT = "default"  # the config's own recipe
 CLOSEST = "closest"  # the sweep's choice (selection.json), known only at run time
 AGGREGATE = "all houses"  # `house` of the removal verdicts on the Palo Alto houses together
 TRACIN_SCORES = ("raw", "adam")  # TracInCP as the paper defines it, and Adam-preconditioned
+
+
+def shipped_snapshot() -> Path:
+    """Path of the checksummed CSV snapshot shipped with the package (an input of the data
+    step, so that a changed snapshot replans it)."""
+    return Path(str(resources.files("tracin_study.resources") / SNAPSHOT))
 
 
 def split_sizes(n_rows: int, test_fraction: float) -> tuple[int, int]:

@@ -14,7 +14,7 @@
 
 from tracin_study.config import SweepConfig, TrainingConfig, canonical
 from tracin_study.plan import CLOSEST, DEFAULT, SECTIONS, recipe_seeds, section_params
-from tracin_study.plan import saved_steps
+from tracin_study.plan import saved_steps, shipped_snapshot
 
 SEEDS = config["seeds"]
 RESULTS = config["paths"]["results"]

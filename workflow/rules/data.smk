@@ -27,6 +27,7 @@ rule prepare_data:
     fit the feature scaler on the training split, as recipe {recipe} says."""
     input:
         **recipe_settings("data"),
+        snapshot=str(shipped_snapshot()),  # read when data.source is snapshot, or offline
     output:
         train=results("{recipe}/data/train.parquet"),
         test=results("{recipe}/data/test.parquet"),

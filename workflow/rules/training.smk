@@ -7,8 +7,11 @@ rule train:
         **recipe_settings("training"),
     output:
         # The saved epochs of the closest recipe are known only once its training.json exists,
-        # so the checkpoints (and their manifest.json) are one folder, for every recipe.
+        # so the checkpoints are one folder, for every recipe. Its manifest.json is declared
+        # too, so that a deleted one replans the training; the Snakefile compares the files
+        # with the manifest at every invocation (tracin_study.manifest_check).
         checkpoints=directory(results("{recipe}/seed_{seed}/checkpoints")),
+        manifest=results("{recipe}/seed_{seed}/checkpoints/manifest.json"),
         metrics=results("{recipe}/seed_{seed}/metrics.json"),
         curve=results("{recipe}/seed_{seed}/loss_curve.csv"),
     log:
