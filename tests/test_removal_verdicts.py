@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from tracin_study.experiments import removal_verdicts as rv
 from tracin_study import statistics
+from tracin_study.experiments import removal_verdicts as rv
 from tracin_study.statistics import t_quantile
 
 REFERENCE = [1.0, 3.0]  # per-house reference losses: mean 2
