@@ -79,6 +79,24 @@ def seeds_needed(
     return None
 
 
+def n_for_half_width(half_width: float, n: int, target: float) -> int:
+    """The sample size at which an interval of half-width `half_width` at size `n` narrows
+    to `target`, for a half-width that shrinks as 1 / sqrt(size) (a mean over independent
+    units: seeds, subsets): ceil(n x (half_width / target)^2), at least n."""
+    if not (half_width >= 0 and target > 0 and n > 0):
+        raise ValueError(
+            f"need half_width >= 0 and positive n and target, got {half_width}, {n}, {target}"
+        )
+    return max(n, math.ceil(n * (half_width / target) ** 2 - 1e-9))
+
+
+def averaged_reliability(reliability: float, models: int) -> float:
+    """Spearman-Brown: the correlation between two means of `models` independent
+    measurements each, when two single measurements correlate `reliability`:
+    models x r / (1 + (models - 1) x r)."""
+    return models * reliability / (1 + (models - 1) * reliability)
+
+
 def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
     """Mean of the off-diagonal values of a symmetric seed x seed matrix (n x n) and a 95%
     interval that treats seeds, not the n(n-1)/2 pairs, as independent: the jackknife over
