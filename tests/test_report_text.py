@@ -114,3 +114,60 @@ def test_stability_takeaway_says_when_proponents_agree_less_than_self_influence(
     assert "only 40% of the Palo Alto proponents" in text
     summary["stability"]["proponent_top_overlap"]["mean"] = 0.8
     assert "only" not in report_text.stability_takeaway(summary)
+
+
+def _power_doc():
+    noise = [
+        {"protocol": "fixed_order", "k": 10, "n_seeds": 8, "draws_per_seed": 4}
+        | {"summed_sd": 0.041, "detectable_effect": 0.0387, "shortfall": 0.0, "seeds_needed": 6},
+        {"protocol": "fixed_order", "k": 1000, "n_seeds": 8, "draws_per_seed": 4}
+        | {"summed_sd": 0.09, "detectable_effect": 0.085, "shortfall": 0.035, "seeds_needed": 20},
+    ]
+    shift = [
+        {"protocol": "fixed_order", "k": 10, "n_seeds": 8, "mean": -0.043, "sd": 0.05}
+        | {"ci95_low": -0.085, "ci95_high": -0.001},
+    ]
+    return {"recipe": "closest", "protocol": "fixed_order", "power_target": 0.05} | {
+        "noise": noise,
+        "random_shift": shift,
+    }
+
+
+def test_removal_power_says_which_k_fall_short_and_by_how_much():
+    text = report_text.removal_power_takeaway(_power_doc())
+    assert "at k = 10 the smallest detectable effect" in text and "within the goal of 5.0%" in text
+    assert (
+        "at k = 1000 it is 8.5%, 3.5% short with 8 seed(s) and 4 draw(s) (20 seeds would)" in text
+    )
+    view = report_text.removal_power_view(_power_doc())
+    assert list(view["short of 5% by (%)"]) == ["0.0", "3.5"]
+    assert list(view["seeds for 5% at these draws"]) == [6, 20]
+
+
+def test_random_shift_view_gives_the_mean_and_interval_across_seeds():
+    view = report_text.random_shift_view(_power_doc())
+    assert view["random shift, mean [95% interval] (%)"].iloc[0] == "-4.3 [-8.5, -0.1]"
+    assert view["sd across seeds (%)"].iloc[0] == "5.0"
+
+
+def test_lds_power_takeaway_states_the_ceiling_interval_and_the_cost():
+    doc = {
+        "noise_ceiling": {"mean": 0.19, "ci95": [0.1, 0.28], "subsets": 24},
+        "differences": {"raw - adam": {"mean": 0.001, "ci95": [-0.03, 0.03]}} | {},
+        "power": {
+            "target_half_width": 0.05,
+            "half_width": 0.27,
+            "subsets_needed": 679,
+            "seconds_per_retraining": 9.0,
+            "models_per_subset": [
+                {"models": 1, "ceiling": 0.44, "cpu_hours": 3.4},
+                {"models": 8, "ceiling": 0.81, "cpu_hours": 27.2},
+            ],
+        },
+    }
+    doc["differences"]["raw - adam"]["detectable_difference"] = 0.03
+    text = report_text.lds_power_takeaway(doc)
+    assert "mean Spearman of 0.19 [0.10, 0.28]" in text
+    assert "smaller than ±0.03 cannot be told from 0" in text
+    assert "about 679 subsets, 3.4 CPU hours with one model" in text
+    assert "from 0.44 to 0.81, at 27 CPU hours" in text

@@ -290,6 +290,7 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
 SCORE_WORDS = {"raw": "raw TracInCP", "adam": "Adam-preconditioned TracInCP", "": "none"}
 SET_WORDS = {
     "aggregate_proponents": "aggregate proponents",
+    "aggregate_opponents": "aggregate opponents",
     "house_proponents": "the house's own proponents",
     "house_opponents": "the house's own opponents",
     "map_neighbours": "map neighbours",
@@ -370,6 +371,114 @@ def removal_takeaway(doc: dict) -> str:
         f"and draws could detect is {_detectable_range(rows)} of the full model's summed loss, "
         "so a verdict of no effect or inconclusive rules out only effects larger than that."
     )
+
+
+def removal_power_view(doc: dict) -> pd.DataFrame:
+    """The power of the removal test per protocol and k (`removal_verdicts.noise_table`
+    rows): seeds, draws, the noise sd, the smallest detectable effect of the aggregate
+    verdicts against the design goal (`power_target`), how far it falls short and the
+    seeds that would reach it at these draws; in % of the full model's summed loss."""
+    target = require(doc, "power_target", "the removal summary")
+    rows = []
+    for r in require(doc, "noise", "the removal summary"):
+        needed = r["seeds_needed"]
+        rows.append(
+            {
+                "protocol": _words(r["protocol"]),
+                "k (houses)": r["k"],
+                "seeds": r["n_seeds"],
+                "random draws per seed": r["draws_per_seed"],
+                "noise sd (%)": f"{100 * r['summed_sd']:.1f}",
+                "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
+                f"short of {100 * target:.0f}% by (%)": _percent(r["shortfall"]).rstrip("%"),
+                f"seeds for {100 * target:.0f}% at these draws": "none"
+                if needed is None
+                else needed,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def removal_power_takeaway(doc: dict) -> str:
+    """Which k of `doc` reach the design goal (`power_target`) and which fall short, by
+    how much and with the seeds that would reach it."""
+    target = require(doc, "power_target", "the removal summary")
+    recipe = require(doc, "recipe", "the removal summary")
+    rows = [
+        r for r in require(doc, "noise", "the removal summary") if r["protocol"] == doc["protocol"]
+    ]
+    short = [r for r in rows if r["shortfall"] is None or r["shortfall"] > 0]
+    reached = [str(r["k"]) for r in rows if r not in short]
+    parts = []
+    if reached:
+        parts.append(
+            f"at k = {_join(reached)} the smallest detectable effect of the aggregate verdicts is "
+            f"within the goal of {_percent(target)} of the summed loss"
+        )
+    for r in short:
+        needed = r["seeds_needed"]
+        more = "no number of seeds reaches it" if needed is None else f"{needed} seeds would"
+        effect = _percent(r["detectable_effect"])
+        parts.append(
+            f"at k = {r['k']} it is {effect}"
+            + ("" if r["shortfall"] is None else f", {_percent(r['shortfall'])} short")
+            + f" with {r['n_seeds']} seed(s) and {r['draws_per_seed']} draw(s) ({more})"
+        )
+    return f"On the {recipe} recipe, " + "; ".join(parts) + "."
+
+
+def random_shift_view(doc: dict) -> pd.DataFrame:
+    """The change of the summed loss that removing k random houses gives, per protocol and
+    k (`removal_verdicts.random_shift` rows): mean over seeds [95% interval] and the sd
+    across seeds, in % of the full model's summed loss."""
+    rows = []
+    for r in require(doc, "random_shift", "the removal summary"):
+        interval = "one seed: no interval"
+        if r["ci95_low"] is not None and not math.isnan(r["ci95_low"]):
+            interval = (
+                f"{100 * r['mean']:+.1f} [{100 * r['ci95_low']:+.1f}, {100 * r['ci95_high']:+.1f}]"
+            )
+        rows.append(
+            {
+                "protocol": _words(r["protocol"]),
+                "k (houses)": r["k"],
+                "seeds": r["n_seeds"],
+                "random shift, mean [95% interval] (%)": interval,
+                "sd across seeds (%)": _percent(r["sd"]).rstrip("%"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def lds_power_takeaway(doc: dict) -> str:
+    """What the LDS can tell: the interval of the noise ceiling, the smallest detectable
+    paired difference of the two TracIn scores, and the subsets (and models per subset)
+    an interval of +-`target_half_width` would need, with its CPU cost."""
+    ceiling = require(doc, "noise_ceiling", "the LDS summary")
+    plan = require(doc, "power", "the LDS summary")
+    pair = require(doc, "differences", "the LDS summary").get("raw - adam")
+    low, high = ceiling["ci95"]
+    one = plan["models_per_subset"][0]
+    best = plan["models_per_subset"][-1]
+    text = (
+        f"Two retrainings of the same {ceiling['subsets']} subsets agree to a mean Spearman of "
+        f"{ceiling['mean']:.2f} [{low:.2f}, {high:.2f}] (the noise ceiling, 95% bootstrap "
+        f"interval over subsets). The widest interval of a mean LDS is ±{plan['half_width']:.2f}"
+    )
+    if pair:
+        text += (
+            f"; a paired difference between the raw and the Adam-preconditioned score smaller "
+            f"than ±{pair['detectable_difference']:.2f} cannot be told from 0"
+        )
+    text += (
+        f". An interval of ±{plan['target_half_width']:.2f} would need about "
+        f"{plan['subsets_needed']} subsets, {one['cpu_hours']:.1f} CPU hours with one model "
+        f"per subset (at {plan['seconds_per_retraining']:.0f} s per retraining as measured "
+        f"here; config/cluster.yaml runs it). Averaging {best['models']} models per subset "
+        f"would raise the ceiling a perfect score could reach from {one['ceiling']:.2f} to "
+        f"{best['ceiling']:.2f}, at {best['cpu_hours']:.0f} CPU hours."
+    )
+    return text
 
 
 def lds_view(doc: dict) -> pd.DataFrame:
