@@ -301,3 +301,5 @@ def test_power_gives_the_subsets_and_cost_of_a_five_hundredths_interval():
     assert one["ceiling"] == pytest.approx(math.sqrt(0.2))
     assert two["ceiling"] == pytest.approx(math.sqrt(2 * 0.2 / 1.2))
     assert two["cpu_hours"] == pytest.approx(600 * 2 * 2 * 9.0 / 3600)
+    doc["noise_ceiling"]["mean"] = -0.1  # no agreement: no ceiling to project
+    assert {m["ceiling"] for m in lds.power(doc, 9.0)["models_per_subset"]} == {None}

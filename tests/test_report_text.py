@@ -171,3 +171,6 @@ def test_lds_power_takeaway_states_the_ceiling_interval_and_the_cost():
     assert "smaller than ±0.03 cannot be told from 0" in text
     assert "about 679 subsets, 3.4 CPU hours with one model" in text
     assert "from 0.44 to 0.81, at 27 CPU hours" in text
+    for entry in doc["power"]["models_per_subset"]:
+        entry["ceiling"] = None
+    assert "do not agree at all" in report_text.lds_power_takeaway(doc)

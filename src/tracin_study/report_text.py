@@ -281,7 +281,7 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
                 "sd of the summed-loss change (%)": f"{100 * r['summed_sd']:.1f}",
                 "range over draws (%)": f"{100 * r['summed_min']:+.1f} to "
                 f"{100 * r['summed_max']:+.1f}",
-                "smallest detectable effect (%)": f"{100 * r['detectable_effect']:.1f}",
+                "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
             }
         )
     return pd.DataFrame(rows)
@@ -474,11 +474,16 @@ def lds_power_takeaway(doc: dict) -> str:
         f". An interval of ±{plan['target_half_width']:.2f} would need about "
         f"{plan['subsets_needed']} subsets, {one['cpu_hours']:.1f} CPU hours with one model "
         f"per subset (at {plan['seconds_per_retraining']:.0f} s per retraining as measured "
-        f"here; config/cluster.yaml runs it). Averaging {best['models']} models per subset "
-        f"would raise the ceiling a perfect score could reach from {one['ceiling']:.2f} to "
-        f"{best['ceiling']:.2f}, at {best['cpu_hours']:.0f} CPU hours."
+        "here; config/cluster.yaml runs it)."
     )
-    return text
+    if one["ceiling"] is None:
+        return text + " The two retrainings do not agree at all, so more models per subset "
+        "have no agreement to build on."
+    return text + (
+        f" Averaging {best['models']} models per subset would raise the ceiling a perfect "
+        f"score could reach from {one['ceiling']:.2f} to {best['ceiling']:.2f}, at "
+        f"{best['cpu_hours']:.0f} CPU hours."
+    )
 
 
 def lds_view(doc: dict) -> pd.DataFrame:

@@ -283,7 +283,8 @@ def power(doc: dict, seconds_per_retraining: float) -> dict:
     `subsets_needed` for `TARGET_HALF_WIDTH` (`statistics.n_for_half_width`: the interval
     is set by the subsets); per number of models averaged on each subset (`MODELS_PER_SUBSET`),
     the `ceiling` (the correlation a perfect score could reach with the averaged loss:
-    sqrt of the Spearman-Brown reliability of the measured ceiling) and the `cpu_hours`
+    sqrt of the Spearman-Brown reliability of the measured ceiling; None when that is not
+    above 0: there is no agreement to build on) and the `cpu_hours`
     of subsets_needed x models x 2 (the scored and the ceiling's retrainings) at
     `seconds_per_retraining`."""
     halves = [(m["ci95"][1] - m["ci95"][0]) / 2 for m in doc["methods"].values()]
@@ -301,7 +302,7 @@ def power(doc: dict, seconds_per_retraining: float) -> dict:
         "models_per_subset": [
             {
                 "models": n,
-                "ceiling": math.sqrt(averaged_reliability(r, n)) if r > 0 else math.nan,
+                "ceiling": math.sqrt(averaged_reliability(r, n)) if r > 0 else None,
                 "cpu_hours": subsets * n * 2 * seconds_per_retraining / 3600,
             }
             for n in MODELS_PER_SUBSET
