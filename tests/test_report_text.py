@@ -174,3 +174,10 @@ def test_lds_power_takeaway_states_the_ceiling_interval_and_the_cost():
     for entry in doc["power"]["models_per_subset"]:
         entry["ceiling"] = None
     assert "do not agree at all" in report_text.lds_power_takeaway(doc)
+
+
+def test_the_bottom_line_leaves_out_a_removal_noise_measurement():
+    noise_only = {"recipe": "default", "verdicts": []}
+    assert report_text.counterfactual_line({"removal": {"default": noise_only}}) == ""
+    line = report_text.counterfactual_line({"removal": {"a": noise_only, "b": _doc()}})
+    assert "default recipe" not in line and "closest recipe" in line

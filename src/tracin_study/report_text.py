@@ -178,11 +178,13 @@ def bottom_line(summary: dict) -> str:
 
 
 def counterfactual_line(summary: dict) -> str:
-    """One bullet on the counterfactual tests (removal of the default recipe, LDS of the
-    closest one) where summary.json has them, else the empty string."""
+    """One bullet on the counterfactual tests (the removal verdicts of each recipe that has
+    them, the LDS of the closest one) where summary.json has them, else the empty string."""
     parts = []
     for doc in summary.get("removal", {}).values():
         rows = [r for r in doc["verdicts"] if r["house"] == AGGREGATE]
+        if not rows:  # a noise measurement only
+            continue
         recipe = require(doc, "recipe", "the removal summary")
         parts.append(
             f"retraining the {recipe} recipe without the chosen houses, all Palo Alto "
