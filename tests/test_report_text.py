@@ -139,6 +139,17 @@ def test_removal_power_says_which_k_fall_short_and_by_how_much():
     assert (
         "at k = 1000 it is 8.5%, 3.5% short with 8 seed(s) and 4 draw(s) (20 seeds would)" in text
     )
+    one_seed = _power_doc() | {"recipe": "default"}
+    one_seed["noise"] = [
+        one_seed["noise"][0]
+        | {"n_seeds": 1, "summed_sd": 0.39, "detectable_effect": None}
+        | {"shortfall": None, "seeds_needed": 296}
+    ]
+    assert report_text.removal_power_takeaway(one_seed) == (
+        "On the default recipe, at k = 10 the noise sd is 39.0% of the summed loss (4 random "
+        "draws of one seed), so a smallest detectable effect of 5.0% needs 296 seeds with as "
+        "many draws."
+    )
     view = report_text.removal_power_view(_power_doc())
     assert list(view["short of 5% by (%)"]) == ["0.0", "3.5"]
     assert list(view["seeds for 5% at these draws"]) == [6, 20]

@@ -420,11 +420,18 @@ def removal_power_takeaway(doc: dict) -> str:
     for r in short:
         needed = r["seeds_needed"]
         more = "no number of seeds reaches it" if needed is None else f"{needed} seeds would"
-        effect = _percent(r["detectable_effect"])
+        if r["detectable_effect"] is None:  # one seed: no interval across seeds
+            parts.append(
+                f"at k = {r['k']} the noise sd is {_percent(r['summed_sd'])} of the summed loss "
+                f"({r['draws_per_seed']} random draws of one seed), so a smallest detectable "
+                f"effect of {_percent(target)} needs {needed or 'more than 1000'} seeds with "
+                "as many draws"
+            )
+            continue
         parts.append(
-            f"at k = {r['k']} it is {effect}"
-            + ("" if r["shortfall"] is None else f", {_percent(r['shortfall'])} short")
-            + f" with {r['n_seeds']} seed(s) and {r['draws_per_seed']} draw(s) ({more})"
+            f"at k = {r['k']} it is {_percent(r['detectable_effect'])}, "
+            f"{_percent(r['shortfall'])} short with {r['n_seeds']} seed(s) and "
+            f"{r['draws_per_seed']} draw(s) ({more})"
         )
     return f"On the {recipe} recipe, " + "; ".join(parts) + "."
 
