@@ -290,6 +290,7 @@ def _curve_rows(with_house: bool = False):
         ("aggregate_opponents", "adam", -0.02),
         ("map_neighbours", np.nan, 0.01),
         ("random", np.nan, 0.0),
+        ("house_proponents", "raw", 0.05),  # judged per house: not in the headline figure
     ]
     rows = []
     for house in (3, 7, 9) if with_house else (None,):
@@ -323,5 +324,6 @@ def test_removal_house_curves_draw_one_panel_per_house():
     assert [ax.get_title() for ax in panels] == [f"test house {h}" for h in (3, 7, 9)]
     lines = {line.get_label(): line for line in panels[0].get_lines()}
     np.testing.assert_allclose(lines["aggregate proponents"].get_ydata(), [3.0, 6.0, 9.0])
+    assert len(panels[1].get_lines()) == 5  # four sets and the zero line
     with pytest.raises(ValueError, match="score 'nope'"):
         plots.removal_house_curves(_curve_rows(with_house=True), "fixed_order", "nope")

@@ -450,8 +450,10 @@ def removal_curves_by_score(curves: pd.DataFrame, protocol: str) -> plt.Figure:
 
     curves: `removal_verdicts.curves` rows (protocol, score, set, k, mean, ci95_low,
     ci95_high, ...) of the judged `protocol`; score-free sets have an empty score (NaN
-    once read from CSV)."""
-    curves = curves[curves["protocol"] == protocol].fillna({"score": ""})
+    once read from CSV). Sets outside `REMOVAL_STYLES` (each house's own sets, judged per
+    house) are left out."""
+    curves = curves[(curves["protocol"] == protocol) & curves["set"].isin(REMOVAL_STYLES)]
+    curves = curves.fillna({"score": ""})
     if curves.empty:
         raise ValueError(f"the removal curves hold no rows of protocol {protocol!r}")
     scores = [s for s in dict.fromkeys(curves["score"]) if s]
@@ -480,7 +482,9 @@ def removal_house_curves(house_curves: pd.DataFrame, protocol: str, score: str) 
 
     house_curves: `removal_verdicts.house_curves` rows (protocol, score, set, k, house,
     mean, ci95_low, ci95_high, ...)."""
-    table = house_curves[house_curves["protocol"] == protocol].fillna({"score": ""})
+    table = house_curves[
+        (house_curves["protocol"] == protocol) & house_curves["set"].isin(REMOVAL_STYLES)
+    ].fillna({"score": ""})
     if not (table["score"] == score).any():
         raise ValueError(f"the house curves hold no rows of protocol {protocol!r}, score {score!r}")
     table = table[table["score"].isin(["", score])]
