@@ -342,7 +342,7 @@ def test_default_config_plans_a_training_job_per_seed_even_with_a_committed_repo
     result = snakemake(tmp_path, "-n", "--cores", "4")
     assert result.returncode == 0, result.stderr[-4000:]
     jobs = planned_jobs(result)
-    assert jobs["train"] == 5 + 5 + 3 and jobs["report"] == 1  # default, closest, sweep
+    assert jobs["train"] == 5 + 8 + 3 and jobs["report"] == 1  # default, closest, sweep
 
 
 def test_an_invalid_config_fails_before_any_job_naming_the_key(tmp_path):
