@@ -218,12 +218,13 @@ def test_saved_steps_are_the_steps_the_approximation_chain_saves(tmp_path, epoch
 
 
 def test_the_default_grid_has_the_budgeted_retrainings(default):
-    # removal: default 3 seeds x (2 scores' aggregate proponents + 1 draw) in chunks of 2,
-    # closest 3 seeds x (3 k x (2 + map + 2 draws) + 2 new-order draws) in chunks of 9
-    assert plan.removal_jobs(default, "default") == {"seed": [0, 1, 2], "chunk": [0, 1]}
-    assert plan.removal_jobs(default, "closest") == {"seed": [0, 1, 2], "chunk": [0, 1]}
+    # removal: default recipe's noise alone, 2 draws of seed 0 in chunks of 1; closest
+    # 8 seeds x 3 k x (2 scores x 2 aggregate sets + map + 4 draws) in chunks of 9
+    assert plan.removal_jobs(default, "default") == {"seed": [0], "chunk": [0, 1]}
+    assert plan.removal_jobs(default, "closest") == {"seed": list(range(8)), "chunk": [0, 1, 2]}
     closest = default["experiments"]["removal"]["recipes"]["closest"]
-    assert plan.removal_retrainings(closest, n_houses=11, n_scores=2) == 17
+    assert plan.removal_retrainings(closest, n_houses=11, n_scores=2) == 27
+    assert set(closest["seeds"]) <= set(default["experiments"]["sweep"]["rerun_seeds"])
     # LDS: 24 subsets and the ceiling's 24 in chunks of 12
     assert plan.lds_jobs(default, "closest") == {"chunk": [0, 1, 2, 3]}
     assert "default" not in default["experiments"]["lds"]["recipes"]

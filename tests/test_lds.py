@@ -39,6 +39,7 @@ def _records(masks, actual, test_index):
             "kept": np.flatnonzero(mask).tolist(),
             "loss": list(a),
             "test_index": test_index,
+            "wall_seconds": 2.0,
         }
         for m, (mask, a) in enumerate(zip(masks, actual, strict=True))
     ]
@@ -127,6 +128,9 @@ def test_summary_splits_the_scored_retrainings_from_the_ceiling():
     assert doc["noise_ceiling"]["mean"] == pytest.approx(table["noise_ceiling"].mean())
     assert doc["spearman_se"] == pytest.approx(1 / math.sqrt(5))
     assert table["raw"].tolist() == pytest.approx([1.0] * 4)
+    low, high = doc["noise_ceiling"]["ci95"]
+    assert low <= doc["noise_ceiling"]["mean"] <= high
+    assert doc["power"]["seconds_per_retraining"] == 2.0
 
 
 def test_method_scores_sum_the_right_checkpoints_and_layers(tiny_prepared, tmp_path):
@@ -209,6 +213,7 @@ def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
         doc["methods"]["good"]["mean"] - doc["methods"]["noisy"]["mean"]
     )
     assert diff["ci95"][0] > 0  # the noiseless score is better, and the test sees it
+    assert diff["detectable_difference"] == pytest.approx((diff["ci95"][1] - diff["ci95"][0]) / 2)
     assert doc["subsets"] == 40 and doc["queries"] == 5
     again = lds.bootstrap_lds(scores, ["good", "noisy"], records, 200, 0)
     assert again == doc
@@ -259,3 +264,42 @@ def test_baseline_scores_repeat_the_summed_training_loss(tiny_prepared, tmp_path
 def test_spearman_standard_error():
     assert lds.spearman_se(103) == pytest.approx(0.1)
     assert math.isnan(lds.spearman_se(3))
+
+
+def test_ceiling_interval_resamples_the_subsets_as_the_lds_bootstrap():
+    rng = np.random.default_rng(8)
+    masks = rng.random((12, 10)) < 0.5
+    a = rng.normal(size=(12, 3))
+    b = a + rng.normal(size=(12, 3))
+    first, second = _records(masks, a, [0, 1, 2]), _records(masks, b, [0, 1, 2])
+    got = lds.bootstrap_ceiling(first, second[::-1], 50, 7)
+    draw = np.random.default_rng(7)
+    replicates = []
+    for _ in range(50):  # brute force: the same resamples, scipy's Spearman per query
+        idx = draw.integers(0, 12, size=12)
+        replicates.append(
+            np.mean([stats.spearmanr(a[idx, j], b[idx, j]).statistic for j in range(3)])
+        )
+    assert got == pytest.approx([np.percentile(replicates, 2.5), np.percentile(replicates, 97.5)])
+    assert lds.bootstrap_ceiling(first, _records(masks, 3 * a, [0, 1, 2]), 20, 0) == (
+        pytest.approx([1.0, 1.0])
+    )
+    with pytest.raises(ValueError, match="same subsets"):
+        lds.bootstrap_ceiling(first, second[:-1], 20, 0)
+
+
+def test_power_gives_the_subsets_and_cost_of_a_five_hundredths_interval():
+    doc = {
+        "n_subsets": 24,
+        "methods": {"raw": {"ci95": [-0.2, 0.3]}, "adam": {"ci95": [-0.1, 0.1]}},
+        "noise_ceiling": {"mean": 0.2},
+    }
+    plan = lds.power(doc, 9.0)
+    assert plan["half_width"] == pytest.approx(0.25)  # the widest interval
+    assert plan["subsets_needed"] == 24 * 25  # (0.25 / 0.05)^2 times as many subsets
+    one, two = plan["models_per_subset"][:2]
+    assert one["ceiling"] == pytest.approx(math.sqrt(0.2))
+    assert two["ceiling"] == pytest.approx(math.sqrt(2 * 0.2 / 1.2))
+    assert two["cpu_hours"] == pytest.approx(600 * 2 * 2 * 9.0 / 3600)
+    doc["noise_ceiling"]["mean"] = -0.1  # no agreement: no ceiling to project
+    assert {m["ceiling"] for m in lds.power(doc, 9.0)["models_per_subset"]} == {None}

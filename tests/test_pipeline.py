@@ -128,26 +128,34 @@ METHODS = ["raw", "adam", "last_layer", "raw_all_checkpoints", "summed_training_
 
 
 def test_smoke_run_writes_the_removal_summaries_with_verdicts_and_power(smoke_run):
-    for recipe in (DEFAULT, CLOSEST):
-        summary = json.loads((smoke_run / recipe / "removal/summary.json").read_text())
-        assert {"margin", "noise", "curves", "verdicts", "protocol", "seeds", "k"} <= set(summary)
-        assert summary["scores"] == ["adam", "raw"] and summary["seeds"] == [0, 1]
-        verdicts = summary["verdicts"]
-        assert verdicts and all(v["verdict"] in OUTCOMES for v in verdicts)
-        assert all(v["detectable_effect"] is not None for v in verdicts)
-        aggregate = [v for v in verdicts if v["house"] == "all houses"]
-        assert {v["set"] for v in aggregate} >= {"aggregate_proponents", "map_neighbours"}
-        assert {v["score"] for v in aggregate} == {"raw", "adam", ""}
-        assert {v["house"] for v in verdicts} - {"all houses"}  # per house too
-        for name in ("noise", "curves", "verdicts"):
-            table = pd.read_csv(smoke_run / recipe / f"removal/{name}.csv")
-            assert len(table) == len(summary[name])
     closest = json.loads((smoke_run / CLOSEST / "removal/summary.json").read_text())
+    assert {"margin", "power_target", "noise", "random_shift", "curves", "house_curves"} <= set(
+        closest
+    )
+    assert closest["scores"] == ["adam", "raw"] and closest["seeds"] == [0, 1]
+    verdicts = closest["verdicts"]
+    assert verdicts and all(v["verdict"] in OUTCOMES for v in verdicts)
+    assert all(v["detectable_effect"] is not None for v in verdicts)
+    aggregate = [v for v in verdicts if v["house"] == "all houses"]
+    sets = {"aggregate_proponents", "aggregate_opponents", "map_neighbours"}
+    assert {v["set"] for v in aggregate} >= sets | {"house_proponents", "house_opponents"}
+    assert {v["score"] for v in aggregate} == {"raw", "adam", ""}
+    assert {v["direction"] for v in aggregate if v["set"] == "aggregate_opponents"} == {-1}
+    assert {v["house"] for v in verdicts} - {"all houses"}  # per house too
+    for name in ("noise", "curves", "verdicts"):
+        table = pd.read_csv(smoke_run / CLOSEST / f"removal/{name}.csv")
+        assert len(table) == len(closest[name])
     noise = {(n["protocol"], n["k"]) for n in closest["noise"]}
     assert noise == {("fixed_order", 5), ("fixed_order", 20), ("new_order", 5)}
     assert all(n["detectable_effect"] is not None for n in closest["noise"])
+    assert {(r["protocol"], r["k"]) for r in closest["random_shift"]} == noise
+    # the default recipe: its fixed-order noise alone, one seed, no verdict
     default = json.loads((smoke_run / DEFAULT / "removal/summary.json").read_text())
-    assert {v["set"] for v in default["verdicts"]} >= {"house_proponents", "house_opponents"}
+    assert default["verdicts"] == [] and default["seeds"] == [0]
+    (row,) = default["noise"]
+    assert (row["protocol"], row["k"], row["draws_per_seed"]) == ("fixed_order", 5, 2)
+    assert row["detectable_effect"] is None  # one seed: no interval, but the seeds it needs
+    assert row["seeds_needed"] is None or row["seeds_needed"] >= 2
 
 
 def test_smoke_run_writes_the_lds_summaries_with_ceiling(smoke_run):
@@ -161,6 +169,10 @@ def test_smoke_run_writes_the_lds_summaries_with_ceiling(smoke_run):
         assert "raw - adam" in summary["differences"]
         assert (summary["noise_ceiling"]["seed"], summary["noise_ceiling"]["protocol"]) == ceiling
         assert -1 <= summary["noise_ceiling"]["mean"] <= 1
+        low, high = summary["noise_ceiling"]["ci95"]
+        assert -1 <= low <= summary["noise_ceiling"]["mean"] <= high <= 1
+        assert summary["differences"]["raw - adam"]["detectable_difference"] >= 0
+        assert summary["power"]["subsets_needed"] >= 6
         assert summary["spearman_se"] == pytest.approx(1 / 3**0.5)
         per_query = pd.read_csv(smoke_run / recipe / "lds/per_query.csv")
         assert list(per_query.columns) == ["test_index", "palo_alto", *METHODS, "noise_ceiling"]
@@ -184,10 +196,14 @@ def test_smoke_run_reruns_the_claims_on_the_closest_recipe(smoke_run):
             doc = json.loads((smoke_run / recipe_folder / f"claims/{score}.json").read_text())
             assert doc["score"] == score and doc["seeds"] == [0, 1]
             assert all(claim["verdict"] in OUTCOMES for claim in doc["claims"])
-            # the removal claims of both scores, each with the effect it could detect
+            # the removal claims of both scores, each with the effect it could detect, where
+            # the removal test judges sets (the closest recipe; the default one: noise only)
             removal = [c for c in doc["claims"] if c["id"].startswith("removing_proponents")]
-            assert "removing_proponents_vs_random_k5" in {c["id"] for c in removal}
-            assert all(c["detectable_effect"] is not None for c in removal)
+            if recipe_folder == CLOSEST:
+                assert "removing_proponents_vs_random_k5" in {c["id"] for c in removal}
+                assert all(c["detectable_effect"] is not None for c in removal)
+            else:
+                assert removal == []
 
 
 def _error_outputs(notebook: Path) -> list[str]:
@@ -214,6 +230,9 @@ def test_smoke_run_executes_every_notebook_without_errors(smoke_run):
         "self_influence_deciles.png",
         "correlation_vs_k.png",
         "corruption_detection.png",
+        "removal_curves.png",
+        "removal_house_curves_raw.png",
+        "removal_house_curves_adam.png",
     } <= figures
     assert "TracInIdeal" in (smoke_run / REPORT / "report.html").read_text()
 
@@ -231,8 +250,12 @@ def test_report_summary_holds_the_headline_numbers_with_their_seeds(smoke_run):
     ev = summary["model_quality"]["test explained variance"]
     assert set(ev["per_seed"]) == {"0", "1"}
     claims = {c["id"]: c for c in summary["claims"]}
-    assert {"test_explained_variance", "removing_proponents_vs_random_k5"} <= set(claims)
-    for claim in claims.values():
+    assert "test_explained_variance" in claims
+    # the removal claims: on the closest recipe, where the removal test judges sets
+    assert not any(c.startswith("removing_proponents") for c in claims)
+    closest = {c["id"]: c for c in summary["recipe_sweep"]["closest_recipe_claims"]}
+    assert "removing_proponents_vs_random_k5" in closest
+    for claim in [*claims.values(), *closest.values()]:
         assert claim["verdict"] in OUTCOMES and set(claim["per_seed"]) <= {"0", "1"}
         assert {"source", "measurement", "baselines", "ci95", "margin"} <= set(claim)
     assert "self_influence_all_layers" in summary["corruption_detection"]["scores"]
@@ -319,7 +342,7 @@ def test_default_config_plans_a_training_job_per_seed_even_with_a_committed_repo
     result = snakemake(tmp_path, "-n", "--cores", "4")
     assert result.returncode == 0, result.stderr[-4000:]
     jobs = planned_jobs(result)
-    assert jobs["train"] == 5 + 5 + 3 and jobs["report"] == 1  # default, closest, sweep
+    assert jobs["train"] == 5 + 8 + 3 and jobs["report"] == 1  # default, closest, sweep
 
 
 def test_an_invalid_config_fails_before_any_job_naming_the_key(tmp_path):

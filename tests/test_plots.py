@@ -444,3 +444,50 @@ def test_saved_figures_keep_what_lies_outside_the_axes(tmp_path):
     plots.save(fig, tmp_path / "figure.png")
     width, _ = Image.open(tmp_path / "figure.png").size
     assert width > 4 * 120  # wider than the figure itself: the legend past its edge is kept
+
+
+def _curve_rows(with_house: bool = False):
+    sets = [
+        ("aggregate_proponents", "raw", 0.02),
+        ("aggregate_opponents", "raw", -0.01),
+        ("aggregate_proponents", "adam", 0.03),
+        ("aggregate_opponents", "adam", -0.02),
+        ("map_neighbours", np.nan, 0.01),
+        ("random", np.nan, 0.0),
+        ("house_proponents", "raw", 0.05),  # judged per house: not in the headline figure
+    ]
+    rows = []
+    for house in (3, 7, 9) if with_house else (None,):
+        for s, score, m in sets:
+            for k in (1000, 10, 100):
+                row = {"protocol": "fixed_order", "score": score, "set": s, "k": k}
+                row |= {"mean": m * math.log10(k), "ci95_low": m - 0.01, "ci95_high": m + 0.01}
+                rows.append(row | ({"house": house} if with_house else {}))
+    return pd.DataFrame(rows)
+
+
+def test_removal_curves_by_score_draw_each_score_with_the_shared_baselines():
+    fig = plots.removal_curves_by_score(_curve_rows(), "fixed_order")
+    panels = [ax for ax in fig.axes if ax.get_lines()]
+    assert [ax.get_title() for ax in panels] == ["raw TracInCP", "Adam-preconditioned"]
+    assert panels[0].get_xscale() == "log"
+    for ax in panels:  # proponents, opponents, map neighbours, random, the zero line
+        assert len(ax.get_lines()) == 5
+    lines = {line.get_label(): line for line in panels[0].get_lines()}
+    np.testing.assert_array_equal(lines["aggregate opponents"].get_xdata(), [10, 100, 1000])
+    np.testing.assert_allclose(lines["aggregate opponents"].get_ydata(), [-1.0, -2.0, -3.0])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["aggregate proponents", "aggregate opponents", "map neighbours", "random"]
+    with pytest.raises(ValueError, match="no rows of protocol 'new_order'"):
+        plots.removal_curves_by_score(_curve_rows(), "new_order")
+
+
+def test_removal_house_curves_draw_one_panel_per_house():
+    fig = plots.removal_house_curves(_curve_rows(with_house=True), "fixed_order", "adam")
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_lines()]
+    assert [ax.get_title() for ax in panels] == [f"test house {h}" for h in (3, 7, 9)]
+    lines = {line.get_label(): line for line in panels[0].get_lines()}
+    np.testing.assert_allclose(lines["aggregate proponents"].get_ydata(), [3.0, 6.0, 9.0])
+    assert len(panels[1].get_lines()) == 5  # four sets and the zero line
+    with pytest.raises(ValueError, match="score 'nope'"):
+        plots.removal_house_curves(_curve_rows(with_house=True), "fixed_order", "nope")

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -52,6 +53,10 @@ def test_the_protocols_differ_once_houses_are_removed(tiny_prepared):
         removal.retrain_without(tiny_prepared, CONFIG, 5, [], "same_order")
 
 
+_SECTION = {"sets": REMOVAL_SETS, "random_draws": 2, "protocol": "fixed_order"}
+_SECTION |= {"noise_protocols": ("fixed_order",)}
+
+
 def _plan(tiny_prepared, houses, **changes):
     rng = np.random.default_rng(3)
     scores = {"raw": rng.normal(size=(3, 40)), "adam": rng.normal(size=(3, 40))}
@@ -64,11 +69,15 @@ def _plan(tiny_prepared, houses, **changes):
 
 def test_plan_removes_the_top_scored_houses_of_each_set(tiny_prepared, houses):
     scores, plan = _plan(tiny_prepared, houses)
-    # per k: 2 scores x (1 aggregate + 3 houses x 2 kinds) + map neighbours + 2 draws
-    assert len(plan) == 2 * (2 * 7 + 1 + 2) and plan["name"].is_unique
+    # per k: 2 scores x (2 aggregate + 3 houses x 2 kinds) + map neighbours + 2 draws
+    assert len(plan) == 2 * (2 * 8 + 1 + 2) and plan["name"].is_unique
+    assert len(plan) == removal_retrainings({"k": (3, 6), **_SECTION}, 3, 2)
     row = plan[(plan["name"] == "aggregate_proponents/raw/k6")].iloc[0]
     summed = scores["raw"].sum(0)
     assert row["removed"] == sorted(np.argsort(-summed)[:6].tolist())
+    opponents = plan[(plan["name"] == "aggregate_opponents/raw/k6")].iloc[0]
+    assert opponents["removed"] == sorted(np.argsort(summed)[:6].tolist())
+    assert (summed[opponents["removed"]] < 0).all()
     opp = plan[plan["name"] == "house_opponents/adam/test3/k3"].iloc[0]
     s = scores["adam"][1]
     assert opp["removed"] == sorted(np.argsort(s)[:3].tolist()) and (s[opp["removed"]] < 0).all()
@@ -210,3 +219,54 @@ def test_run_chunk_retrains_each_row_under_its_protocol(tiny_prepared, full, hou
 
 def test_the_rules_count_the_scores_the_removal_plans():
     assert tuple(removal.SCORE_ARRAYS) == TRACIN_SCORES
+
+
+LONGER = dataclasses.replace(CONFIG, epochs=20)
+
+
+def _corrupted(prepared, n_bad: int):
+    """`prepared` with the first `n_bad` training prices lowered by 20 (in $100,000)."""
+    train = prepared.train.copy()
+    train.loc[: n_bad - 1, "MedHouseVal"] -= 20.0
+    return dataclasses.replace(prepared, train=train)
+
+
+def test_opponents_are_judged_by_lowering_the_loss_on_a_tiny_model(tiny_prepared):
+    """Eight training prices corrupted far downwards are true opponents of every test house:
+    retraining without them lowers the test loss (reproduced, direction -1). A score that
+    calls sixteen clean houses the opponents is contradicted: removing them raises the
+    corrupted share and the loss."""
+    from tracin_study.experiments import removal_verdicts as rv
+
+    torch.set_num_threads(1)
+    prepared = _corrupted(tiny_prepared, 8)
+    bad = np.zeros(40)
+    bad[:8] = -1.0  # "raw": the corrupted houses are the opponents
+    clean = np.zeros(40)
+    clean[8:24] = -1.0  # "adam": sixteen clean houses are the opponents
+    test_index = np.arange(12)
+    scores = {"raw": np.tile(bad, (12, 1)), "adam": np.tile(clean, (12, 1))}
+    cfg = RemovalConfig(
+        seeds=(0, 1, 2),
+        random_draws=4,
+        random_seed=0,
+        k=(16,),  # the raw score has only its 8 negative houses to remove
+        sets=("aggregate_opponents",),
+        protocol="fixed_order",
+        noise_protocols=("fixed_order",),
+        noise_k=8,
+        chunk=6,
+    )
+    records = []
+    for seed in cfg.seeds:
+        plan = removal.plan_removals(scores, test_index, prepared, None, seed, cfg)
+        reference = removal.retrain_without(prepared, LONGER, seed, [], "fixed_order")
+        records += removal.run_removals(
+            plan, prepared, LONGER, reference, test_index, "fixed_order"
+        )
+    table = rv.verdict_table(records)
+    table = table[table["house"] == rv.AGGREGATE].set_index("score")
+    assert (table["direction"] == -1).all()
+    assert table.loc["raw", "ci95_high"] < 0 and table.loc["raw", "verdict"] == "reproduced"
+    assert table.loc["adam", "ci95_low"] > 0
+    assert table.loc["adam", "verdict"] == "contradicted", table[["mean", "ci95_low", "ci95_high"]]

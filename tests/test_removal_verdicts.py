@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 
+from tracin_study import statistics
 from tracin_study.experiments import removal_verdicts as rv
 from tracin_study.statistics import t_quantile
 
@@ -60,7 +61,7 @@ def test_noise_is_the_pooled_within_seed_spread_of_the_random_draws():
     house = rv.noise_by_house(records).set_index("house")["noise_sd"]
     assert house[0] == pytest.approx(np.std([0.05, -0.05, 0.0], ddof=1))
     assert noise["detectable_effect"] == pytest.approx(
-        rv.detectable_effect(summed.std(ddof=1), 3, 3)
+        statistics.detectable_effect(summed.std(ddof=1), 3, 3, rv.MARGIN)
     )
     assert rv.pooled_sd([1.0, 3.0, 10.0, 14.0], [0, 0, 1, 1]) == pytest.approx(
         math.sqrt((2 + 8) / 2)
@@ -98,17 +99,100 @@ def test_verdicts_follow_the_expected_direction_of_each_set():
 
 def test_detectable_effect_formula():
     h = t_quantile(4) * 0.1 * math.sqrt(1 + 1 / 5) / math.sqrt(5)
-    assert rv.half_width(0.1, 5, 5) == pytest.approx(h)
-    assert rv.detectable_effect(0.1, 5, 5) == pytest.approx(max(h, rv.MARGIN - h))
-    assert rv.detectable_effect(0.001, 5, 5) == pytest.approx(
-        rv.MARGIN - rv.half_width(0.001, 5, 5)
+    assert statistics.half_width(0.1, 5, 5) == pytest.approx(h)
+    assert statistics.detectable_effect(0.1, 5, 5, 0.05) == pytest.approx(max(h, 0.05 - h))
+    assert statistics.detectable_effect(0.001, 5, 5, 0.05) == pytest.approx(
+        0.05 - statistics.half_width(0.001, 5, 5)
     )
-    assert math.isnan(rv.detectable_effect(0.1, 1, 5))
+    assert math.isnan(statistics.detectable_effect(0.1, 1, 5, 0.05))
+
+
+def test_seeds_needed_is_the_fewest_seeds_that_reach_the_target():
+    # brute force over n: the first n whose detectable effect is within the target
+    for sd, draws in ((0.041, 4), (0.02, 2), (0.039, 4), (0.1, 1)):
+        n = statistics.seeds_needed(sd, draws, 0.05, 0.05)
+        effects = [statistics.detectable_effect(sd, m, draws, 0.05) for m in range(2, 1001)]
+        first = next(m for m, e in zip(range(2, 1001), effects, strict=True) if e <= 0.05)
+        assert n == first
+        assert statistics.detectable_effect(sd, n - 1, draws, 0.05) > 0.05 or n == 2
+    # the committed closest-recipe noise at k = 10 (sd 0.041): 3 seeds x 2 draws fall short,
+    # 8 seeds x 4 draws reach 5%
+    assert statistics.detectable_effect(0.041, 3, 2, 0.05) > 0.05
+    assert statistics.detectable_effect(0.041, 8, 4, 0.05) <= 0.05
+    # max(h, margin - h) never falls below margin / 2, so a smaller target is out of reach
+    assert statistics.seeds_needed(0.01, 4, 0.02, 0.05) is None
+    assert statistics.seeds_needed(math.nan, 4, 0.05, 0.05) is None
+
+
+def test_noise_table_says_how_far_the_design_falls_short_of_the_target():
+    records = _records([0.4, 0.5, 0.6], draws=((0.4, 0.0), (-0.4, 0.0), (0.0, 0.6)))
+    noise = rv.noise_table(records).iloc[0]
+    assert noise["detectable_effect"] > rv.POWER_TARGET
+    assert noise["shortfall"] == pytest.approx(noise["detectable_effect"] - rv.POWER_TARGET)
+    n = noise["seeds_needed"]
+    assert n == statistics.seeds_needed(noise["summed_sd"], 3, rv.POWER_TARGET, rv.MARGIN)
+    assert statistics.detectable_effect(noise["summed_sd"], n, 3, rv.MARGIN) <= rv.POWER_TARGET
+    quiet = rv.noise_table(_records([0.4, 0.5, 0.6], draws=((0.01, 0.0), (0.0, 0.01)))).iloc[0]
+    assert quiet["shortfall"] == 0.0 and quiet["seeds_needed"] <= 3
+
+
+def _opponent_records(change):
+    """Three seeds, two random draws that leave the loss as it is, and the aggregate
+    opponents whose removal changes house 1's loss by change[seed]."""
+    records = []
+    for seed, c in enumerate(change):
+        for d in range(2):
+            records.append(_record(seed, "random", np.add(REFERENCE, (0.01 * d, 0.0)), draw=d))
+        records.append(_record(seed, "aggregate_opponents", [1.0, 3.0 + c]))
+    return records
+
+
+def test_aggregate_opponents_are_judged_in_the_lower_the_loss_direction():
+    lowered = rv.verdict_table(_opponent_records([-1.0, -1.2, -1.1])).set_index(["set", "house"])
+    row = lowered.loc[("aggregate_opponents", rv.AGGREGATE)]
+    assert row["direction"] == -1 and row["verdict"] == "reproduced"
+    assert row["mean"] < 0
+    raised = rv.verdict_table(_opponent_records([1.0, 1.2, 1.1])).set_index(["set", "house"])
+    assert raised.loc[("aggregate_opponents", rv.AGGREGATE), "verdict"] == "contradicted"
+    # house 0 is untouched by the set: no effect within the margin
+    assert lowered.loc[("aggregate_opponents", 0), "verdict"] == "no effect"
+
+
+def test_random_shift_is_the_random_draws_mean_over_seeds():
+    records = _records([0.4, 0.5, 0.6])
+    for r in records:  # give each seed its own shift: seed s's draws add 0.4 s to house 1
+        if r["set"] == "random":
+            r["loss_removed"][1] += 0.4 * r["seed"]
+    shift = rv.random_shift(records).iloc[0]
+    per_seed = np.array([0.3 / 3 + 0.4 * s * 1 for s in range(3)]) / 4
+    assert shift["mean"] == pytest.approx(per_seed.mean())
+    assert shift["sd"] == pytest.approx(per_seed.std(ddof=1))
+    half = t_quantile(2) * per_seed.std(ddof=1) / math.sqrt(3)
+    assert shift["ci95_low"] == pytest.approx(per_seed.mean() - half)
+    assert shift["n_seeds"] == 3 and shift["k"] == 5
+    assert "set" not in shift.index and "score" not in shift.index
+
+
+def test_house_curves_give_each_house_its_change_over_seeds():
+    table = rv.house_curves(_records([0.4, 0.5, 0.6])).set_index(["set", "house"])
+    assert table.loc[("aggregate_proponents", 1), "mean"] == pytest.approx(0.5 / 2)
+    assert table.loc[("aggregate_proponents", 0), "mean"] == pytest.approx(0.0)
+    assert table.loc[("random", 1), "mean"] == pytest.approx(0.3 / 3 / 2)
+    assert "house_opponents" not in table.index.get_level_values("set")  # own sets: per house
+
+
+def test_noise_only_records_give_no_verdicts_but_the_noise():
+    records = [r for r in _records([0.4, 0.5, 0.6]) if r["set"] == "random"]
+    doc = rv.summary(records)
+    assert doc["verdicts"] == [] and len(doc["noise"]) == 1 and len(doc["random_shift"]) == 1
 
 
 def test_curves_average_draws_then_seeds():
     curves = rv.curves(_records([0.4, 0.5, 0.6])).set_index("set")
     assert curves.loc["aggregate_proponents", "mean"] == pytest.approx(0.5 / 4)
+    sd = np.std([0.4 / 4, 0.5 / 4, 0.6 / 4], ddof=1)
+    half = t_quantile(2) * sd / math.sqrt(3)
+    assert curves.loc["aggregate_proponents", "ci95_high"] == pytest.approx(0.5 / 4 + half)
     assert curves.loc["random", "mean"] == pytest.approx(0.3 / 3 / 4)
     assert curves.loc["random", "n_seeds"] == 3
 

@@ -359,3 +359,79 @@ def test_the_fit_sentence_follows_the_model_claims_verdicts():
     for d in summary["claims"] + summary["recipe_sweep"]["closest_recipe_claims"]:
         d["verdict"] = "contradicted"
     assert report_text.fit_sentence(summary).startswith("neither our default")
+
+
+def _power_doc():
+    noise = [
+        {"protocol": "fixed_order", "k": 10, "n_seeds": 8, "draws_per_seed": 4}
+        | {"summed_sd": 0.041, "detectable_effect": 0.0387, "shortfall": 0.0, "seeds_needed": 6},
+        {"protocol": "fixed_order", "k": 1000, "n_seeds": 8, "draws_per_seed": 4}
+        | {"summed_sd": 0.09, "detectable_effect": 0.085, "shortfall": 0.035, "seeds_needed": 20},
+    ]
+    shift = [
+        {"protocol": "fixed_order", "k": 10, "n_seeds": 8, "mean": -0.043, "sd": 0.05}
+        | {"ci95_low": -0.085, "ci95_high": -0.001},
+    ]
+    return {"recipe": "closest", "protocol": "fixed_order", "power_target": 0.05} | {
+        "noise": noise,
+        "random_shift": shift,
+    }
+
+
+def test_removal_power_says_which_k_fall_short_and_by_how_much():
+    text = report_text.removal_power_takeaway(_power_doc())
+    assert "at k = 10 the smallest detectable effect" in text and "within the goal of 5.0%" in text
+    assert "at k = 1000 it is 8.5%, 3.5% short with 8 seeds and 4 draws (20 seeds would)" in text
+    one_seed = _power_doc() | {"recipe": "default"}
+    one_seed["noise"] = [
+        one_seed["noise"][0]
+        | {"n_seeds": 1, "summed_sd": 0.39, "detectable_effect": None}
+        | {"shortfall": None, "seeds_needed": 296}
+    ]
+    assert report_text.removal_power_takeaway(one_seed) == (
+        "On the default recipe, at k = 10 the noise sd is 39.0% of the summed loss (4 random "
+        "draws of one seed), so a smallest detectable effect of 5.0% needs 296 seeds with as "
+        "many draws."
+    )
+    view = report_text.removal_power_view(_power_doc())
+    assert list(view["short of 5% by (%)"]) == ["0.0", "3.5"]
+    assert list(view["seeds for 5% at these draws"]) == [6, 20]
+
+
+def test_random_shift_view_gives_the_mean_and_interval_across_seeds():
+    view = report_text.random_shift_view(_power_doc())
+    assert view["random shift, mean [95% interval] (%)"].iloc[0] == "-4.3 [-8.5, -0.1]"
+    assert view["sd across seeds (%)"].iloc[0] == "5.0"
+
+
+def test_lds_power_takeaway_states_the_ceiling_interval_and_the_cost():
+    doc = {
+        "noise_ceiling": {"mean": 0.19, "ci95": [0.1, 0.28], "subsets": 24},
+        "differences": {"raw - adam": {"mean": 0.001, "ci95": [-0.03, 0.03]}} | {},
+        "power": {
+            "target_half_width": 0.05,
+            "half_width": 0.27,
+            "subsets_needed": 679,
+            "seconds_per_retraining": 9.0,
+            "models_per_subset": [
+                {"models": 1, "ceiling": 0.44, "cpu_hours": 3.4},
+                {"models": 8, "ceiling": 0.81, "cpu_hours": 27.2},
+            ],
+        },
+    }
+    doc["differences"]["raw - adam"]["detectable_difference"] = 0.03
+    text = report_text.lds_power_takeaway(doc)
+    assert "mean Spearman of 0.19 [0.10, 0.28]" in text
+    assert "smaller than ±0.03 cannot be told from 0" in text
+    assert "about 679 subsets, 3.4 CPU hours with one model" in text
+    assert "from 0.44 to 0.81, at 27 CPU hours" in text
+    for entry in doc["power"]["models_per_subset"]:
+        entry["ceiling"] = None
+    assert "do not agree at all" in report_text.lds_power_takeaway(doc)
+
+
+def test_a_removal_noise_measurement_adds_no_comparison():
+    summary = json.loads(json.dumps(COMMITTED))
+    before = report_text.comparisons(summary)
+    summary["removal"]["noise_only"] = {"recipe": "default", "verdicts": []}
+    assert report_text.comparisons(summary) == before

@@ -100,3 +100,26 @@ def test_pairwise_matrix_is_symmetric():
     matrix = statistics.pairwise({0: 1.0, 1: 2.0, 2: 4.0}, lambda a, b: a * b)
     assert matrix.loc[1, 2] == matrix.loc[2, 1] == 8.0
     assert np.diag(matrix).tolist() == [1.0, 4.0, 16.0]
+
+
+def test_n_for_half_width_scales_as_one_over_root_n():
+    assert statistics.n_for_half_width(0.25, 24, 0.05) == 600
+    assert statistics.n_for_half_width(0.26, 24, 0.05) == math.ceil(24 * (0.26 / 0.05) ** 2)
+    assert statistics.n_for_half_width(0.01, 24, 0.05) == 24  # already narrow enough
+    assert statistics.n_for_half_width(0.0, 24, 0.05) == 24
+    with pytest.raises(ValueError, match="half_width >= 0"):
+        statistics.n_for_half_width(math.nan, 24, 0.05)
+
+
+def test_averaged_reliability_is_the_correlation_of_means_of_noisy_copies():
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=200_000)
+    r = 0.2  # two single copies correlate r: noise variance (1 - r) / r per copy
+    noise_sd = math.sqrt((1 - r) / r)
+
+    def mean_of(models):
+        return signal + rng.normal(size=(models, signal.size)).mean(0) * noise_sd
+
+    for models in (1, 4):
+        measured = np.corrcoef(mean_of(models), mean_of(models))[0, 1]
+        assert measured == pytest.approx(statistics.averaged_reliability(r, models), abs=0.01)

@@ -101,7 +101,13 @@ PROTOCOLS = ("fixed_order", "new_order")
 """How a model is retrained without a set of training houses
 (`tracin_study.experiments.removal.retrain_without`)."""
 
-REMOVAL_SETS = ("aggregate_proponents", "house_proponents", "house_opponents", "map_neighbours")
+REMOVAL_SETS = (
+    "aggregate_proponents",
+    "aggregate_opponents",
+    "house_proponents",
+    "house_opponents",
+    "map_neighbours",
+)
 """The removal sets judged against random draws of the same size
 (`tracin_study.experiments.removal.plan_removals`)."""
 

@@ -29,6 +29,7 @@ PROTOCOL_WORDS = {"fixed_order": "same batch order", "new_order": "new batch ord
 
 SET_WORDS = {
     "aggregate_proponents": "aggregate proponents",
+    "aggregate_opponents": "aggregate opponents",
     "house_proponents": "the house's own proponents",
     "house_opponents": "the house's own opponents",
     "map_neighbours": "map neighbours",

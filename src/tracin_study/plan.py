@@ -47,13 +47,12 @@ def removal_retrainings(removal: dict, n_houses: int, n_scores: int) -> int:
     """Retrainings per seed of a recipe's removal section `removal`
     (`experiments.removal.recipes.<recipe>`), as `experiments.removal.plan_removals` plus
     `plan_noise_draws` for each noise protocol but the judged one plan them: per size k,
-    the aggregate proponents of each of `n_scores` scores, each of the `n_houses` test
+    the aggregate proponents and opponents of each of `n_scores` scores, each of the `n_houses` test
     houses' own proponents and opponents per score, the map neighbours and the random
     draws; then the random draws at noise_k per further protocol."""
     sets = set(removal["sets"])
-    per_score = ("aggregate_proponents" in sets) + n_houses * (
-        ("house_proponents" in sets) + ("house_opponents" in sets)
-    )
+    per_score = ("aggregate_proponents" in sets) + ("aggregate_opponents" in sets)
+    per_score += n_houses * (("house_proponents" in sets) + ("house_opponents" in sets))
     per_k = n_scores * per_score + ("map_neighbours" in sets) + removal["random_draws"]
     others = [p for p in removal["noise_protocols"] if p != removal["protocol"]]
     return len(removal["k"]) * per_k + len(others) * removal["random_draws"]

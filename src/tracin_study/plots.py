@@ -517,6 +517,105 @@ def removal_curves(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+REMOVAL_STYLES = {  # set -> colour and marker of its removal curve, in every figure
+    "aggregate_proponents": ("C3", "o"),
+    "aggregate_opponents": ("C0", "v"),
+    "map_neighbours": ("C2", "s"),
+    "random": ("0.4", "x"),
+}
+
+
+def _removal_axis(ax, k) -> None:
+    """Log k axis with the sizes as ticks, and the zero line."""
+    ax.axhline(0, color="grey", lw=1, ls=":")
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(sorted(set(k)), [str(v) for v in sorted(set(k))])
+
+
+def _removal_lines(ax, part: pd.DataFrame, label: bool) -> None:
+    """One curve per set of `part` (rows of one score plus the score-free sets) with its
+    95% interval across seeds as a band, in % of the full model's loss."""
+    for name, line in part.groupby("set", sort=False):
+        colour, marker = REMOVAL_STYLES.get(name, ("k", "."))
+        line = line.sort_values("k")
+        k = line["k"].to_numpy()
+        mean = 100 * line["mean"].to_numpy()
+        low = 100 * line["ci95_low"].fillna(line["mean"]).to_numpy()
+        high = 100 * line["ci95_high"].fillna(line["mean"]).to_numpy()
+        text = name.replace("_", " ") if label else "_nolegend_"
+        ax.plot(k, mean, marker=marker, ms=4, color=colour, label=text)
+        ax.fill_between(k, low, high, color=colour, alpha=0.15, lw=0)
+
+
+def removal_curves_by_score(curves: pd.DataFrame, protocol: str) -> plt.Figure:
+    """The headline figure of the removal test: the change of the summed Palo Alto loss
+    after removing k training houses, in % of the full model's, against k (log axis), one
+    panel per TracIn score: its aggregate proponents and opponents, and in each panel the
+    map neighbours and the random draws; bands are 95% intervals across seeds.
+
+    curves: `removal_verdicts.curves` rows (protocol, score, set, k, mean, ci95_low,
+    ci95_high, ...) of the judged `protocol`; score-free sets have an empty score (NaN
+    once read from CSV). Sets outside `REMOVAL_STYLES` (each house's own sets, judged per
+    house) are left out."""
+    curves = curves[(curves["protocol"] == protocol) & curves["set"].isin(REMOVAL_STYLES)]
+    curves = curves.fillna({"score": ""})
+    if curves.empty:
+        raise ValueError(f"the removal curves hold no rows of protocol {protocol!r}")
+    scores = [s for s in dict.fromkeys(curves["score"]) if s]
+    shared = curves[curves["score"] == ""]
+    fig, axes = plt.subplots(
+        1, len(scores), figsize=(5.2 * len(scores), 4.6), sharey=True, squeeze=False
+    )
+    for i, (ax, score) in enumerate(zip(axes[0], scores, strict=True)):
+        _removal_lines(ax, pd.concat([curves[curves["score"] == score], shared]), i == 0)
+        _removal_axis(ax, curves["k"])
+        ax.set(xlabel="training houses removed, k", title=REMOVAL_SCORES.get(score, score))
+    axes[0][0].set_ylabel("change of the summed Palo Alto loss\n(% of the full model's loss)")
+    fig.suptitle(
+        f"Removal curves, {protocol.replace('_', ' ')} protocol (95% intervals over seeds)"
+    )
+    fig.legend(loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def removal_house_curves(house_curves: pd.DataFrame, protocol: str, score: str) -> plt.Figure:
+    """Small multiples, one panel per Palo Alto test house: the change of that house's loss
+    (in % of the mean full-model loss of the houses) against k (log axis) after removing
+    the aggregate proponents and opponents of `score`, the map neighbours and the random
+    draws, with 95% intervals across seeds.
+
+    house_curves: `removal_verdicts.house_curves` rows (protocol, score, set, k, house,
+    mean, ci95_low, ci95_high, ...)."""
+    table = house_curves[
+        (house_curves["protocol"] == protocol) & house_curves["set"].isin(REMOVAL_STYLES)
+    ].fillna({"score": ""})
+    if not (table["score"] == score).any():
+        raise ValueError(f"the house curves hold no rows of protocol {protocol!r}, score {score!r}")
+    table = table[table["score"].isin(["", score])]
+    houses = sorted(set(table["house"]))
+    cols = min(4, len(houses))
+    rows = math.ceil(len(houses) / cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.4 * cols, 2.6 * rows), sharex=True, squeeze=False
+    )
+    for i, (ax, house) in enumerate(zip(axes.flat[: len(houses)], houses, strict=True)):
+        _removal_lines(ax, table[table["house"] == house], i == 0)
+        _removal_axis(ax, table["k"])
+        ax.set_title(f"test house {house}", fontsize=9)
+    for ax in list(axes.flat)[len(houses) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("loss change (%)")
+    for ax in axes[-1]:
+        ax.set_xlabel("k")
+    fig.suptitle(f"Removal curves per house, {REMOVAL_SCORES.get(score, score)} (95% intervals)")
+    fig.legend(loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
 def lds_by_method(per_house: pd.DataFrame) -> plt.Figure:
     """The LDS of each scoring method: one point per Palo Alto test house, with the mean ±
     sd over houses.

@@ -536,7 +536,7 @@ def removal_noise_view(doc: dict) -> pd.DataFrame:
                 "sd of the summed-loss change (%)": f"{100 * r['summed_sd']:.1f}",
                 "range over draws (%)": f"{100 * r['summed_min']:+.1f} to "
                 f"{100 * r['summed_max']:+.1f}",
-                "smallest detectable effect (%)": f"{100 * r['detectable_effect']:.1f}",
+                "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
             }
         )
     return pd.DataFrame(rows)
@@ -636,6 +636,126 @@ def removal_takeaway(doc: dict) -> str:
         f"{recipe} recipe give {_counts_phrase(rows)}; the smallest effect these seeds "
         f"and draws could detect is {_detectable_range(rows)} of the full model's summed loss, "
         "so a verdict of no effect or inconclusive rules out only effects larger than that."
+    )
+
+
+def removal_power_view(doc: dict) -> pd.DataFrame:
+    """The power of the removal test per protocol and k (`removal_verdicts.noise_table`
+    rows): seeds, draws, the noise sd, the smallest detectable effect of the aggregate
+    verdicts against the design goal (`power_target`), how far it falls short and the
+    seeds that would reach it at these draws; in % of the full model's summed loss."""
+    target = require(doc, "power_target", "the removal summary")
+    rows = []
+    for r in require(doc, "noise", "the removal summary"):
+        needed = r["seeds_needed"]
+        rows.append(
+            {
+                "protocol": _words(r["protocol"]),
+                "k (houses)": r["k"],
+                "seeds": r["n_seeds"],
+                "random draws per seed": r["draws_per_seed"],
+                "noise sd (%)": f"{100 * r['summed_sd']:.1f}",
+                "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
+                f"short of {100 * target:.0f}% by (%)": _percent(r["shortfall"]).rstrip("%"),
+                f"seeds for {100 * target:.0f}% at these draws": "none"
+                if needed is None
+                else needed,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def removal_power_takeaway(doc: dict) -> str:
+    """Which k of `doc` reach the design goal (`power_target`) and which fall short, by
+    how much and with the seeds that would reach it."""
+    target = require(doc, "power_target", "the removal summary")
+    recipe = require(doc, "recipe", "the removal summary")
+    rows = [
+        r for r in require(doc, "noise", "the removal summary") if r["protocol"] == doc["protocol"]
+    ]
+    short = [r for r in rows if r["shortfall"] is None or r["shortfall"] > 0]
+    reached = [str(r["k"]) for r in rows if r not in short]
+    parts = []
+    if reached:
+        parts.append(
+            f"at k = {_join(reached)} the smallest detectable effect of the aggregate verdicts is "
+            f"within the goal of {_percent(target)} of the summed loss"
+        )
+    for r in short:
+        needed = r["seeds_needed"]
+        more = "no number of seeds reaches it" if needed is None else f"{needed} seeds would"
+        if r["detectable_effect"] is None:  # one seed: no interval across seeds
+            parts.append(
+                f"at k = {r['k']} the noise sd is {_percent(r['summed_sd'])} of the summed loss "
+                f"({r['draws_per_seed']} random draws of one seed), so a smallest detectable "
+                f"effect of {_percent(target)} needs {needed or 'more than 1000'} seeds with "
+                "as many draws"
+            )
+            continue
+        parts.append(
+            f"at k = {r['k']} it is {_percent(r['detectable_effect'])}, "
+            f"{_percent(r['shortfall'])} short with {_count(r['n_seeds'], 'seed')} and "
+            f"{_count(r['draws_per_seed'], 'draw')} ({more})"
+        )
+    return f"On the {recipe} recipe, " + "; ".join(parts) + "."
+
+
+def random_shift_view(doc: dict) -> pd.DataFrame:
+    """The change of the summed loss that removing k random houses gives, per protocol and
+    k (`removal_verdicts.random_shift` rows): mean over seeds [95% interval] and the sd
+    across seeds, in % of the full model's summed loss."""
+    rows = []
+    for r in require(doc, "random_shift", "the removal summary"):
+        interval = "one seed: no interval"
+        if r["ci95_low"] is not None and not math.isnan(r["ci95_low"]):
+            interval = (
+                f"{100 * r['mean']:+.1f} [{100 * r['ci95_low']:+.1f}, {100 * r['ci95_high']:+.1f}]"
+            )
+        rows.append(
+            {
+                "protocol": _words(r["protocol"]),
+                "k (houses)": r["k"],
+                "seeds": r["n_seeds"],
+                "random shift, mean [95% interval] (%)": interval,
+                "sd across seeds (%)": _percent(r["sd"]).rstrip("%"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def lds_power_takeaway(doc: dict) -> str:
+    """What the LDS can tell: the interval of the noise ceiling, the smallest detectable
+    paired difference of the two TracIn scores, and the subsets (and models per subset)
+    an interval of +-`target_half_width` would need, with its CPU cost."""
+    ceiling = require(doc, "noise_ceiling", "the LDS summary")
+    plan = require(doc, "power", "the LDS summary")
+    pair = require(doc, "differences", "the LDS summary").get("raw - adam")
+    low, high = ceiling["ci95"]
+    one = plan["models_per_subset"][0]
+    best = plan["models_per_subset"][-1]
+    text = (
+        f"Two retrainings of the same {ceiling['subsets']} subsets agree to a mean Spearman of "
+        f"{ceiling['mean']:.2f} [{low:.2f}, {high:.2f}] (the noise ceiling, 95% bootstrap "
+        f"interval over subsets). The widest interval of a mean LDS is ±{plan['half_width']:.2f}"
+    )
+    if pair:
+        text += (
+            f"; a paired difference between the raw and the Adam-preconditioned score smaller "
+            f"than ±{pair['detectable_difference']:.2f} cannot be told from 0"
+        )
+    text += (
+        f". An interval of ±{plan['target_half_width']:.2f} would need about "
+        f"{plan['subsets_needed']} subsets, {one['cpu_hours']:.1f} CPU hours with one model "
+        f"per subset (at {plan['seconds_per_retraining']:.0f} s per retraining as measured "
+        "here; config/cluster.yaml runs it)."
+    )
+    if one["ceiling"] is None:
+        return text + " The two retrainings do not agree at all, so more models per subset "
+        "have no agreement to build on."
+    return text + (
+        f" Averaging {best['models']} models per subset would raise the ceiling a perfect "
+        f"score could reach from {one['ceiling']:.2f} to {best['ceiling']:.2f}, at "
+        f"{best['cpu_hours']:.0f} CPU hours."
     )
 
 

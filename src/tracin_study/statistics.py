@@ -41,6 +41,62 @@ def mean_sd_ci(values) -> dict:
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
 
 
+def half_width(noise_sd: float, n_seeds: int, n_draws: int) -> float:
+    """Half-width h of the 95% interval over `n_seeds` seeds of an effect measured against
+    the mean of `n_draws` random draws, when one draw's change has sd `noise_sd` within a
+    seed: h = t(0.975, n_seeds - 1) x noise_sd x sqrt(1 + 1 / n_draws) / sqrt(n_seeds)
+    (the set's own change and the draws' mean each carry the retraining noise); NaN below
+    2 seeds or 1 draw. Same unit as `noise_sd`."""
+    if n_seeds < 2 or n_draws < 1:
+        return math.nan
+    spread = noise_sd * math.sqrt(1 + 1 / n_draws)
+    return t_quantile(n_seeds - 1) * spread / math.sqrt(n_seeds)
+
+
+def detectable_effect(noise_sd: float, n_seeds: int, n_draws: int, margin: float) -> float:
+    """The smallest detectable effect (SDE) of an effect judged with the equivalence margin
+    +-`margin` (`verdicts.EffectRule`): the smallest mean effect that can be called
+    reproduced, whose interval must exclude 0 (mean > h) and reach past the margin
+    (mean + h > margin), so max(h, margin - h) with h = `half_width`. An effect of that
+    size is found about half of the time; twice h is needed for most of the time. Also
+    the largest |mean| at which "no effect" stays out of reach (it needs |mean| + h <
+    margin). NaN where h is."""
+    h = half_width(noise_sd, n_seeds, n_draws)
+    return max(h, margin - h) if math.isfinite(h) else math.nan
+
+
+def seeds_needed(
+    noise_sd: float, n_draws: int, target: float, margin: float, max_seeds: int = 1000
+) -> int | None:
+    """The fewest seeds n >= 2 at which `detectable_effect`(noise_sd, n, n_draws, margin)
+    <= `target`, or None if even `max_seeds` seeds do not reach it (also for a target
+    below margin / 2, which max(h, margin - h) can never reach, or a NaN noise_sd)."""
+    if not math.isfinite(noise_sd) or n_draws < 1:
+        return None
+    for n in range(2, max_seeds + 1):
+        if detectable_effect(noise_sd, n, n_draws, margin) <= target:
+            return n
+    return None
+
+
+def n_for_half_width(half_width: float, n: int, target: float) -> int:
+    """The sample size at which an interval of half-width `half_width` at size `n` narrows
+    to `target`, for a half-width that shrinks as 1 / sqrt(size) (a mean over independent
+    units: seeds, subsets): ceil(n x (half_width / target)^2), at least n."""
+    if not (half_width >= 0 and target > 0 and n > 0):
+        raise ValueError(
+            f"need half_width >= 0 and positive n and target, got {half_width}, {n}, {target}"
+        )
+    return max(n, math.ceil(n * (half_width / target) ** 2 - 1e-9))
+
+
+def averaged_reliability(reliability: float, models: int) -> float:
+    """Spearman-Brown: the correlation between two means of `models` independent
+    measurements each, when two single measurements correlate `reliability`:
+    models x r / (1 + (models - 1) x r)."""
+    return models * reliability / (1 + (models - 1) * reliability)
+
+
 def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
     """Mean of the off-diagonal values of a symmetric seed x seed matrix (n x n) and a 95%
     interval that treats seeds, not the n(n-1)/2 pairs, as independent: the jackknife over

@@ -36,6 +36,7 @@ from tracin_study.data import PreparedData
 from tracin_study.experiments.removal import house_losses, retrain_without
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import loss_scores
+from tracin_study.statistics import averaged_reliability, n_for_half_width
 
 log = logging.getLogger(__name__)
 
@@ -231,15 +232,82 @@ def bootstrap_lds(
             "n_queries": int(np.isfinite(per_query[j]).sum()),
         }
     out["differences"] = {
-        f"{a} - {b}": {
-            "mean": float(np.nanmean(per_query[i] - per_query[k])),
-            "ci95": interval(replicates[:, i] - replicates[:, k]),
-        }
+        f"{a} - {b}": _difference(
+            per_query[i] - per_query[k], interval(replicates[:, i] - replicates[:, k])
+        )
         for i, a in enumerate(methods)
         for k, b in enumerate(methods)
         if i < k
     }
     return out
+
+
+def _difference(per_query: np.ndarray, ci95: list[float]) -> dict:
+    """A paired difference: its mean over queries, its interval and the smallest paired
+    difference that interval can tell from 0, its half-width."""
+    return {
+        "mean": float(np.nanmean(per_query)),
+        "ci95": ci95,
+        "detectable_difference": (ci95[1] - ci95[0]) / 2,
+    }
+
+
+def bootstrap_ceiling(
+    records: list[dict], second: list[dict], n_boot: int, boot_seed: int
+) -> list[float]:
+    """The 95% percentile bootstrap interval over subsets of the mean `noise_ceiling`, on
+    the resamples of `bootstrap_lds` (same `boot_seed`, same subsets drawn)."""
+    first, second = _ordered(records), _ordered(second)
+    noise_ceiling(first, second)  # the same subsets and queries, or a ValueError
+    a = np.array([r["loss"] for r in first], dtype=np.float64)
+    b = np.array([r["loss"] for r in second], dtype=np.float64)
+    rng = np.random.default_rng(boot_seed)
+    m = len(first)
+    replicates = np.empty(n_boot)
+    for i in range(n_boot):
+        idx = rng.integers(0, m, size=m)
+        replicates[i] = np.nanmean(column_spearman(a[idx], b[idx]))
+    return [float(np.nanpercentile(replicates, 2.5)), float(np.nanpercentile(replicates, 97.5))]
+
+
+TARGET_HALF_WIDTH = 0.05
+"""The LDS interval a decisive study would aim for: +-0.05 around the mean LDS."""
+
+MODELS_PER_SUBSET = (1, 2, 4, 8)
+"""Models averaged per subset in the power plan (`power`)."""
+
+
+def power(doc: dict, seconds_per_retraining: float) -> dict:
+    """What a narrower LDS would take, from an LDS `doc` (`summary`'s methods, n_subsets
+    and noise_ceiling): `half_width`, the widest half-width of the methods' intervals;
+    `subsets_needed` for `TARGET_HALF_WIDTH` (`statistics.n_for_half_width`: the interval
+    is set by the subsets); per number of models averaged on each subset (`MODELS_PER_SUBSET`),
+    the `ceiling` (the correlation a perfect score could reach with the averaged loss:
+    sqrt of the Spearman-Brown reliability of the measured ceiling; None when that is not
+    above 0: there is no agreement to build on) and the `cpu_hours`
+    of subsets_needed x models x 2 (the scored and the ceiling's retrainings) at
+    `seconds_per_retraining`."""
+    halves = [(m["ci95"][1] - m["ci95"][0]) / 2 for m in doc["methods"].values()]
+    halves = [h for h in halves if math.isfinite(h)]
+    if not halves:
+        raise ValueError("no method has a finite LDS interval; raise `subsets` in the lds section")
+    half = max(halves)
+    subsets = n_for_half_width(half, doc["n_subsets"], TARGET_HALF_WIDTH)
+    r = doc["noise_ceiling"]["mean"]
+    return {
+        "target_half_width": TARGET_HALF_WIDTH,
+        "half_width": half,
+        "subsets_needed": subsets,
+        "seconds_per_retraining": seconds_per_retraining,
+        "models_per_subset": [
+            {
+                "models": n,
+                "ceiling": math.sqrt(averaged_reliability(r, n)) if r > 0 else None,
+                "cpu_hours": subsets * n * 2 * seconds_per_retraining / 3600,
+            }
+            for n in MODELS_PER_SUBSET
+        ],
+    }
 
 
 def noise_ceiling(records: list[dict], second: list[dict]) -> dict:
@@ -333,9 +401,10 @@ def summary(
 
     The doc: `seed`, `protocol`, `fraction`, `n_subsets`, `n_queries`, `n_palo_alto`,
     `bootstrap`, `methods` and `differences` (`bootstrap_lds`: per method mean, ci95,
-    per_query_sd, n_queries; per pair "a - b" mean and ci95), `noise_ceiling` (mean over
-    queries, with its `seed`, `protocol` and `subsets`), `spearman_se` (one query's
-    standard error at these subsets)."""
+    per_query_sd, n_queries; per pair "a - b" mean, ci95 and detectable_difference),
+    `noise_ceiling` (mean over queries, its `ci95` (`bootstrap_ceiling`), `seed`,
+    `protocol` and `subsets`), `spearman_se` (one query's standard error at these
+    subsets) and `power` (`power`, at the records' mean wall seconds per retraining)."""
     scored, ceiling = split_ceiling(records, cfg)
     lds = bootstrap_lds(scores, methods, scored, cfg.bootstrap, cfg.bootstrap_seed)
     ceiling_doc = noise_ceiling(scored, ceiling)
@@ -352,10 +421,13 @@ def summary(
         "differences": lds["differences"],
         "noise_ceiling": {
             "mean": ceiling_doc["mean"],
+            "ci95": bootstrap_ceiling(scored, ceiling, cfg.bootstrap, cfg.bootstrap_seed),
             "seed": int(ceiling[0]["seed"]),
             "protocol": ceiling[0]["protocol"],
             "subsets": ceiling_doc["subsets"],
         },
         "spearman_se": spearman_se(len(scored)),
     }
+    seconds = float(np.mean([r["wall_seconds"] for r in records]))
+    doc["power"] = power(doc, seconds)
     return doc, table

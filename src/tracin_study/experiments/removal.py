@@ -10,7 +10,8 @@ Two protocols retrain "without S" (`retrain_without`):
   afresh over N - |S| houses and every batch differs from the reference run.
 
 The removal curves (`plan_removals`, `run_removals`) remove, for each size k: the
-aggregate proponents of a score (top k by influence summed over the test houses), each test
+aggregate proponents of a score (top k by influence summed over the test houses) and its
+aggregate opponents (bottom k, the most negative summed influence), each test
 house's own top-k proponents and opponents, the k map neighbours, and random draws of k.
 Losses are squared errors in ($100,000)^2.
 """
@@ -148,8 +149,9 @@ def plan_removals(
                     f"scores[{score!r}] has shape {matrix.shape}, expected "
                     f"({len(test_index)}, {n_train}) for the test houses and training split"
                 )
-            if "aggregate_proponents" in cfg.sets:
-                add("aggregate_proponents", score, k, top_houses(matrix.sum(0), k, 1))
+            for kind, sign in (("aggregate_proponents", 1), ("aggregate_opponents", -1)):
+                if kind in cfg.sets:
+                    add(kind, score, k, top_houses(matrix.sum(0), k, sign))
             for kind, sign in (("house_proponents", 1), ("house_opponents", -1)):
                 if kind in cfg.sets:
                     for target, row in zip(test_index, matrix, strict=True):

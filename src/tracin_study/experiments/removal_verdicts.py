@@ -17,15 +17,20 @@ import pandas as pd
 from tracin_study.experiments.removal import RANDOM, removal_changes
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.plan import AGGREGATE
-from tracin_study.statistics import mean_sd_ci, t_quantile
+from tracin_study.statistics import detectable_effect, half_width, mean_sd_ci, seeds_needed
 from tracin_study.verdicts import EffectRule
 
 MARGIN = 0.05
 """Equivalence margin of every removal verdict: an effect within +-5% of the reference
 loss counts as no effect."""
 
+POWER_TARGET = 0.05
+"""The design goal of the removal test: the smallest detectable effect of every aggregate
+verdict at most 5% of the summed reference loss (`noise_table`'s `seeds_needed`)."""
+
 DIRECTIONS = {
     "aggregate_proponents": 1,
+    "aggregate_opponents": -1,
     "house_proponents": 1,
     "house_opponents": -1,
     "map_neighbours": 1,
@@ -64,26 +69,6 @@ def noise_sd(values, seeds) -> tuple[float, str]:
         return sd, WITHIN_SEED
     values = np.asarray(values, np.float64)
     return (float(np.std(values, ddof=1)) if values.size > 1 else math.nan), ACROSS_SEEDS
-
-
-def half_width(noise_sd: float, n_seeds: int, n_draws: int) -> float:
-    """Half-width h of the 95% interval over `n_seeds` seeds of an effect measured against
-    the mean of `n_draws` random draws, when one draw's change has sd `noise_sd` within a
-    seed: h = t(0.975, n_seeds - 1) x noise_sd x sqrt(1 + 1 / n_draws) / sqrt(n_seeds)
-    (the set's own change and the draws' mean each carry the retraining noise)."""
-    if n_seeds < 2 or n_draws < 1:
-        return math.nan
-    spread = noise_sd * math.sqrt(1 + 1 / n_draws)
-    return t_quantile(n_seeds - 1) * spread / math.sqrt(n_seeds)
-
-
-def detectable_effect(noise_sd: float, n_seeds: int, n_draws: int, margin: float = MARGIN):
-    """The smallest mean effect (relative to the reference loss) that `rule` can call
-    reproduced at this noise: the interval must exclude 0 (mean > h) and reach past the
-    margin (mean + h > margin), so max(h, margin - h) with h = `half_width`. An effect of
-    that size is found about half of the time; twice h is needed for most of the time."""
-    h = half_width(noise_sd, n_seeds, n_draws)
-    return max(h, margin - h) if math.isfinite(h) else math.nan
 
 
 def _random_baseline(changes: pd.DataFrame) -> pd.DataFrame:
@@ -155,9 +140,11 @@ def noise_table(records: list[dict]) -> pd.DataFrame:
     """The spread of the random draws' effect, one row per (protocol, k): `n_seeds`,
     `draws_per_seed` (smallest), `summed_sd` (`noise_sd` of the relative summed change)
     and its `noise_basis`, `summed_min`, `summed_max` (over all draws), `house_sd_median` and
-    `house_sd_max` (of the per-house within-seed sds), and `detectable_effect`: the
+    `house_sd_max` (of the per-house within-seed sds), `detectable_effect`: the
     smallest aggregate effect the rule could call reproduced at these seeds and draws
-    (`detectable_effect` of `summed_sd`)."""
+    (`statistics.detectable_effect` of `summed_sd`), its `shortfall` past `POWER_TARGET`
+    (0 when within) and `seeds_needed`: the fewest seeds that reach `POWER_TARGET` at these
+    draws (None if no number of seeds can)."""
     changes = removal_changes(records)
     random = changes[changes["set"] == RANDOM]
     summed = random.groupby(["protocol", "k", "seed", "name"], sort=False)["relative_change"]
@@ -170,6 +157,7 @@ def noise_table(records: list[dict]) -> pd.DataFrame:
         single = house[house["house"] != AGGREGATE]["noise_sd"]
         sd = float(aggregate["noise_sd"])
         n_seeds, n_draws = int(aggregate["n_seeds"]), int(aggregate["n_draws"])
+        effect = detectable_effect(sd, n_seeds, n_draws, MARGIN)
         rows.append(
             {
                 "protocol": protocol,
@@ -182,10 +170,20 @@ def noise_table(records: list[dict]) -> pd.DataFrame:
                 "summed_max": float(part["relative_change"].max()),
                 "house_sd_median": float(single.median()),
                 "house_sd_max": float(single.max()),
-                "detectable_effect": detectable_effect(sd, n_seeds, n_draws),
+                "detectable_effect": effect,
+                "shortfall": max(effect - POWER_TARGET, 0.0) if math.isfinite(effect) else effect,
+                "seeds_needed": seeds_needed(sd, n_draws, POWER_TARGET, MARGIN),
             }
         )
     return pd.DataFrame(rows)
+
+
+VERDICT_COLUMNS = (
+    *("protocol", "score", "set", "k", "house", "direction", "n_seeds", "n_draws", "mean"),
+    *("sd", "ci95_low", "ci95_high", "per_seed", "margin", "verdict", "noise_sd"),
+    *("half_width", "detectable_effect"),
+)
+"""The columns of `verdict_table`, also when no set but the random draws was removed."""
 
 
 def verdict_table(records: list[dict]) -> pd.DataFrame:
@@ -193,7 +191,8 @@ def verdict_table(records: list[dict]) -> pd.DataFrame:
     the set's direction, seeds as the unit of replication. Columns: protocol, score, set,
     k, house, direction, n_seeds, n_draws, mean, sd, ci95_low, ci95_high, per_seed (seed
     -> effect), margin, verdict, noise_sd (`noise_by_house` for that house), half_width
-    and detectable_effect (`half_width`, `detectable_effect` at that noise and n).
+    and detectable_effect (`statistics.half_width`, `statistics.detectable_effect` at that
+    noise and n). No rows when the records hold random draws only (a noise measurement).
     For the per-house sets the `AGGREGATE` row averages effects of separate retrainings
     (one per house), whose mean is less noisy than one retraining's summed change: its
     noise_sd, that of the summed change, overstates the noise there (a conservative
@@ -227,23 +226,59 @@ def verdict_table(records: list[dict]) -> pd.DataFrame:
                 "verdict": rule(direction).verdict(values),
                 "noise_sd": noise_sd,
                 "half_width": half_width(noise_sd, values.size, n_draws),
-                "detectable_effect": detectable_effect(noise_sd, values.size, n_draws),
+                "detectable_effect": detectable_effect(noise_sd, values.size, n_draws, MARGIN),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def _seed_interval(per_seed: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, sd, 95% t-interval and n over seeds (`mean_sd_ci`) of `relative_change`, per
+    group of `keys`: columns keys, mean, sd, ci95_low, ci95_high, n_seeds."""
+    rows = []
+    for values, part in per_seed.groupby(keys, sort=False):
+        stats = mean_sd_ci(part["relative_change"])
+        low, high = stats["ci95"]
+        rows.append(
+            {**dict(zip(keys, values, strict=True)), "mean": stats["mean"], "sd": stats["sd"]}
+            | {"ci95_low": low, "ci95_high": high, "n_seeds": stats["n"]}
+        )
+    return pd.DataFrame(rows, columns=[*keys, "mean", "sd", "ci95_low", "ci95_high", "n_seeds"])
 
 
 def curves(records: list[dict]) -> pd.DataFrame:
-    """The removal curves: mean over seeds of the relative summed change per (protocol,
-    score, set, k), random draws included (set "random", mean over draws first): columns
-    protocol, score, set, k, mean, sd, n_seeds."""
+    """The removal curves: over seeds, the relative summed change per (protocol, score,
+    set, k), random draws included (set "random", mean over a seed's draws first): columns
+    protocol, score, set, k, mean, sd, ci95_low, ci95_high (95% t-interval across seeds),
+    n_seeds. Fractions of the summed reference loss."""
     changes = removal_changes(records)
     summed = changes.groupby(["protocol", "score", "set", "k", "seed", "name"], sort=False)
     per_record = summed["relative_change"].mean().reset_index()
     per_seed = per_record.groupby(["protocol", "score", "set", "k", "seed"], sort=False)
     per_seed = per_seed["relative_change"].mean().reset_index()
-    out = per_seed.groupby(["protocol", "score", "set", "k"], sort=False)["relative_change"]
-    return out.agg(mean="mean", sd="std", n_seeds="count").reset_index()
+    return _seed_interval(per_seed, ["protocol", "score", "set", "k"])
+
+
+def house_curves(records: list[dict]) -> pd.DataFrame:
+    """The removal curves of each test house: over seeds, the relative change of the house's
+    loss (`removal_changes`) per (protocol, score, set, k, house) for the sets removed for
+    all houses together (aggregate sets, map neighbours, random draws, a seed's draws
+    averaged first); columns as `curves` plus `house` (test_index)."""
+    changes = removal_changes(records)
+    changes = changes[changes["target_house"] == ALL_TEST_POINTS]
+    keys = ["protocol", "score", "set", "k", "test_index", "seed"]
+    per_seed = changes.groupby(keys, sort=False)["relative_change"].mean().reset_index()
+    table = _seed_interval(per_seed, keys[:-1])
+    return table.rename(columns={"test_index": "house"})
+
+
+def random_shift(records: list[dict]) -> pd.DataFrame:
+    """The shift that removing k random houses gives the summed loss, per (protocol, k):
+    the `curves` rows of the random draws (mean over seeds of each seed's mean over draws,
+    sd across seeds, 95% interval, n_seeds), without the empty score column. Every set is
+    judged against its own seed's draws because this shift differs between seeds."""
+    table = curves(records)
+    return table[table["set"] == RANDOM].drop(columns=["score", "set"]).reset_index(drop=True)
 
 
 def _json_ready(table: pd.DataFrame) -> list[dict]:
@@ -253,14 +288,17 @@ def _json_ready(table: pd.DataFrame) -> list[dict]:
 
 
 def summary(records: list[dict]) -> dict:
-    """The removal experiment for summary.json: `margin`, `noise` (`noise_table`), `curves`
-    (`curves`) and `verdicts` (`verdict_table`, per_seed keyed by seed as text), each a
-    list of rows."""
+    """The removal experiment for summary.json: `margin`, `power_target`, `noise`
+    (`noise_table`), `random_shift`, `curves`, `house_curves` and `verdicts`
+    (`verdict_table`, per_seed keyed by seed as text), each a list of rows."""
     verdicts = verdict_table(records)
     verdicts["per_seed"] = [{str(s): v for s, v in d.items()} for d in verdicts["per_seed"]]
     return {
         "margin": MARGIN,
+        "power_target": POWER_TARGET,
         "noise": _json_ready(noise_table(records)),
+        "random_shift": _json_ready(random_shift(records)),
         "curves": _json_ready(curves(records)),
+        "house_curves": _json_ready(house_curves(records)),
         "verdicts": _json_ready(verdicts),
     }
