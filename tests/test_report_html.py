@@ -236,11 +236,6 @@ def test_committed_report_reads_well_offline(tmp_path):
 
 
 @needs_chromium
-@pytest.mark.xfail(
-    strict=True,
-    reason="report/report.html predates the worded notebook (issue 29); the full run after "
-    "the merge regenerates it: then this test passes and this mark must go",
-)
 def test_committed_report_is_worded_for_people(tmp_path):
     assert_worded(render_check(REPORT, tmp_path))
 
