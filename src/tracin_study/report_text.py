@@ -1116,6 +1116,15 @@ def reproducibility_summary(summary: dict) -> str:
     run = summary["provenance"]
     groups = claim_groups(tracin_claims(summary["claims"]))
     paper_claims = groups.get("the paper's", [])
+    retrained = max(
+        (len(d["seeds"]) for d in summary.get("removal", {}).values() if d["verdicts"]),
+        default=len(run["seeds"]),
+    )
+    seeds = f"{len(run['seeds'])} model seeds" + (
+        f" ({retrained} on the recipe of the retraining tests)"
+        if retrained != len(run["seeds"])
+        else ""
+    )
     return "\n\n".join(
         [
             "## Reproducibility summary",
@@ -1130,7 +1139,7 @@ def reproducibility_summary(summary: dict) -> str:
             "against brute-force autograd; the paper's set-up where it states it (8:2 split, "
             "3 hidden layers of about 168K parameters, Adam, squared error, 200 epochs, "
             "every 20th epoch a checkpoint) and our choices where it does not; "
-            f"{len(run['seeds'])} model seeds, a verdict rule fixed in code beforehand. "
+            f"{seeds}, a verdict rule fixed in code beforehand. "
             f"Compute: {run['machine']} (CPU only), "
             f"{duration(run['elapsed_since_data_stage_s'])} for the whole study.",
             "**Results.** "
