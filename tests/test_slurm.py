@@ -180,6 +180,8 @@ VOLATILE = {
     "hostname",
     "elapsed_since_data_stage_s",
     "summed_job_wall_time_s",
+    "seconds_per_retraining",  # the LDS power's measured cost, and the CPU hours from it
+    "cpu_hours",
 }
 
 
