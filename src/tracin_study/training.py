@@ -93,7 +93,7 @@ def fit(
     X_train (N, features), y_train (N,). `seed` drives the initial weights
     (`torch.manual_seed`) and the batch order: a `torch.Generator` seeded with it draws a
     permutation of all N houses per epoch, cut into batches of `config.batch_size`.
-    Adam runs its multi-tensor (`foreach`) implementation.
+    Adam runs its fused implementation (`fused=True`, one kernel over all parameters).
     `removed` (row positions in X_train, or None): the fixed-order counterfactual of Hara et
     al. (2019). The run is replayed with the same initial weights, permutations and batch
     boundaries, and each batch's loss is the sum of the squared errors of its kept houses
@@ -120,7 +120,7 @@ def fit(
     n_kept = n if keep is None else int(keep.sum())
     torch.manual_seed(seed)
     model = build_mlp(X.shape[1], config.hidden)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, foreach=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, fused=True)
     batch_order = torch.Generator().manual_seed(seed)
     after = after_epoch or (lambda *_: None)
     after(0, 0, model, optimizer, math.nan)
