@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
-from sklearn.preprocessing import StandardScaler
 
 from tracin_study.plan import (  # noqa: F401 (N_ROWS, SNAPSHOT re-exported)
     N_ROWS,
@@ -198,6 +196,8 @@ def fit_scaler(features: np.ndarray, preprocessing: str) -> tuple[np.ndarray, np
     model sees (x - offset) / scale. standardised: mean and standard deviation (ddof=0);
     minmax: minimum and range; raw: zeros and ones (not applied, see `PreparedData`)."""
     if preprocessing == "standardised":
+        from sklearn.preprocessing import StandardScaler  # here: see `neighbour_distances`
+
         scaler = StandardScaler().fit(features)
         return scaler.mean_, scaler.scale_
     if preprocessing == "minmax":
@@ -346,5 +346,9 @@ def neighbour_distances(X: np.ndarray, k: int = 10) -> pd.DataFrame:
     """For each row of X (N, F) (standardised features): the distance to its nearest other
     row (`nn_distance`) and the mean distance to its k nearest (`knn_distance`, the inverse
     of local density), in standard-deviation units."""
+    # scikit-learn is imported where it is used: importing it (with SciPy) costs about 2 s of
+    # CPU, which every job of the workflow would otherwise pay at its start.
+    from sklearn.neighbors import NearestNeighbors
+
     distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
     return pd.DataFrame({"nn_distance": distances[:, 1], "knn_distance": distances[:, 1:].mean(1)})

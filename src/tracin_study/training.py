@@ -10,7 +10,6 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import explained_variance_score, mean_absolute_error, mean_squared_error
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
 from tracin_study.config import TrainingConfig
@@ -38,6 +37,9 @@ def predict(model: torch.nn.Module, X, batch_size: int = 8192) -> np.ndarray:
 
 def regression_metrics(y_true, y_pred) -> dict:
     """MSE, MAE (both in units of the target) and explained variance."""
+    # imported here, as in `data.neighbour_distances`: the retraining jobs never need it
+    from sklearn.metrics import explained_variance_score, mean_absolute_error, mean_squared_error
+
     return {
         "mse": float(mean_squared_error(y_true, y_pred)),
         "mae": float(mean_absolute_error(y_true, y_pred)),
@@ -53,6 +55,8 @@ def explained_variances(
     every = config.curve_every
     if not every or epoch % every:
         return {"train_explained_variance": math.nan, "test_explained_variance": math.nan}
+    from sklearn.metrics import explained_variance_score  # as in `regression_metrics`
+
     return {
         f"{split}_explained_variance": float(
             explained_variance_score(np.asarray(y), predict(model, X))
