@@ -13,7 +13,7 @@ from tracin_study.config import ConfigError, LdsConfig, TrainingConfig, validate
 from tracin_study.experiments import lds
 from tracin_study.influence import TracInCP
 from tracin_study.plan import lds_retrainings
-from tracin_study.training import train
+from tracin_study.training import house_losses, retrain_without, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
@@ -183,17 +183,6 @@ def test_queries_are_the_palo_alto_houses_then_a_fixed_sample():
         lds.query_houses(50, [7, 3, 9], 2, 1)
 
 
-def test_column_spearman_equals_scipy():
-    rng = np.random.default_rng(2)
-    a, b = rng.normal(size=(9, 4)), rng.normal(size=(9, 4))
-    a[:3, 1] = a[0, 1]  # ties
-    b[:, 3] = 1.0  # constant
-    got = lds.column_spearman(a, b)
-    for j in range(3):
-        assert got[j] == pytest.approx(stats.spearmanr(a[:, j], b[:, j]).statistic, abs=1e-12)
-    assert np.isnan(got[3])
-
-
 def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
     rng = np.random.default_rng(3)
     masks = np.stack([np.isin(np.arange(30), lds.lds_subset(30, 0.5, 0, m)) for m in range(40)])
@@ -239,10 +228,8 @@ def test_run_subsets_retrains_each_subset_without_its_complement(tiny_prepared):
     kept = lds.lds_subset(40, 0.5, 0, 2)
     assert records[0]["kept"] == kept.tolist() and records[0]["protocol"] == "fixed_order"
     removed = np.setdiff1d(np.arange(40), kept)
-    model = lds.retrain_without(tiny_prepared, CONFIG, 5, removed, "fixed_order")
-    np.testing.assert_array_equal(
-        records[0]["loss"], lds.house_losses(model, tiny_prepared, [1, 4])
-    )
+    model = retrain_without(tiny_prepared, CONFIG, 5, removed, "fixed_order")
+    np.testing.assert_array_equal(records[0]["loss"], house_losses(model, tiny_prepared, [1, 4]))
 
 
 def test_baseline_scores_repeat_the_summed_training_loss(tiny_prepared, tmp_path):
@@ -259,11 +246,6 @@ def test_baseline_scores_repeat_the_summed_training_loss(tiny_prepared, tmp_path
         with torch.no_grad():
             expected += ((model(X).squeeze(1) - y) ** 2).double().numpy()
     np.testing.assert_allclose(scores[0], expected, rtol=1e-5)
-
-
-def test_spearman_standard_error():
-    assert lds.spearman_se(103) == pytest.approx(0.1)
-    assert math.isnan(lds.spearman_se(3))
 
 
 def test_ceiling_interval_resamples_the_subsets_as_the_lds_bootstrap():

@@ -99,7 +99,7 @@ class CorruptionConfig(_Section):
 
 PROTOCOLS = ("fixed_order", "new_order")
 """How a model is retrained without a set of training houses
-(`tracin_study.experiments.removal.retrain_without`)."""
+(`tracin_study.training.retrain_without`)."""
 
 REMOVAL_SETS = (
     "aggregate_proponents",

@@ -1,4 +1,5 @@
-"""Deterministic training of the MLP with Adam and MSE, saving checkpoints and a manifest."""
+"""Deterministic training of the MLP with Adam and MSE, saving checkpoints and a manifest,
+and its counterfactual retrainings without some training houses (`retrain_without`)."""
 
 import logging
 import math
@@ -13,7 +14,8 @@ import torch
 from sklearn.metrics import explained_variance_score, mean_absolute_error, mean_squared_error
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import PROTOCOLS, TrainingConfig
+from tracin_study.data import PreparedData
 from tracin_study.model import build_mlp, count_parameters
 
 log = logging.getLogger(__name__)
@@ -254,3 +256,35 @@ def train_and_evaluate(
         "wall_seconds": time.perf_counter() - start,
     }
     return model, curve, metrics
+
+
+# Counterfactual retraining -----------------------------------------------------------------
+
+
+def retrain_without(
+    prepared: PreparedData, config: TrainingConfig, seed: int, removed, protocol: str
+) -> torch.nn.Module:
+    """The final model of training settings `config` and `seed` retrained without the
+    training houses `removed` (train_index) under `protocol`. Nothing is written to disk.
+
+    - fixed_order: the reference run replayed (same initial weights, same permutation of
+      all N houses per epoch, same batch boundaries) with the removed houses weighted 0 in
+      each batch's loss (`fit`'s `removed`); removing nothing is the reference run.
+    - new_order: a run of the same seed on the kept houses only, so the batch order is
+      drawn afresh over the N - |removed| houses and every batch differs from the
+      reference run.
+    """
+    removed = np.asarray(removed, dtype=np.int64)
+    if protocol == "fixed_order":
+        return fit(prepared.X_train, prepared.y_train, config, seed, removed=removed)[0]
+    if protocol == "new_order":
+        kept = np.setdiff1d(np.arange(len(prepared.train)), removed)
+        return fit(prepared.X_train[kept], prepared.y_train[kept], config, seed)[0]
+    raise ValueError(f"unknown retraining protocol {protocol!r}; choose one of {PROTOCOLS}")
+
+
+def house_losses(model: torch.nn.Module, prepared: PreparedData, test_index) -> np.ndarray:
+    """Squared error of `model` on the test houses at `test_index` (M,): (M,), in
+    ($100,000)^2."""
+    X, y = prepared.test_points(test_index)
+    return (predict(model, X) - y) ** 2

@@ -14,7 +14,7 @@ subsets as retraining does.
 
 With power (`run_subsets`, `bootstrap_lds`, `noise_ceiling`): the queries are the Palo
 Alto houses plus a fixed random sample of test houses (`query_houses`); each subset is
-retrained under a protocol of `removal.retrain_without` (its complement removed; the
+retrained under a protocol of `training.retrain_without` (its complement removed; the
 fixed-order protocol by default, so the actual losses carry the subset's effect and not
 a new batch order's); the mean LDS over queries gets a bootstrap interval over subsets,
 and a second retraining of the same subsets (another seed's replay, or the other protocol)
@@ -28,15 +28,21 @@ import time
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tracin_study.checkpoints import Manifest
 from tracin_study.config import LdsConfig, TrainingConfig
 from tracin_study.data import PreparedData
-from tracin_study.experiments.removal import house_losses, retrain_without
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import loss_scores
-from tracin_study.statistics import averaged_reliability, n_for_half_width
+from tracin_study.statistics import (
+    averaged_reliability,
+    bootstrap,
+    column_spearman,
+    n_for_half_width,
+    percentile_interval,
+    spearman_se,
+)
+from tracin_study.training import house_losses, retrain_without
 
 log = logging.getLogger(__name__)
 
@@ -181,16 +187,6 @@ def baseline_scores(manifest: Manifest, prepared: PreparedData, epochs, n_querie
     return np.broadcast_to(np.asarray(summed, np.float64), (n_queries, summed.size)).copy()
 
 
-def column_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Spearman correlation of each column pair of a and b (M, H), ties averaged: (H,);
-    NaN for a constant column."""
-    ra, rb = stats.rankdata(a, axis=0), stats.rankdata(b, axis=0)
-    ra, rb = ra - ra.mean(0), rb - rb.mean(0)
-    denominator = np.sqrt((ra**2).sum(0) * (rb**2).sum(0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, (ra * rb).sum(0) / denominator, np.nan)
-
-
 def _ordered(records: list[dict]) -> list[dict]:
     return sorted(records, key=lambda r: r["subset"])
 
@@ -211,29 +207,25 @@ def bootstrap_lds(
     masks = subset_masks(records, scores.shape[-1])
     actual = np.array([r["loss"] for r in records], dtype=np.float64)
     predicted = np.stack([predicted_losses(s, masks) for s in scores])  # (methods, M, H)
-    rng = np.random.default_rng(boot_seed)
     m = len(records)
-    replicates = np.empty((n_boot, len(methods)))
-    for b in range(n_boot):
-        idx = rng.integers(0, m, size=m)
-        for j in range(len(methods)):
-            replicates[b, j] = np.nanmean(column_spearman(predicted[j, idx], actual[idx]))
-    per_query = np.stack([column_spearman(p, actual) for p in predicted])  # (methods, H)
 
-    def interval(values):
-        return [float(np.nanpercentile(values, 2.5)), float(np.nanpercentile(values, 97.5))]
+    def mean_lds(idx):
+        return [np.nanmean(column_spearman(p[idx], actual[idx])) for p in predicted]
+
+    replicates = bootstrap(mean_lds, m, n_boot, boot_seed)  # (n_boot, methods)
+    per_query = np.stack([column_spearman(p, actual) for p in predicted])  # (methods, H)
 
     out = {"subsets": m, "queries": int(actual.shape[1]), "bootstrap": n_boot, "methods": {}}
     for j, method in enumerate(methods):
         out["methods"][method] = {
             "mean": float(np.nanmean(per_query[j])),
-            "ci95": interval(replicates[:, j]),
+            "ci95": percentile_interval(replicates[:, j]),
             "per_query_sd": float(np.nanstd(per_query[j], ddof=1)),
             "n_queries": int(np.isfinite(per_query[j]).sum()),
         }
     out["differences"] = {
         f"{a} - {b}": _difference(
-            per_query[i] - per_query[k], interval(replicates[:, i] - replicates[:, k])
+            per_query[i] - per_query[k], percentile_interval(replicates[:, i] - replicates[:, k])
         )
         for i, a in enumerate(methods)
         for k, b in enumerate(methods)
@@ -261,13 +253,10 @@ def bootstrap_ceiling(
     noise_ceiling(first, second)  # the same subsets and queries, or a ValueError
     a = np.array([r["loss"] for r in first], dtype=np.float64)
     b = np.array([r["loss"] for r in second], dtype=np.float64)
-    rng = np.random.default_rng(boot_seed)
-    m = len(first)
-    replicates = np.empty(n_boot)
-    for i in range(n_boot):
-        idx = rng.integers(0, m, size=m)
-        replicates[i] = np.nanmean(column_spearman(a[idx], b[idx]))
-    return [float(np.nanpercentile(replicates, 2.5)), float(np.nanpercentile(replicates, 97.5))]
+    mean_ceiling = bootstrap(
+        lambda idx: np.nanmean(column_spearman(a[idx], b[idx])), len(first), n_boot, boot_seed
+    )
+    return percentile_interval(mean_ceiling)
 
 
 TARGET_HALF_WIDTH = 0.05
@@ -331,12 +320,6 @@ def noise_ceiling(records: list[dict], second: list[dict]) -> dict:
         "per_query": per_query.tolist(),
         "subsets": len(first),
     }
-
-
-def spearman_se(n_subsets: int) -> float:
-    """Approximate standard error of one query's Spearman correlation over `n_subsets`
-    subsets near zero correlation: 1 / sqrt(n_subsets - 3)."""
-    return 1 / math.sqrt(n_subsets - 3) if n_subsets > 3 else math.nan
 
 
 def run_retrainings(

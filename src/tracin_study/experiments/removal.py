@@ -1,19 +1,12 @@
 """Removal test: retrain a seed without a set of training houses and measure the change in
 the Palo Alto test losses.
 
-Two protocols retrain "without S" (`retrain_without`):
-
-- fixed_order: the reference run replayed (same initial weights, same permutation of all
-  N houses per epoch, same batch boundaries) with the houses of S weighted 0 in each
-  batch's loss (`tracin_study.training.fit`); removing nothing is the reference run.
-- new_order: a run of the same seed on the kept houses only, so the batch order is drawn
-  afresh over N - |S| houses and every batch differs from the reference run.
-
-The removal curves (`plan_removals`, `run_removals`) remove, for each size k: the
-aggregate proponents of a score (top k by influence summed over the test houses) and its
-aggregate opponents (bottom k, the most negative summed influence), each test
-house's own top-k proponents and opponents, the k map neighbours, and random draws of k.
-Losses are squared errors in ($100,000)^2.
+Each set is retrained away under one of two protocols, fixed_order or new_order
+(`training.retrain_without`). The removal curves (`plan_removals`, `run_removals`)
+remove, for each size k: the aggregate proponents of a score (top k by influence summed
+over the test houses) and its aggregate opponents (bottom k, the most negative summed
+influence), each test house's own top-k proponents and opponents, the k map neighbours,
+and random draws of k. Losses are squared errors in ($100,000)^2.
 """
 
 import dataclasses
@@ -24,37 +17,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study.config import PROTOCOLS, REMOVAL_SETS, RemovalConfig, TrainingConfig
+from tracin_study.config import REMOVAL_SETS, RemovalConfig, TrainingConfig
 from tracin_study.data import PreparedData
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.palo_alto import map_neighbours
-from tracin_study.training import fit, predict
+from tracin_study.training import house_losses, retrain_without
 
 log = logging.getLogger(__name__)
 
 RANDOM = "random"
 """The set name of the random draws every other set is judged against."""
-
-
-def retrain_without(
-    prepared: PreparedData, config: TrainingConfig, seed: int, removed, protocol: str
-) -> torch.nn.Module:
-    """The final model of recipe `config` and `seed` retrained without the training houses
-    `removed` (train_index) under `protocol` ("fixed_order" or "new_order", see the module
-    docstring). Nothing is written to disk."""
-    removed = np.asarray(removed, dtype=np.int64)
-    if protocol == "fixed_order":
-        return fit(prepared.X_train, prepared.y_train, config, seed, removed=removed)[0]
-    if protocol == "new_order":
-        kept = np.setdiff1d(np.arange(len(prepared.train)), removed)
-        return fit(prepared.X_train[kept], prepared.y_train[kept], config, seed)[0]
-    raise ValueError(f"unknown retraining protocol {protocol!r}; choose one of {PROTOCOLS}")
-
-
-def house_losses(model: torch.nn.Module, prepared: PreparedData, test_index) -> np.ndarray:
-    """Squared error of `model` on the test houses at `test_index` (M,): (M,)."""
-    X, y = prepared.test_points(test_index)
-    return (predict(model, X) - y) ** 2
 
 
 # The removal curves ---------------------------------------------------------------------
@@ -271,17 +243,3 @@ def removal_changes(records: list[dict]) -> pd.DataFrame:
         frames.append(frame.assign(**{k: r[k] for k in keys}))
     table = pd.concat(frames, ignore_index=True)
     return table[[*keys, *frames[0].columns[:5]]]
-
-
-def summed_changes(records: list[dict]) -> pd.DataFrame:
-    """One row per record: the keys of `removal_changes`, `summed_loss_reference`,
-    `summed_loss_removed`, `summed_change` and `relative_summed_change` (over the summed
-    reference loss)."""
-    changes = removal_changes(records)
-    keys = ["seed", "protocol", "name", "set", "score", "k", "draw", "target_house"]
-    table = changes.groupby(keys, sort=False, dropna=False)[
-        ["loss_reference", "loss_removed", "change"]
-    ].sum()
-    table.columns = ["summed_loss_reference", "summed_loss_removed", "summed_change"]
-    table["relative_summed_change"] = table["summed_change"] / table["summed_loss_reference"]
-    return table.reset_index()
