@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import tracin_study
-from tracin_study import data
+from tracin_study import data, plan
 from tracin_study.checkpoints import CheckpointError, read_manifest, save_checkpoint, write_manifest
 from tracin_study.config import TrainingConfig
 from tracin_study.experiments.approximation_chain import record_ideal
@@ -90,7 +90,7 @@ def test_training_stops_at_the_first_non_finite_loss_and_removes_its_checkpoints
 
 @pytest.mark.parametrize("how", DAMAGES)
 def test_a_damaged_shipped_snapshot_names_the_file_and_says_restore_it(monkeypatch, tmp_path, how):
-    snapshot = tmp_path / data.SNAPSHOT
+    snapshot = tmp_path / plan.SNAPSHOT
     shutil.copy(data.shipped_snapshot(), snapshot)
     damage(snapshot, how)
     monkeypatch.setattr(data, "shipped_snapshot", lambda: snapshot)

@@ -168,13 +168,13 @@ def test_every_recipe_has_its_seeds(default):
 
 
 def test_a_recipe_changes_only_what_it_names(default):
-    data = sweep.recipe_section("data", default["data"], {"split": "ordered"})
+    data = plan.recipe_section("data", default["data"], {"split": "ordered"})
     assert data == {**default["data"], "split": "ordered"}
     training = default["training"]
-    assert sweep.recipe_section("training", training, {"split": "ordered"}) == training
-    assert sweep.recipe_section("training", training, {"batch_size": 32})["batch_size"] == 32
+    assert plan.recipe_section("training", training, {"split": "ordered"}) == training
+    assert plan.recipe_section("training", training, {"batch_size": 32})["batch_size"] == 32
     with pytest.raises(KeyError, match=r"\['weight_decay'\] are not among"):
-        sweep.recipe_section("training", training, {"weight_decay": 0.1})
+        plan.recipe_section("training", training, {"weight_decay": 0.1})
 
 
 def test_the_schema_allows_exactly_the_override_keys():
@@ -182,7 +182,7 @@ def test_the_schema_allows_exactly_the_override_keys():
     recipe = schema["properties"]["experiments"]["properties"]["sweep"]["properties"]["recipes"][
         "items"
     ]
-    assert set(recipe["properties"]) == {"name", *sweep.OVERRIDES}
+    assert set(recipe["properties"]) == {"name", *plan.OVERRIDES}
 
 
 def test_the_default_sweep_is_one_factor_at_a_time(default):

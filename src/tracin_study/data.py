@@ -20,12 +20,7 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from tracin_study.plan import (  # noqa: F401 (N_ROWS, SNAPSHOT re-exported)
-    N_ROWS,
-    SNAPSHOT,
-    shipped_snapshot,
-    split_sizes,
-)
+from tracin_study.plan import SNAPSHOT, shipped_snapshot, split_sizes
 
 log = logging.getLogger(__name__)
 
