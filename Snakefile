@@ -13,7 +13,7 @@ from snakemake.utils import min_version
 from tracin_study.provenance import check_package_source, pin_kernels
 
 # Before anything imports torch: the same CPU kernels on every x86-64 machine with AVX2
-# (README, "Same numbers on every machine"), inherited by every job.
+# (docs/engine.md, "Same numbers on every machine"), inherited by every job.
 pin_kernels()
 check_package_source(workflow.basedir)
 

@@ -36,10 +36,10 @@ from torch.profiler import ProfilerActivity, profile
 
 from tracin_study import data
 from tracin_study.config import PROTOCOLS, TrainingConfig
-from tracin_study.experiments.removal import house_losses, random_houses, retrain_without
+from tracin_study.experiments.removal import random_houses
 from tracin_study.geo import nearest_houses
 from tracin_study.model import build_mlp
-from tracin_study.training import TrainingError, fit
+from tracin_study.training import TrainingError, fit, house_losses, retrain_without
 
 PALO_ALTO = (37.4419, -122.1430, 11)
 SET_SIZE, DRAWS, NOISE_EPOCHS = 50, 4, 20

@@ -59,7 +59,8 @@ def test_notebook_rules_run_in_a_shadow_folder_of_their_declared_inputs():
 def test_parsing_the_workflow_imports_neither_torch_nor_scikit_learn():
     # Every Snakemake run parses the Snakefile, and on a cluster every job starts its own
     # Snakemake: an import of torch there costs seconds per job. The rule files import
-    # from tracin_study.plan and tracin_study.config only (README, "Running on a cluster").
+    # from tracin_study.plan and tracin_study.config only (docs/cluster.md, "Why a Slurm job
+    # costs more than a local one").
     imports = [
         line.strip()
         for f in RULE_FILES

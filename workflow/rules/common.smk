@@ -5,12 +5,12 @@
 #
 # Cluster resources. Every step that may go to a cluster declares its memory and runtime
 # (its `resources` directive): memory about 2x the peak RSS in the benchmark files
-# (max_rss, results/benchmarks/) of the full default run on a 2-core machine (training
-# 530-550 MB, influence with the Adam pass 1,122 MB, the LDS scores 1,100 MB, notebooks
-# 775 MB, the report 844 MB; importing torch alone is ~450 MB), runtime in minutes with a
-# 5-10x margin over that run's longest jobs (2-4.3 min). Steps of a few seconds and under
-# 0.5 GB are declared local (`localrule`): they run inside Snakemake, which is quicker than
-# a cluster job's queueing and start.
+# (max_rss, results/benchmarks/) of the full default run on a 2-core machine (importing
+# torch alone is ~450 MB), runtime in minutes with a 5-10x margin over that run's longest
+# jobs. The current figures of each step, peak memory and longest job, are in
+# docs/measured-times.md (generated from those files by benchmarks/stage_times.py). Steps
+# of a few seconds and under 0.5 GB are declared local (`localrule`): they run inside
+# Snakemake, which is quicker than a cluster job's queueing and start.
 
 from tracin_study.config import SweepConfig, TrainingConfig, canonical
 from tracin_study.plan import CLOSEST, DEFAULT, SECTIONS, recipe_seeds, section_params
