@@ -190,7 +190,7 @@ def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
     actual = 5.0 - masks @ truth.T + 0.5 * rng.normal(size=(40, 5))
     scores = np.stack([truth, truth + 2 * rng.normal(size=truth.shape)])
     records = _records(masks, actual, list(range(5)))
-    doc = lds.bootstrap_lds(scores, ["good", "noisy"], records[::-1], 200, 0)
+    doc = lds.lds_intervals(scores, ["good", "noisy"], records[::-1], 200, 0)
     per_query = lds.per_query(scores, ["good", "noisy"], records, records, [])
     for method in ("good", "noisy"):
         expected = per_query[method].mean()
@@ -204,7 +204,7 @@ def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
     assert diff["ci95"][0] > 0  # the noiseless score is better, and the test sees it
     assert diff["detectable_difference"] == pytest.approx((diff["ci95"][1] - diff["ci95"][0]) / 2)
     assert doc["subsets"] == 40 and doc["queries"] == 5
-    again = lds.bootstrap_lds(scores, ["good", "noisy"], records, 200, 0)
+    again = lds.lds_intervals(scores, ["good", "noisy"], records, 200, 0)
     assert again == doc
 
 
@@ -254,7 +254,7 @@ def test_ceiling_interval_resamples_the_subsets_as_the_lds_bootstrap():
     a = rng.normal(size=(12, 3))
     b = a + rng.normal(size=(12, 3))
     first, second = _records(masks, a, [0, 1, 2]), _records(masks, b, [0, 1, 2])
-    got = lds.bootstrap_ceiling(first, second[::-1], 50, 7)
+    got = lds.ceiling_interval(first, second[::-1], 50, 7)
     draw = np.random.default_rng(7)
     replicates = []
     for _ in range(50):  # brute force: the same resamples, scipy's Spearman per query
@@ -263,11 +263,11 @@ def test_ceiling_interval_resamples_the_subsets_as_the_lds_bootstrap():
             np.mean([stats.spearmanr(a[idx, j], b[idx, j]).statistic for j in range(3)])
         )
     assert got == pytest.approx([np.percentile(replicates, 2.5), np.percentile(replicates, 97.5)])
-    assert lds.bootstrap_ceiling(first, _records(masks, 3 * a, [0, 1, 2]), 20, 0) == (
+    assert lds.ceiling_interval(first, _records(masks, 3 * a, [0, 1, 2]), 20, 0) == (
         pytest.approx([1.0, 1.0])
     )
     with pytest.raises(ValueError, match="same subsets"):
-        lds.bootstrap_ceiling(first, second[:-1], 20, 0)
+        lds.ceiling_interval(first, second[:-1], 20, 0)
 
 
 def test_power_gives_the_subsets_and_cost_of_a_five_hundredths_interval():

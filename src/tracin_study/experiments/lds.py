@@ -12,7 +12,7 @@ The LDS of a method and house is the Spearman correlation, across the M subsets,
 predicted and the actual loss (Park et al., 2023, "TRAK"); 1 means the scores order the
 subsets as retraining does.
 
-With power (`run_subsets`, `bootstrap_lds`, `noise_ceiling`): the queries are the Palo
+With power (`run_subsets`, `lds_intervals`, `noise_ceiling`): the queries are the Palo
 Alto houses plus a fixed random sample of test houses (`query_houses`); each subset is
 retrained under a protocol of `training.retrain_without` (its complement removed; the
 fixed-order protocol by default, so the actual losses carry the subset's effect and not
@@ -191,15 +191,16 @@ def _ordered(records: list[dict]) -> list[dict]:
     return sorted(records, key=lambda r: r["subset"])
 
 
-def bootstrap_lds(
+def lds_intervals(
     scores: np.ndarray, methods, records: list[dict], n_boot: int, boot_seed: int
 ) -> dict:
     """Mean LDS over queries per method, with a 95% percentile bootstrap interval over
     subsets, and the paired difference of every two methods on the same resamples.
 
     scores: (methods, H, N) on the records' queries; records: `run_subsets` records. Each
-    of `n_boot` resamples draws M subsets with replacement (`default_rng(boot_seed)`) and
-    recomputes every query's Spearman and their mean (NaN queries left out). Returns
+    of `n_boot` resamples (`statistics.bootstrap`, seed `boot_seed`) draws M subsets with
+    replacement and recomputes every query's Spearman and their mean (NaN queries left
+    out). Returns
     {"methods": {method: {mean, ci95, per_query_sd, n_queries}}, "differences":
     {"a - b": {mean, ci95}}, "subsets": M, "queries": H, "bootstrap": n_boot}.
     """
@@ -244,11 +245,12 @@ def _difference(per_query: np.ndarray, ci95: list[float]) -> dict:
     }
 
 
-def bootstrap_ceiling(
+def ceiling_interval(
     records: list[dict], second: list[dict], n_boot: int, boot_seed: int
 ) -> list[float]:
-    """The 95% percentile bootstrap interval over subsets of the mean `noise_ceiling`, on
-    the resamples of `bootstrap_lds` (same `boot_seed`, same subsets drawn)."""
+    """The 95% percentile bootstrap interval over subsets of the mean `noise_ceiling`
+    (`statistics.bootstrap`), on the resamples of `lds_intervals` (same `boot_seed`, same
+    subsets drawn)."""
     first, second = _ordered(records), _ordered(second)
     noise_ceiling(first, second)  # the same subsets and queries, or a ValueError
     a = np.array([r["loss"] for r in first], dtype=np.float64)
@@ -383,13 +385,13 @@ def summary(
     retrainings' `records` of section `cfg` and the scores (methods, H, N) on their queries.
 
     The doc: `seed`, `protocol`, `fraction`, `n_subsets`, `n_queries`, `n_palo_alto`,
-    `bootstrap`, `methods` and `differences` (`bootstrap_lds`: per method mean, ci95,
+    `bootstrap`, `methods` and `differences` (`lds_intervals`: per method mean, ci95,
     per_query_sd, n_queries; per pair "a - b" mean, ci95 and detectable_difference),
-    `noise_ceiling` (mean over queries, its `ci95` (`bootstrap_ceiling`), `seed`,
+    `noise_ceiling` (mean over queries, its `ci95` (`ceiling_interval`), `seed`,
     `protocol` and `subsets`), `spearman_se` (one query's standard error at these
     subsets) and `power` (`power`, at the records' mean wall seconds per retraining)."""
     scored, ceiling = split_ceiling(records, cfg)
-    lds = bootstrap_lds(scores, methods, scored, cfg.bootstrap, cfg.bootstrap_seed)
+    lds = lds_intervals(scores, methods, scored, cfg.bootstrap, cfg.bootstrap_seed)
     ceiling_doc = noise_ceiling(scored, ceiling)
     table = per_query(scores, methods, scored, ceiling, palo_alto)
     doc = {
@@ -404,7 +406,7 @@ def summary(
         "differences": lds["differences"],
         "noise_ceiling": {
             "mean": ceiling_doc["mean"],
-            "ci95": bootstrap_ceiling(scored, ceiling, cfg.bootstrap, cfg.bootstrap_seed),
+            "ci95": ceiling_interval(scored, ceiling, cfg.bootstrap, cfg.bootstrap_seed),
             "seed": int(ceiling[0]["seed"]),
             "protocol": ceiling[0]["protocol"],
             "subsets": ceiling_doc["subsets"],
