@@ -43,7 +43,6 @@ CLAIM_NAMES = {  # claim id -> its name in words, for the report's tables
     "train_explained_variance": "Explained variance, training split",
     "test_explained_variance": "Explained variance, test split",
 }
-SCORE_LABELS = {"claims": "raw TracInCP", "claims_adam": "Adam-preconditioned TracInCP"}
 
 
 def require(mapping: dict, key: str, where: str = "the report's inputs"):
@@ -51,7 +50,7 @@ def require(mapping: dict, key: str, where: str = "the report's inputs"):
     if key not in mapping:
         raise KeyError(
             f"{key!r} is missing from {where} (present: {sorted(mapping)}); run the "
-            "experiment whose rule file adds it to REPORT_INPUTS, then the summary rule"
+            "experiment whose rule file declares its report section, then the summary rule"
         )
     return mapping[key]
 
@@ -520,26 +519,6 @@ def self_influence_map_caption(number: int, geography: dict, top_n: int) -> str:
         f"the paper's): {share['high']} of the highest lie in the Bay Area, against "
         f"{share['all']} of all training houses and {share['low']} of the lowest."
     )
-
-
-def removal_noise_view(doc: dict) -> pd.DataFrame:
-    """The noise of the random removals per protocol and k (`removal_verdicts.noise_table`
-    rows in `doc["noise"]`), columns in words, effects in % of the full model's loss."""
-    rows = []
-    for r in require(doc, "noise", "the removal summary"):
-        rows.append(
-            {
-                "retraining": PROTOCOL_WORDS.get(r["protocol"], _words(r["protocol"])),
-                "houses removed": r["k"],
-                "seeds": r["n_seeds"],
-                "random draws per seed": r["draws_per_seed"],
-                "sd of the summed-loss change (%)": f"{100 * r['summed_sd']:.1f}",
-                "range over draws (%)": f"{100 * r['summed_min']:+.1f} to "
-                f"{100 * r['summed_max']:+.1f}",
-                "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def facts_view(summary: dict) -> pd.DataFrame:
@@ -1273,3 +1252,135 @@ def conclusion(summary: dict) -> str:
         f"{auc['self_influence']:.2f})."
     )
     return "\n\n".join(parts)
+
+
+def side_by_side(docs: dict[str, list[dict]]) -> pd.DataFrame:
+    """The verdicts of several evaluations of the claims, one row per claim (in the order of
+    the first evaluation, then claims only later ones have): for each label of `docs` (label
+    -> the claims' dicts, as in summary.json), the mean [95% CI] over seeds and the verdict; "not
+    evaluated" where an evaluation lacks the claim."""
+    texts, cells = {}, {}
+    for label, evaluation in docs.items():
+        for doc in evaluation:
+            texts.setdefault(doc["id"], doc["claim"])
+            low, high = doc["ci95"]
+            cells[doc["id"], f"{label}: mean [95% CI]"] = (
+                f"{doc['mean']:.3f} [{low:.3f}, {high:.3f}]"
+            )
+            cells[doc["id"], f"{label}: verdict"] = doc["verdict"]
+    columns = [f"{label}: {part}" for label in docs for part in ("mean [95% CI]", "verdict")]
+    rows = [
+        {"claim": text, **{c: cells.get((claim_id, c), "not evaluated") for c in columns}}
+        for claim_id, text in texts.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+PER_HOUSE_LABELS = {  # a per-house value (`claims.PER_HOUSE_COLUMNS`) -> its name in words
+    "test_index": "test house",
+    "price": "price ($100,000)",
+    "prediction": "model's prediction ($100,000)",
+    "proponents_mean_price": "proponents' mean price ($100,000)",
+    "proponents_capped_share": "proponents at the price cap (%)",
+    "opponents_mean_price": "opponents' mean price ($100,000)",
+    "opponents_capped_share": "opponents at the price cap (%)",
+    "map_neighbours_mean_price": "map neighbours' mean price ($100,000)",
+    "closeness_gain": "proponents closer in price than map neighbours by ($100,000)",
+    "odd": "below half the group's median price and income",
+}
+
+
+def per_house_view(doc: dict) -> pd.DataFrame:
+    """The per-house verdicts (summary.json's `palo_alto_per_house`) as a table for people:
+    one row per test house, columns named in words with units (`PER_HOUSE_LABELS`), prices
+    to 2 decimals, shares in whole percent, the closeness gain as mean [95% interval] over
+    seeds, and the verdict."""
+    rows = []
+    for house in doc["houses"]:
+        gain = house["closeness_gain"]
+        low, high = gain["ci95"]
+        row = {PER_HOUSE_LABELS["test_index"]: house["test_index"]}
+        for key in PER_HOUSE_LABELS:
+            if key.endswith("_share"):
+                row[PER_HOUSE_LABELS[key]] = round(100 * house[key])
+            elif key.endswith("price") or key == "prediction":
+                row[PER_HOUSE_LABELS[key]] = round(house[key], 2)
+        row[PER_HOUSE_LABELS["closeness_gain"]] = f"{gain['mean']:+.2f} [{low:+.2f}, {high:+.2f}]"
+        row[PER_HOUSE_LABELS["odd"]] = "yes" if house["odd"] else "no"
+        row["verdict over seeds"] = house["verdict"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def describe_per_house(doc: dict) -> str:
+    """A plain Markdown paragraph on the per-house verdicts: how many houses reproduce the
+    claim, for each that does not its verdict and why, and the rule (dollar signs escaped,
+    so that no pair of them reads as a formula)."""
+    n, counts = len(doc["houses"]), doc["counts"]
+    text = (
+        f"Judged house by house, the claim that {doc['claim']} is reproduced for "
+        f"{counts['reproduced']} of the {n} Palo Alto test houses"
+    )
+    others = [h for h in doc["houses"] if h["verdict"] != "reproduced"]
+    parts = [
+        f"house {h['test_index']}{' (flagged low price and income)' if h['odd'] else ''}: "
+        f"{h['verdict']}, {h['reason']}"
+        for h in others
+    ]
+    text += ". The others: " + "; ".join(parts) + "." if parts else "."
+    text += f" (Measured per seed: {doc['measurement']}; {doc['margin']}.)"
+    return text.replace("$", r"\$")
+
+
+def describe_selection(selection: dict, latitude: float, longitude: float) -> str:
+    """A plain sentence on what the "n nearest test houses" rule selected around (`latitude`,
+    `longitude`), from summary.json's `palo_alto_selection`."""
+    text = (
+        f"The rule takes the {selection['n_houses']} test-split houses (census block groups) "
+        f"nearest to ({latitude:.4f} N, {-longitude:.4f} W), whatever town they lie in: all "
+        f"within {selection['max_distance_km']:.1f} km; {selection['n_capped']} are at the "
+        "price cap."
+    )
+    if selection["n_odd"]:
+        odd, others = selection["odd"], selection["others"]
+        text += (
+            f" {selection['n_odd']} of them (around {odd['latitude']:.2f} N, "
+            f"{-odd['longitude']:.2f} W) have a median income of "
+            f"{odd['median_income']:.1f} and a price of {odd['price']:.2f} against "
+            f"{others['median_income']:.1f} and {others['price']:.2f} "
+            "for the rest: very likely East Palo Alto, a different town."
+        )
+    return text
+
+
+def quality_view(summary: dict) -> pd.DataFrame:
+    """Explained variance and MSE of both splits per seed (index `seed`, one column per
+    measure of summary.json's `model_quality`)."""
+    columns = {
+        name: {int(s): v for s, v in doc["per_seed"].items()}
+        for name, doc in summary["model_quality"].items()
+    }
+    return pd.DataFrame(columns).rename_axis("seed")
+
+
+STABILITY_TITLES = {  # a matrix of summary.json's `stability_matrices` -> its panel title
+    "self_influence_spearman": "Self-influence, all houses",
+    "self_influence_top_overlap": "Self-influence, top houses",
+    "proponent_top_overlap": "Palo Alto proponents",
+}
+
+
+def stability_panels(summary: dict, top_n: int, k: int) -> dict[str, tuple[pd.DataFrame, str]]:
+    """The seed x seed matrices of summary.json's `stability_matrices` as `plots.heatmaps`
+    panels: title -> (matrix indexed by seed, colour bar label); `top_n` and `k` are the
+    report's top set and the proponents per house."""
+    labels = {
+        "self_influence_spearman": "Spearman correlation",
+        "self_influence_top_overlap": f"share of the top {top_n} in common",
+        "proponent_top_overlap": f"share of the top {k} in common",
+    }
+    panels = {}
+    for name, doc in summary["stability_matrices"].items():
+        matrix = pd.DataFrame(doc["values"], index=doc["seeds"], columns=doc["seeds"])
+        panels[STABILITY_TITLES[name]] = (matrix, labels[name])
+    return panels
