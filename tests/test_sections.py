@@ -58,7 +58,7 @@ def test_the_outline_names_each_sections_function_and_inputs():
         },
         "stability": {
             "function": "tracin_study.summary.stability_section",
-            "inputs": ["proponents", "self_influence"],
+            "inputs": ["self_influence", "proponents"],  # as declared
         },
     }
 

@@ -72,9 +72,10 @@ def merged_inputs(sections, attribute: str = "inputs") -> dict:
 
 
 def outline(sections) -> dict[str, dict]:
-    """Key -> {"function": dotted name, "inputs": [input names]} of each section: what the
-    summary rule hands its script (plain values, so that Snakemake can compare them)."""
-    return {s.key: {"function": s.function, "inputs": sorted(s.inputs)} for s in sections}
+    """Key -> {"function": dotted name, "inputs": [input names, as declared]} of each
+    section: what the summary rule hands its script (plain values, so that Snakemake can
+    compare them)."""
+    return {s.key: {"function": s.function, "inputs": list(s.inputs)} for s in sections}
 
 
 def check_claimed(input_names, outline: dict[str, dict]) -> None:
