@@ -51,6 +51,11 @@ report_section(
     sections.WORKED_EXAMPLE,
     "tracin_study.summary.worked_example_section",
     {**EXAMPLE_MODEL, **SELF_INFLUENCE},
+    # the report's usage example runs TracInCP on this model for a Palo Alto house
+    figure_inputs={
+        **EXAMPLE_MODEL,
+        "houses": of_recipe(rules.palo_alto_points.output.houses),
+    },
 )
 report_section(
     sections.PALO_ALTO_PER_HOUSE,
