@@ -51,7 +51,7 @@ include: "workflow/rules/claims.smk"
 
 
 # The experiments: each rule file adds its own outputs to STUDY_TARGETS and its report
-# inputs to REPORT_INPUTS (docs/adding-an-experiment.md).
+# report section to REPORT_SECTIONS (docs/adding-an-experiment.md).
 for experiment in sorted(
     Path(workflow.basedir, "workflow/rules/experiments").glob("*.smk")
 ):

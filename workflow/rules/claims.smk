@@ -51,19 +51,30 @@ rule claims:
 
 
 STUDY_TARGETS.extend(outputs_of(rules.claims, recipe=STUDIED_RECIPES, score=SCORES))
-REPORT_INPUTS.update(
-    {
-        f"{prefix}{score}": expand(
-            rules.claims.output.claims, recipe=recipe, score=score
-        )[0]
-        for recipe, prefix in [
-            (DEFAULT, "claims_"),
-            (CLOSEST, "closest_recipe_claims_"),
-        ]
-        for score in SCORES
-    },
-    # today's name of the closest recipe's raw claims
-    closest_recipe_claims=expand(
-        rules.claims.output.claims, recipe=CLOSEST, score="raw"
-    )[0],
+# the default recipe's claim measurements under raw TracInCP
+MEASUREMENTS = {
+    "measurements": expand(
+        rules.claims.output.measurements, recipe=DEFAULT, score="raw"
+    )[0]
+}
+for key, score in [(sections.CLAIMS, "raw"), (sections.CLAIMS_ADAM, "adam")]:
+    report_section(
+        key,
+        f"tracin_study.summary.{key}_section",
+        {
+            f"claims_{score}": expand(
+                rules.claims.output.claims, recipe=DEFAULT, score=score
+            )[0]
+        },
+    )
+report_section(sections.PAPER_FACTS, "tracin_study.summary.paper_facts_section")
+report_section(
+    sections.SELF_INFLUENCE_VS_LOSS,
+    "tracin_study.summary.self_influence_vs_loss_section",
+    MEASUREMENTS,
+)
+report_section(
+    sections.PROPONENT_PRICES,
+    "tracin_study.summary.proponent_prices_section",
+    MEASUREMENTS,
 )

@@ -15,6 +15,8 @@
 from tracin_study.config import SweepConfig, TrainingConfig, canonical
 from tracin_study.plan import CLOSEST, DEFAULT, SECTIONS, recipe_seeds, section_params
 from tracin_study.plan import saved_steps, shipped_snapshot
+from tracin_study import sections
+from tracin_study.sections import Section, register
 
 SEEDS = config["seeds"]
 RESULTS = config["paths"]["results"]
@@ -31,13 +33,21 @@ SWEEP = SweepConfig.from_config(config)
 STUDIED_RECIPES = [DEFAULT, CLOSEST]
 # Every output that `rule all` asks for, each rule file extending it with its own outputs.
 STUDY_TARGETS = []
-# The report's named inputs (name -> path or list of paths): each rule file adds its own.
-REPORT_INPUTS = {}
+# The sections of report/summary.json (key -> Section): each rule file declares its own
+# with `report_section`.
+REPORT_SECTIONS = {}
 
 
 def results(path):
     """`path` inside the results folder (config `paths.results`)."""
     return f"{RESULTS}/{path}"
+
+
+def report_section(key, function, inputs=None, figure_inputs=None):
+    """Declare the section `key` (`tracin_study.sections`) of report/summary.json: the
+    function (dotted name) that summarises its `inputs` (name -> path or list of paths),
+    and the `figure_inputs` the report's figures read besides summary.json."""
+    register(REPORT_SECTIONS, Section(key, function, inputs or {}, figure_inputs or {}))
 
 
 def log_file(name, job=None):

@@ -75,8 +75,17 @@ rule palo_alto_points:
 
 
 STUDY_TARGETS.extend(outputs_of(rules.palo_alto_points, STUDIED_RECIPES))
-REPORT_INPUTS.update(
-    prepared_data(DEFAULT),
-    source=of_recipe(rules.prepare_data.output.source),
-    houses=of_recipe(rules.palo_alto_points.output.houses),
+report_section(
+    sections.PROVENANCE,
+    "tracin_study.summary.provenance_section",
+    {"source": of_recipe(rules.prepare_data.output.source)},
+)
+report_section(
+    sections.PALO_ALTO_SELECTION,
+    "tracin_study.summary.palo_alto_selection_section",
+    {"houses": of_recipe(rules.palo_alto_points.output.houses)},
+    figure_inputs={
+        "houses": of_recipe(rules.palo_alto_points.output.houses),
+        "train": of_recipe(rules.prepare_data.output.train),
+    },
 )

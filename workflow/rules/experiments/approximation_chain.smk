@@ -94,6 +94,8 @@ rule approximation_chain_compare:
 STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_record))
 STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_record_adam))
 STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_compare))
-REPORT_INPUTS.update(
-    approximation_chain=rules.approximation_chain_compare.output.summary
+report_section(
+    sections.APPROXIMATION_CHAIN,
+    "tracin_study.summary.approximation_chain_section",
+    {"approximation_chain": rules.approximation_chain_compare.output.summary},
 )

@@ -46,6 +46,8 @@ rule checkpoint_ablation_summary:
 
 STUDY_TARGETS.extend(outputs_of(rules.checkpoint_ablation))
 STUDY_TARGETS.extend(outputs_of(rules.checkpoint_ablation_summary))
-REPORT_INPUTS.update(
-    checkpoint_ablation=rules.checkpoint_ablation_summary.output.summary
+report_section(
+    sections.CHECKPOINT_ABLATION,
+    "tracin_study.summary.checkpoint_ablation_section",
+    {"checkpoint_ablation": rules.checkpoint_ablation_summary.output.summary},
 )

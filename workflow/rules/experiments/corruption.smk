@@ -92,13 +92,18 @@ rule corruption_summary:
 STUDY_TARGETS.extend(outputs_of(rules.corruption_train, seed=CORRUPTION_SEEDS))
 STUDY_TARGETS.extend(outputs_of(rules.corruption_scores, seed=CORRUPTION_SEEDS))
 STUDY_TARGETS.extend(outputs_of(rules.corruption_summary))
-REPORT_INPUTS.update(
-    corruption=rules.corruption_summary.output.summary,
-    corruption_json=rules.corruption_summary.output.summary_json,
-    corruption_curves=expand(
-        rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS
-    ),
-    corruption_recall=expand(
-        rules.corruption_scores.output.recall_by_change, seed=CORRUPTION_SEEDS
-    ),
+report_section(
+    sections.CORRUPTION_DETECTION,
+    "tracin_study.summary.corruption_detection_section",
+    {
+        "corruption_json": rules.corruption_summary.output.summary_json,
+        "corruption_recall": expand(
+            rules.corruption_scores.output.recall_by_change, seed=CORRUPTION_SEEDS
+        ),
+    },
+    figure_inputs={
+        "corruption_curves": expand(
+            rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS
+        )
+    },
 )

@@ -102,9 +102,9 @@ for recipe, jobs in LDS_JOBS.items():
     STUDY_TARGETS.extend(outputs_of(rules.lds_train, recipe=recipe, **jobs))
     STUDY_TARGETS.extend(outputs_of(rules.lds_scores, recipe=recipe))
     STUDY_TARGETS.extend(outputs_of(rules.lds_summary, recipe=recipe))
-    REPORT_INPUTS.update(
-        {
-            f"lds_{name}_{recipe}": expand(path, recipe=recipe)[0]
-            for name, path in rules.lds_summary.output.items()
-        }
+if CLOSEST in LDS_JOBS:  # the report's LDS section is the closest recipe's
+    report_section(
+        sections.LDS,
+        "tracin_study.summary.documents_section",
+        {"lds_summary_closest": of_recipe(rules.lds_summary.output.summary, CLOSEST)},
     )

@@ -70,9 +70,14 @@ rule removal_summary:
 for recipe, jobs in REMOVAL_JOBS.items():
     STUDY_TARGETS.extend(outputs_of(rules.removal_train, recipe=recipe, **jobs))
     STUDY_TARGETS.extend(outputs_of(rules.removal_summary, recipe=recipe))
-    REPORT_INPUTS.update(
+if REMOVAL_JOBS:
+    report_section(
+        sections.REMOVAL,
+        "tracin_study.summary.documents_section",
         {
-            f"removal_{name}_{recipe}": expand(path, recipe=recipe)[0]
-            for name, path in rules.removal_summary.output.items()
-        }
+            f"removal_summary_{recipe}": of_recipe(
+                rules.removal_summary.output.summary, recipe
+            )
+            for recipe in REMOVAL_JOBS
+        },
     )
