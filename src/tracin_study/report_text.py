@@ -746,7 +746,7 @@ def lds_power_takeaway(doc: dict) -> str:
 
 
 def lds_view(doc: dict) -> pd.DataFrame:
-    """The mean LDS per score with its 95% bootstrap interval over subsets (`bootstrap_lds`
+    """The mean LDS per score with its 95% bootstrap interval over subsets (`lds.lds_intervals`
     `methods`), rounded."""
     rows = []
     for method, r in require(doc, "methods", "the LDS summary").items():
