@@ -19,7 +19,7 @@ from tracin_study.checkpoints import (
     sha256_file,
     write_manifest,
 )
-from tracin_study.config import TrainingConfig
+from tracin_study.config import TrainingSettings
 from tracin_study.model import build_mlp
 from tracin_study.provenance import PINNED_KERNELS
 from tracin_study.training import (
@@ -31,7 +31,7 @@ from tracin_study.training import (
     train_and_evaluate,
 )
 
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(6, 5), epochs=5, batch_size=16, learning_rate=0.01, checkpoint_every=2
 )
 

@@ -13,7 +13,7 @@ import torch
 from sklearn.metrics import explained_variance_score, mean_absolute_error, mean_squared_error
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import TrainingSettings
 from tracin_study.model import build_mlp, count_parameters
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def regression_metrics(y_true, y_pred) -> dict:
 
 
 def explained_variances(
-    model, X_train, y_train, X_test, y_test, config: TrainingConfig, epoch: int
+    model, X_train, y_train, X_test, y_test, config: TrainingSettings, epoch: int
 ) -> dict:
     """`train_explained_variance` and `test_explained_variance` of `model` after `epoch`:
     measured if `config.curve_every` divides it, else NaN."""
@@ -83,7 +83,7 @@ def _masked_loss(model, x: torch.Tensor, y: torch.Tensor, kept: torch.Tensor) ->
 def fit(
     X_train,
     y_train,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     removed=None,
     after_epoch: Callable | None = None,
@@ -167,7 +167,7 @@ def train(
     y_train,
     X_test,
     y_test,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     checkpoint_dir: Path,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
@@ -234,7 +234,7 @@ def train_and_evaluate(
     y_train,
     X_test,
     y_test,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     checkpoint_dir: Path,
 ) -> tuple[torch.nn.Module, pd.DataFrame, dict]:
