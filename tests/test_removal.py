@@ -9,7 +9,13 @@ import torch
 from tracin_study.checkpoints import load_checkpoint, read_manifest
 from tracin_study.config import RemovalSettings, TrainingSettings
 from tracin_study.experiments import removal
-from tracin_study.run_plans import REMOVAL_SETS, TRACIN_SCORES, removal_retrainings
+from tracin_study.run_plans import (
+    REMOVAL_SETS,
+    TRACIN_SCORES,
+    chunk_of,
+    removal_jobs,
+    removal_retrainings,
+)
 from tracin_study.training import predict, train
 
 CONFIG = TrainingSettings(
@@ -273,3 +279,14 @@ def test_opponents_are_judged_by_lowering_the_loss_on_a_tiny_model(tiny_prepared
     assert table.loc["raw", "ci95_high"] < 0 and table.loc["raw", "verdict"] == "reproduced"
     assert table.loc["adam", "ci95_low"] > 0
     assert table.loc["adam", "verdict"] == "contradicted", table[["mean", "ci95_low", "ci95_high"]]
+
+
+def test_jobs_take_the_plan_in_chunks_that_cover_it_once(tiny_prepared, houses):
+    scores, _ = _plan(tiny_prepared, houses)
+    cfg = _settings(chunk=7)
+    plan = removal.seed_plan(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
+    jobs = removal_jobs(cfg, n_houses=3)
+    assert jobs == {"seed": [5], "chunk": list(range(-(-len(plan) // 7)))}
+    names = [n for c in jobs["chunk"] for n in chunk_of(plan, c, cfg.chunk)["name"]]
+    assert names == plan["name"].tolist()
+    assert chunk_of(list(range(10)), 1, 4) == [4, 5, 6, 7]

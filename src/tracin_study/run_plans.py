@@ -93,9 +93,10 @@ def n_chunks(n_items: int, chunk: int) -> int:
     return -(-n_items // chunk)
 
 
-def chunk_of(items: list, chunk: int, size: int) -> list:
-    """Job `chunk`'s items: the `chunk`-th run of `size` consecutive `items`."""
-    return items[chunk * size : (chunk + 1) * size]
+def chunk_of(items, chunk: int, size: int):
+    """Job `chunk`'s items: the `chunk`-th run of `size` consecutive `items` (a list, or a
+    table's rows by position)."""
+    return getattr(items, "iloc", items)[chunk * size : (chunk + 1) * size]
 
 
 def removal_jobs(removal, n_houses: int) -> dict[str, list[int]]:
