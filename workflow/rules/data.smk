@@ -1,8 +1,8 @@
 rule recipe:
     """Section {section} of the settings of recipe {recipe} (data; training, with the model;
-    influence, the epochs TracInCP sums over): the config's, with the sweep recipe's
-    overrides, or for `closest` with the sweep's choice (selection.json). Each later step
-    reads only the sections it depends on (`recipe_settings`)."""
+    influence, TracInCP's): the config's, with the sweep recipe's overrides, or for
+    `closest` with the sweep's choice (selection.json: its epochs). Each later step reads
+    only the sections it depends on (`recipe_settings`)."""
     input:
         selection=closest_selection,
     output:
