@@ -1,6 +1,6 @@
 """Linear datamodeling score (LDS) of TracIn scores on the Palo Alto test houses.
 
-Retrain one model seed's recipe (its initialisation and batch order) on M random halves of
+Retrain one model seed's run (its initialisation and batch order) on M random halves of
 the training split and record each test house's squared error, in ($100,000)^2. A score
 matrix S (houses x training houses) predicts the loss of house j after training on subset A
 as the change in loss it attributes to A. A positive TracIn score means the training house
