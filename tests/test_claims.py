@@ -9,7 +9,7 @@ from tracin_study import claims, paper, report_text
 from tracin_study.data import TARGET, PreparedData
 from tracin_study.geo import nearest_houses
 from tracin_study.influence import ALL_TEST_POINTS
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 from tracin_study.verdicts import OUTCOMES
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import CorruptionSettings, TrainingSettings
 from tracin_study.experiments.corruption import (
     SCORES,
     corrupt_targets,
@@ -82,7 +82,7 @@ def corrupted_run(tiny_prepared, tmp_path_factory):
     """A tiny model trained on 25% corrupted targets, checkpoints after epochs 0, 2, 3."""
     torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp("corrupted")
-    config = TrainingConfig(
+    config = TrainingSettings(
         hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=2
     )
     targets, metrics = train_corrupted(tiny_prepared, config, 4, 0.25, 9, folder)
@@ -142,14 +142,16 @@ def test_detection_results_and_summary_over_seeds():
     detection, curves = detection_results(scores, mask, seed=7, grid_points=11)
     assert (detection["seed"] == 7).all() and detection["score"].tolist() == ["good", "bad"]
     assert len(curves) == 22 and (curves["seed"] == 7).all()
-    summary, doc = summarise_detection(detection, {"fraction": 0.25})
+    corruption = CorruptionSettings(seeds=(7, 8), fraction=0.25, corruption_seed=3)
+    summary, doc = summarise_detection(detection, corruption)
     assert list(doc) == ["seeds", "corruption", "scores"]
-    assert doc["seeds"] == [7] and doc["corruption"] == {"fraction": 0.25}
+    assert doc["seeds"] == [7]
+    assert doc["corruption"] == {"corruption_seed": 3, "fraction": 0.25, "seeds": [7, 8]}
     good = doc["scores"]["good"]
     assert set(good) == {"auc", "recall_at_0.1", "recall_at_0.2"}
     assert good["auc"] == {"mean": detection_auc(scores["good"], mask), "sd": None, "n": 1}
     other = detection.assign(seed=8, auc=detection["auc"] + 0.1)
-    summary, doc = summarise_detection(pd.concat([detection, other]), {})
+    summary, doc = summarise_detection(pd.concat([detection, other]), corruption)
     auc = summary.set_index(["score", "metric"]).loc[("bad", "auc")]
     assert auc["n"] == 2 and auc["sd"] == pytest.approx(np.std([0, 0.1], ddof=1))
     assert doc["seeds"] == [7, 8] and doc["scores"]["bad"]["auc"]["n"] == 2

@@ -18,7 +18,9 @@ LIBRARY, STATISTICS, STUDY, REPORT = "library", "statistics", "study", "report"
 # module (dotted, below tracin_study) or package prefix ending in "." -> layer
 LAYER = {
     "": LIBRARY,  # tracin_study/__init__.py
-    "plan": LIBRARY,
+    "housing_table": LIBRARY,
+    "recipes": LIBRARY,
+    "run_plans": LIBRARY,
     "config": LIBRARY,
     "sections": LIBRARY,
     "provenance": LIBRARY,

@@ -9,15 +9,15 @@ import yaml
 from scipy import stats
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import ConfigError, LdsConfig, TrainingConfig, validate_config
+from tracin_study.config import ConfigError, LdsSettings, TrainingSettings, validate_config
 from tracin_study.experiments import lds
 from tracin_study.influence import TracInCP
-from tracin_study.plan import lds_retrainings
+from tracin_study.run_plans import lds_retrainings
 from tracin_study.training import house_losses, retrain_without, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
 )
 
@@ -82,16 +82,13 @@ def _lds_config(**changes):
     options = {"subsets": 3, "fraction": 0.5, "subset_seed": 0, "seed": 5}
     options |= {"protocol": "fixed_order", "n_queries": 2, "query_seed": 0}
     options |= {"ceiling_seed": 6, "bootstrap": 20, "bootstrap_seed": 0, "chunk": 2}
-    return LdsConfig(**(options | changes))
+    return LdsSettings(**(options | changes))
 
 
 def test_run_retrainings_runs_each_seed_and_protocol_as_run_subsets(tiny_prepared):
     torch.set_num_threads(1)
     cfg = _lds_config()
-    plan = lds_retrainings(
-        {k: getattr(cfg, k) for k in ("subsets", "seed", "protocol")}
-        | {"ceiling_seed": cfg.ceiling_seed}
-    )
+    plan = lds_retrainings(cfg)
     assert plan == [(5, "fixed_order", m) for m in range(3)] + [
         (6, "fixed_order", m) for m in range(3)
     ]
@@ -102,9 +99,7 @@ def test_run_retrainings_runs_each_seed_and_protocol_as_run_subsets(tiny_prepare
         alone = lds.run_subsets([m], n, 0.5, 0, tiny_prepared, [1, 4], CONFIG, seed, protocol)
         assert (record["seed"], record["subset"]) == (seed, m)
         assert record["loss"] == alone[0]["loss"]
-    other = lds_retrainings(
-        {"subsets": 2, "seed": 5, "protocol": "fixed_order", "ceiling_seed": None}
-    )
+    other = lds_retrainings(_lds_config(subsets=2, ceiling_seed=None))
     assert other[2:] == [(5, "new_order", 0), (5, "new_order", 1)]
 
 

@@ -7,12 +7,18 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import PROTOCOLS, REMOVAL_SETS, RemovalConfig, TrainingConfig
+from tracin_study.config import PROTOCOLS, RemovalSettings, TrainingSettings
 from tracin_study.experiments import removal
-from tracin_study.plan import TRACIN_SCORES, removal_retrainings
+from tracin_study.run_plans import (
+    REMOVAL_SETS,
+    TRACIN_SCORES,
+    chunk_of,
+    removal_jobs,
+    removal_retrainings,
+)
 from tracin_study.training import house_losses, retrain_without, train
 
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
 )
 
@@ -32,17 +38,17 @@ def houses(tiny_prepared):
     return tiny_prepared.test.iloc[[0, 3, 7]].reset_index(drop=True)
 
 
-_SECTION = {"sets": REMOVAL_SETS, "random_draws": 2, "protocol": "fixed_order"}
-_SECTION |= {"noise_protocols": ("fixed_order",)}
+def _settings(**changes) -> RemovalSettings:
+    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
+    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
+    options |= {"noise_protocols": PROTOCOLS, "noise_k": 3, "chunk": 4} | changes
+    return RemovalSettings(**options)
 
 
 def _plan(tiny_prepared, houses, **changes):
     rng = np.random.default_rng(3)
     scores = {"raw": rng.normal(size=(3, 40)), "adam": rng.normal(size=(3, 40))}
-    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
-    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
-    options |= {"noise_protocols": PROTOCOLS, "noise_k": 3, "chunk": 4} | changes
-    cfg = RemovalConfig(**options)
+    cfg = _settings(**changes)
     return scores, removal.plan_removals(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
 
 
@@ -50,7 +56,8 @@ def test_plan_removes_the_top_scored_houses_of_each_set(tiny_prepared, houses):
     scores, plan = _plan(tiny_prepared, houses)
     # per k: 2 scores x (2 aggregate + 3 houses x 2 kinds) + map neighbours + 2 draws
     assert len(plan) == 2 * (2 * 8 + 1 + 2) and plan["name"].is_unique
-    assert len(plan) == removal_retrainings({"k": (3, 6), **_SECTION}, 3, 2)
+    judged = _settings(noise_protocols=("fixed_order",))
+    assert len(plan) == len(removal_retrainings(judged, 3))
     row = plan[(plan["name"] == "aggregate_proponents/raw/k6")].iloc[0]
     summed = scores["raw"].sum(0)
     assert row["removed"] == sorted(np.argsort(-summed)[:6].tolist())
@@ -121,7 +128,7 @@ def test_noise_draws_are_the_curves_random_draws_at_noise_k(tiny_prepared, house
     _, plan = _plan(tiny_prepared, houses)
     options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
     options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
-    cfg = RemovalConfig(**options, noise_protocols=PROTOCOLS, noise_k=6, chunk=4)
+    cfg = RemovalSettings(**options, noise_protocols=PROTOCOLS, noise_k=6, chunk=4)
     draws = removal.plan_noise_draws(tiny_prepared, houses, 5, cfg)
     expected = plan[(plan["set"] == "random") & (plan["k"] == 6)].reset_index(drop=True)
     pd.testing.assert_frame_equal(draws, expected)
@@ -137,7 +144,7 @@ def test_noise_draws_are_the_curves_random_draws_at_noise_k(tiny_prepared, house
 )
 def test_seed_plan_has_the_size_the_rules_chunk(tiny_prepared, houses, changes):
     scores, plan = _plan(tiny_prepared, houses, **changes)
-    cfg = RemovalConfig(
+    cfg = RemovalSettings(
         **{
             "seeds": (5,),
             "random_draws": 2,
@@ -152,8 +159,10 @@ def test_seed_plan_has_the_size_the_rules_chunk(tiny_prepared, houses, changes):
         | changes
     )
     full = removal.seed_plan(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
-    section = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(cfg).items()}
-    assert len(full) == removal_retrainings(section, n_houses=3, n_scores=2)
+    planned = removal_retrainings(cfg, n_houses=3)
+    assert len(full) == len(planned)
+    assert full["protocol"].tolist() == [r.protocol for r in planned]
+    assert full["set"].tolist() == [r.set for r in planned]
     judged = full[full["protocol"] == cfg.protocol].drop(columns="protocol")
     pd.testing.assert_frame_equal(judged.reset_index(drop=True), plan)
     others = full[full["protocol"] != cfg.protocol]
@@ -163,7 +172,7 @@ def test_seed_plan_has_the_size_the_rules_chunk(tiny_prepared, houses, changes):
 def test_run_chunk_retrains_each_row_under_its_protocol(tiny_prepared, full, houses):
     torch.set_num_threads(1)
     scores, _ = _plan(tiny_prepared, houses, k=(3,), sets=("aggregate_proponents",))
-    cfg = RemovalConfig(
+    cfg = RemovalSettings(
         seeds=(5,),
         random_draws=1,
         random_seed=0,
@@ -217,7 +226,7 @@ def test_opponents_are_judged_by_lowering_the_loss_on_a_tiny_model(tiny_prepared
     clean[8:24] = -1.0  # "adam": sixteen clean houses are the opponents
     test_index = np.arange(12)
     scores = {"raw": np.tile(bad, (12, 1)), "adam": np.tile(clean, (12, 1))}
-    cfg = RemovalConfig(
+    cfg = RemovalSettings(
         seeds=(0, 1, 2),
         random_draws=4,
         random_seed=0,
@@ -241,3 +250,14 @@ def test_opponents_are_judged_by_lowering_the_loss_on_a_tiny_model(tiny_prepared
     assert table.loc["raw", "ci95_high"] < 0 and table.loc["raw", "verdict"] == "reproduced"
     assert table.loc["adam", "ci95_low"] > 0
     assert table.loc["adam", "verdict"] == "contradicted", table[["mean", "ci95_low", "ci95_high"]]
+
+
+def test_jobs_take_the_plan_in_chunks_that_cover_it_once(tiny_prepared, houses):
+    scores, _ = _plan(tiny_prepared, houses)
+    cfg = _settings(chunk=7)
+    plan = removal.seed_plan(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
+    jobs = removal_jobs(cfg, n_houses=3)
+    assert jobs == {"seed": [5], "chunk": list(range(-(-len(plan) // 7)))}
+    names = [n for c in jobs["chunk"] for n in chunk_of(plan, c, cfg.chunk)["name"]]
+    assert names == plan["name"].tolist()
+    assert chunk_of(list(range(10)), 1, 4) == [4, 5, 6, 7]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tracin_study import report_text
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 
 
 def _verdict(house, verdict, score="raw", set_name="aggregate_proponents", k=50, effect=0.04):

@@ -19,7 +19,7 @@ from tracin_study.checkpoints import (
     sha256_file,
     write_manifest,
 )
-from tracin_study.config import PROTOCOLS, TrainingConfig
+from tracin_study.config import PROTOCOLS, TrainingSettings
 from tracin_study.model import build_mlp
 from tracin_study.provenance import PINNED_KERNELS
 from tracin_study.training import (
@@ -33,7 +33,7 @@ from tracin_study.training import (
     train_and_evaluate,
 )
 
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(6, 5), epochs=5, batch_size=16, learning_rate=0.01, checkpoint_every=2
 )
 
@@ -329,7 +329,9 @@ def test_a_non_finite_loss_names_its_epoch_and_batch_and_reaches_no_callback():
     assert epochs == [0]  # the diverged model reached no callback
 
 
-TINY = TrainingConfig(hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1)
+TINY = TrainingSettings(
+    hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
+)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -31,7 +31,7 @@ from tracin_study.paper import (
     TEST_EXPLAINED_VARIANCE,
     TRAIN_EXPLAINED_VARIANCE,
 )
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 from tracin_study.statistics import mean_sd_ci, t_quantile
 from tracin_study.verdicts import OUTCOMES, EffectRule, ValueRule
 

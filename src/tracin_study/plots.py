@@ -16,7 +16,7 @@ from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent, california_outli
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.names import RECIPE_WORDS, SCORE_NAMES, name_for
 from tracin_study.paper import EXPLAINED_VARIANCE as PAPER_EV
-from tracin_study.plan import DEFAULT
+from tracin_study.recipes import DEFAULT
 
 LON, LAT = "Longitude (degrees east)", "Latitude (degrees north)"
 BACKGROUND = {"s": 1, "c": "0.8", "alpha": 0.4, "linewidths": 0, "label": "all training houses"}

@@ -26,7 +26,7 @@ from tracin_study.names import (
     VARIANT_WORDS,
 )
 from tracin_study.paper import CA_SECTION, REMOVAL_READING, SELF_INFLUENCE_READING, SHORT_SOURCES
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 
 ARXIV = "https://arxiv.org/abs/2002.08484"
 PAPER = (

@@ -14,7 +14,7 @@ import torch
 from sklearn.metrics import explained_variance_score, mean_absolute_error, mean_squared_error
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
-from tracin_study.config import PROTOCOLS, TrainingConfig
+from tracin_study.config import PROTOCOLS, TrainingSettings
 from tracin_study.data import PreparedData
 from tracin_study.model import build_mlp, count_parameters
 
@@ -48,7 +48,7 @@ def regression_metrics(y_true, y_pred) -> dict:
 
 
 def explained_variances(
-    model, X_train, y_train, X_test, y_test, config: TrainingConfig, epoch: int
+    model, X_train, y_train, X_test, y_test, config: TrainingSettings, epoch: int
 ) -> dict:
     """`train_explained_variance` and `test_explained_variance` of `model` after `epoch`:
     measured if `config.curve_every` divides it, else NaN."""
@@ -85,7 +85,7 @@ def _masked_loss(model, x: torch.Tensor, y: torch.Tensor, kept: torch.Tensor) ->
 def fit(
     X_train,
     y_train,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     removed=None,
     after_epoch: Callable | None = None,
@@ -169,7 +169,7 @@ def train(
     y_train,
     X_test,
     y_test,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     checkpoint_dir: Path,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
@@ -236,7 +236,7 @@ def train_and_evaluate(
     y_train,
     X_test,
     y_test,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     checkpoint_dir: Path,
 ) -> tuple[torch.nn.Module, pd.DataFrame, dict]:
@@ -262,7 +262,7 @@ def train_and_evaluate(
 
 
 def retrain_without(
-    prepared: PreparedData, config: TrainingConfig, seed: int, removed, protocol: str
+    prepared: PreparedData, config: TrainingSettings, seed: int, removed, protocol: str
 ) -> torch.nn.Module:
     """The final model of training settings `config` and `seed` retrained without the
     training houses `removed` (train_index) under `protocol`. Nothing is written to disk.

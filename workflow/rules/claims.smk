@@ -1,6 +1,6 @@
 # The study's claims of one recipe under one score, from the tested functions of
 # tracin_study.claims: `raw` (TracInCP as the paper defines it) and `adam` (preconditioned).
-from tracin_study.plan import TRACIN_SCORES
+from tracin_study.run_plans import TRACIN_SCORES
 
 SCORES = list(TRACIN_SCORES)
 SUFFIX = {
@@ -8,7 +8,7 @@ SUFFIX = {
     "adam": "_adam",
 }  # of the score's proponents output of seed_influence
 # the recipes the removal test runs on (workflow/rules/experiments/removal.smk)
-REMOVAL_RECIPES = list(config["experiments"]["removal"]["recipes"])
+REMOVAL_RECIPES = list(SETTINGS.removal)
 
 
 rule claims:
@@ -45,7 +45,7 @@ rule claims:
         ENVIRONMENT
     params:
         seeds=lambda w: RECIPE_SEEDS[w.recipe],
-        top_n=config["report"]["top_n"],
+        report=SETTINGS.report.params(),
     script:
         "../scripts/claims.py"
 

@@ -1,8 +1,8 @@
 rule recipe:
     """Section {section} of the settings of recipe {recipe} (data; training, with the model;
-    influence, the epochs TracInCP sums over): the config's, with the sweep recipe's
-    overrides, or for `closest` with the sweep's choice (selection.json). Each later step
-    reads only the sections it depends on (`recipe_settings`)."""
+    influence, TracInCP's): the config's, with the sweep recipe's overrides, or for
+    `closest` with the sweep's choice (selection.json: its epochs). Each later step reads
+    only the sections it depends on (`recipe_settings`)."""
     input:
         selection=closest_selection,
     output:
@@ -12,12 +12,12 @@ rule recipe:
     benchmark:
         benchmark_file("recipe", "{recipe}_{section}")
     wildcard_constraints:
-        section="|".join(SECTIONS),
+        section="|".join(RECIPE_SECTIONS),
     localrule: True
     conda:
         ENVIRONMENT
     params:
-        settings=lambda w: canonical(section_params(config, w.recipe, w.section)),
+        settings=lambda w: section_settings(SETTINGS, w.recipe, w.section).params(),
     script:
         "../scripts/recipe.py"
 
@@ -69,7 +69,7 @@ rule palo_alto_points:
     conda:
         ENVIRONMENT
     params:
-        palo_alto=settings("palo_alto"),
+        palo_alto=SETTINGS.palo_alto.params(),
     script:
         "../scripts/palo_alto_points.py"
 

@@ -23,14 +23,10 @@ rule seed_influence:
         benchmark_file("seed_influence", "{recipe}_seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["influence"]["threads"]
+    threads: SETTINGS.influence.threads
     resources:
         mem_mb=2000,
         runtime=15,
-    params:
-        # the recipe's influence epochs replace the config's (`influence.epochs`)
-        top_k=config["influence"]["top_k"],
-        batch_size=config["influence"]["batch_size"],
     script:
         "../scripts/seed_influence.py"
 

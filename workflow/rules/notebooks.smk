@@ -46,7 +46,7 @@ rule seed_notebook:
         runtime=10,
     params:
         seed=lambda wildcards: int(wildcards.seed),
-        top_n=config["report"]["top_n"],
+        top_n=SETTINGS.report.top_n,
     script:
         "../scripts/run_notebook.py"
 
@@ -76,8 +76,8 @@ rule summary:
     params:
         seeds=SEEDS,
         sections=outline(REPORT_SECTIONS.values()),
-        report=settings("report"),
-        influence=settings("influence"),
+        report=SETTINGS.report.params(),
+        influence=SETTINGS.influence.params(),
         config_hash=config_hash(config),
     script:
         "../scripts/summary.py"
@@ -113,10 +113,10 @@ rule report:
         runtime=15,
     params:
         seeds=SEEDS,
-        report=settings("report"),
-        influence=settings("influence"),
-        palo_alto=settings("palo_alto"),
-        approximation_chain=settings("experiments", "approximation_chain"),
+        report=SETTINGS.report.params(),
+        influence=SETTINGS.influence.params(),
+        palo_alto=SETTINGS.palo_alto.params(),
+        approximation_chain=SETTINGS.approximation_chain.params(),
     script:
         "../scripts/run_notebook.py"
 

@@ -20,7 +20,7 @@ rule train:
         benchmark_file("train", "{recipe}_seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["training"]["threads"]
+    threads: TRAINING.threads
     resources:
         mem_mb=1100,
         runtime=30,

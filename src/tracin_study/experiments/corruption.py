@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from tracin_study.checkpoints import Manifest, load_checkpoint
-from tracin_study.config import TrainingConfig
+from tracin_study.config import CorruptionSettings, TrainingSettings
 from tracin_study.data import PreparedData
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import checkpoint_losses
@@ -134,7 +134,7 @@ def random_scores(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def train_corrupted(
     prepared: PreparedData,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     fraction: float,
     corruption_seed: int,
@@ -220,18 +220,20 @@ def _finite(value) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
-def summarise_detection(detection: pd.DataFrame, corruption: dict) -> tuple[pd.DataFrame, dict]:
+def summarise_detection(
+    detection: pd.DataFrame, corruption: CorruptionSettings
+) -> tuple[pd.DataFrame, dict]:
     """Mean, sd and n over seeds of each detection metric of each score.
 
     detection: the concatenated `detection_results` tables of all seeds. Returns the long
     table (`mean_sd`: score, metric, mean, sd, n) and, for JSON, `seeds`, the `corruption`
-    settings as given and `scores` -> score -> metric -> {mean, sd, n} (NaN as None).
+    settings and `scores` -> score -> metric -> {mean, sd, n} (NaN as None).
     """
     metrics = [c for c in detection.columns if c not in ("score", "seed")]
     summary = mean_sd(detection, ["score"], metrics)
     doc = {
         "seeds": sorted(detection["seed"].unique().tolist()),
-        "corruption": corruption,
+        "corruption": corruption.params(),
         "scores": {
             score: {
                 r["metric"]: {"mean": _finite(r["mean"]), "sd": _finite(r["sd"]), "n": int(r["n"])}

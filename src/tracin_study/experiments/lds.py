@@ -1,6 +1,6 @@
 """Linear datamodeling score (LDS) of TracIn scores on the Palo Alto test houses.
 
-Retrain one model seed's recipe (its initialisation and batch order) on M random halves of
+Retrain one model seed's run (its initialisation and batch order) on M random halves of
 the training split and record each test house's squared error, in ($100,000)^2. A score
 matrix S (houses x training houses) predicts the loss of house j after training on subset A
 as the change in loss it attributes to A. A positive TracIn score means the training house
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tracin_study.checkpoints import Manifest
-from tracin_study.config import LdsConfig, TrainingConfig
+from tracin_study.config import LdsSettings, TrainingSettings
 from tracin_study.data import PreparedData
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import loss_scores
@@ -139,7 +139,7 @@ def run_subsets(
     subset_seed: int,
     prepared: PreparedData,
     test_index,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     protocol: str,
 ) -> list[dict]:
@@ -328,11 +328,11 @@ def run_retrainings(
     retrainings,
     prepared: PreparedData,
     test_index,
-    config: TrainingConfig,
-    cfg: LdsConfig,
+    config: TrainingSettings,
+    cfg: LdsSettings,
 ) -> list[dict]:
     """`run_subsets` of `retrainings`, (model seed, protocol, subset) triples as
-    `plan.lds_retrainings` gives them (e.g. one job's chunk), each consecutive run of one
+    `run_plans.lds_retrainings` gives them (e.g. one job's chunk), each consecutive run of one
     seed and protocol in one call, on the subsets of `cfg` (fraction, subset_seed)."""
     records = []
     for (seed, protocol), group in itertools.groupby(retrainings, key=lambda r: r[:2]):
@@ -351,7 +351,7 @@ def run_retrainings(
     return records
 
 
-def split_ceiling(records: list[dict], cfg: LdsConfig) -> tuple[list[dict], list[dict]]:
+def split_ceiling(records: list[dict], cfg: LdsSettings) -> tuple[list[dict], list[dict]]:
     """The records of the scored retrainings (model `cfg.seed` under `cfg.protocol`) and
     those of the noise ceiling (the others), each ordered by subset."""
     scored = [r for r in records if (r["seed"], r["protocol"]) == (cfg.seed, cfg.protocol)]
@@ -379,7 +379,7 @@ def per_query(
 
 
 def summary(
-    scores: np.ndarray, methods, records: list[dict], cfg: LdsConfig, palo_alto
+    scores: np.ndarray, methods, records: list[dict], cfg: LdsSettings, palo_alto
 ) -> tuple[dict, pd.DataFrame]:
     """The LDS for summary.json and its per-query table (`per_query`), from all the
     retrainings' `records` of section `cfg` and the scores (methods, H, N) on their queries.

@@ -16,7 +16,7 @@ import pandas as pd
 
 from tracin_study.experiments.removal import RANDOM, removal_changes
 from tracin_study.influence import ALL_TEST_POINTS
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 from tracin_study.statistics import (
     detectable_effect,
     half_width,

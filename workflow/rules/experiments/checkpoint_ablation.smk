@@ -14,15 +14,13 @@ rule checkpoint_ablation:
         benchmark_file("checkpoint_ablation", "seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["influence"]["threads"]
+    threads: SETTINGS.influence.threads
     resources:
         mem_mb=1200,
         runtime=10,
     params:
-        epochs=config["influence"]["epochs"],
-        top_k=config["influence"]["top_k"],
-        batch_size=config["influence"]["batch_size"],
-        dtype=config["experiments"]["dtype"],
+        influence=SETTINGS.influence.params(),
+        experiments=SETTINGS.experiments.params(),
     script:
         "../../scripts/checkpoint_ablation.py"
 

@@ -1,11 +1,11 @@
 # The removal test, per recipe of `experiments.removal.recipes`: each seed's retrainings
-# (`plan.removal_retrainings`) in chunks of `chunk`, one job per (recipe, seed, chunk).
-from tracin_study.plan import removal_jobs
+# (`run_plans.removal_retrainings`) in chunks of `chunk`, one job per (recipe, seed, chunk).
+from tracin_study.run_plans import removal_jobs
 
 # recipe -> its jobs' wildcard values (seed, chunk)
 REMOVAL_JOBS = {
-    recipe: removal_jobs(config, recipe)
-    for recipe in config["experiments"]["removal"]["recipes"]
+    recipe: removal_jobs(removal, SETTINGS.palo_alto.n_houses)
+    for recipe, removal in SETTINGS.removal.items()
 }
 
 
@@ -29,12 +29,12 @@ rule removal_train:
         chunk=r"\d+",
     conda:
         ENVIRONMENT
-    threads: config["training"]["threads"]
+    threads: TRAINING.threads
     resources:
         mem_mb=1100,
         runtime=60,
     params:
-        removal=lambda w: settings("experiments", "removal", "recipes", w.recipe),
+        removal=lambda w: SETTINGS.removal[w.recipe].params(),
     script:
         "../../scripts/removal_train.py"
 
@@ -62,7 +62,7 @@ rule removal_summary:
     conda:
         ENVIRONMENT
     params:
-        removal=lambda w: settings("experiments", "removal", "recipes", w.recipe),
+        removal=lambda w: SETTINGS.removal[w.recipe].params(),
     script:
         "../../scripts/removal_summary.py"
 

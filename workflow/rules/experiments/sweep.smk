@@ -25,7 +25,7 @@ rule sweep_summary:
         ENVIRONMENT
     params:
         recipes=SWEEP_RECIPES,
-        sweep=settings("experiments", "sweep"),
+        sweep=SWEEP.params(),
     script:
         "../../scripts/sweep_summary.py"
 
