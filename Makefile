@@ -30,7 +30,7 @@ format: $(BIN)/activate
 	$(BIN)/ruff format src tests workflow/scripts benchmarks
 	$(BIN)/snakefmt Snakefile workflow/rules
 
-# The picture of the DAG in the README: one box per rule, arrows for the files between them
+# The picture of the DAG in docs/layout.md: one box per rule, arrows for the files between them
 # (the target rule `all`, which every rule feeds, is left out). Needs Graphviz's `dot`.
 rulegraph: $(BIN)/activate
 	$(BIN)/snakemake --rulegraph --quiet all \

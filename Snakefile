@@ -13,7 +13,7 @@ from snakemake.utils import min_version
 from tracin_study.provenance import check_package_source, pin_kernels
 
 # Before anything imports torch: the same CPU kernels on every x86-64 machine with AVX2
-# (README, "Same numbers on every machine"), inherited by every job.
+# (docs/engine.md, "Same numbers on every machine"), inherited by every job.
 pin_kernels()
 check_package_source(workflow.basedir)
 
@@ -51,7 +51,7 @@ include: "workflow/rules/claims.smk"
 
 
 # The experiments: each rule file adds its own outputs to STUDY_TARGETS and its report
-# inputs to REPORT_INPUTS (docs/adding-an-experiment.md).
+# report section to REPORT_SECTIONS (docs/adding-an-experiment.md).
 for experiment in sorted(
     Path(workflow.basedir, "workflow/rules/experiments").glob("*.smk")
 ):

@@ -23,10 +23,9 @@ import torch
 import yaml
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import StudySettings
 from tracin_study.manifest_check import check_manifests
 from tracin_study.model import build_mlp
-from tracin_study.plan import recipe_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,11 +92,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    epochs = TrainingConfig.from_config(config).checkpoint_epochs()
-    n_study = sum(len(s) for s in recipe_seeds(config).values())
-    n_study += len(config["experiments"]["corruption"]["seeds"])
+    study = StudySettings.from_config(config)
+    epochs = study.training.checkpoint_epochs()
+    n_study = sum(len(s) for s in study.recipe_seeds().values())
+    n_study += len(study.corruption.seeds)
     with tempfile.TemporaryDirectory() as tmp:
-        manifests = make_runs(Path(tmp), args.runs, epochs, config["model"]["hidden"])
+        manifests = make_runs(Path(tmp), args.runs, epochs, list(study.training.hidden))
         legacy = without_sizes(manifests)
         megabytes = sum(p.stat().st_size for p in Path(tmp).rglob("run_*/*.pt")) / 1e6
         sizes, hashes = [], []

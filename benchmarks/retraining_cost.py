@@ -37,11 +37,11 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from tracin_study import data
-from tracin_study.config import PROTOCOLS, TrainingConfig
-from tracin_study.experiments.removal import house_losses, random_houses, retrain_without
+from tracin_study.config import PROTOCOLS, TrainingSettings
+from tracin_study.experiments.removal import random_houses
 from tracin_study.geo import nearest_houses
 from tracin_study.model import build_mlp
-from tracin_study.training import TrainingError, fit
+from tracin_study.training import TrainingError, fit, house_losses, retrain_without
 
 PALO_ALTO = (37.4419, -122.1430, 11)
 SET_SIZE, DRAWS, NOISE_EPOCHS = 50, 4, 20
@@ -58,9 +58,9 @@ def prepared_data(preprocessing: str) -> data.PreparedData:
     )
 
 
-def recipe(epochs: int) -> TrainingConfig:
-    """The default recipe at `epochs` epochs."""
-    return TrainingConfig(
+def training_settings(epochs: int) -> TrainingSettings:
+    """The default recipe's training settings at `epochs` epochs."""
+    return TrainingSettings(
         hidden=(512, 256, 128),
         epochs=epochs,
         batch_size=256,
@@ -69,7 +69,7 @@ def recipe(epochs: int) -> TrainingConfig:
     )
 
 
-def reference_fit(X_train, y_train, config: TrainingConfig, seed: int, removed=None):
+def reference_fit(X_train, y_train, config: TrainingSettings, seed: int, removed=None):
     """The training loop as it was before it was brought to its floor (without the
     `after_epoch` hook, which the benchmark does not use): the final model."""
     torch.use_deterministic_algorithms(True)
@@ -104,7 +104,7 @@ def reference_fit(X_train, y_train, config: TrainingConfig, seed: int, removed=N
     return model
 
 
-def floor_batches(X_train, y_train, config: TrainingConfig, seed: int, removed):
+def floor_batches(X_train, y_train, config: TrainingSettings, seed: int, removed):
     """The batches `fit` trains on, gathered: [(x (b', F), y (b'), b)] with b' kept houses
     of a batch of b."""
     X = torch.as_tensor(np.asarray(X_train, dtype=np.float32))
@@ -122,7 +122,7 @@ def floor_batches(X_train, y_train, config: TrainingConfig, seed: int, removed):
     return batches
 
 
-def floor(batches, n_features: int, config: TrainingConfig, seed: int) -> None:
+def floor(batches, n_features: int, config: TrainingSettings, seed: int) -> None:
     """Forward and backward passes alone over `batches` (the model's weights stay put)."""
     torch.manual_seed(seed)
     model = build_mlp(n_features, config.hidden)
@@ -140,7 +140,7 @@ def timed(fn) -> float:
 
 def measure(prepared, epochs: int, timed_epochs: int, repeats: int) -> dict:
     """Seconds per retraining of `fit`, `previous` and the floor, scaled to `epochs`."""
-    config = recipe(timed_epochs)
+    config = training_settings(timed_epochs)
     X, y = prepared.X_train, prepared.y_train
     removed = random_houses(len(prepared.train), SET_SIZE, 0, 0, 0)
     batches = floor_batches(X, y, config, 0, removed)
@@ -195,7 +195,7 @@ def adam_step_ms(options: dict, steps: int = 200) -> float:
 
 def profile_table(prepared) -> str:
     """torch.profiler's table of one epoch of `fit`, the operators by self CPU time."""
-    config = recipe(1)
+    config = training_settings(1)
     removed = random_houses(len(prepared.train), SET_SIZE, 0, 0, 0)
     fit(prepared.X_train, prepared.y_train, config, 0, removed=removed)  # warm-up
     with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -205,7 +205,7 @@ def profile_table(prepared) -> str:
 
 def noise(prepared, test_index) -> dict[str, np.ndarray]:
     """Relative change of the summed Palo Alto loss (DRAWS,) per protocol."""
-    config = recipe(NOISE_EPOCHS)
+    config = training_settings(NOISE_EPOCHS)
     reference = fit(prepared.X_train, prepared.y_train, config, 0)[0]
     summed = house_losses(reference, prepared, test_index).sum()
     out = {}

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
+from tracin_study.config import AdamStepSettings, ApproximationChainSettings
 from tracin_study.experiments.approximation_chain import (
     adam_comparison,
     approximation_chain,
@@ -167,8 +168,15 @@ def test_subsample_is_sorted_distinct_and_fixed_by_its_seed():
         subsample(100, 101, 0)
 
 
-IDEAL = dict(
-    n_train=12, subsample_seed=1, learning_rate=1e-3, epochs=2, seed=0, checkpoint_every_steps=6
+IDEAL = ApproximationChainSettings(
+    n_train=12,
+    subsample_seed=1,
+    seed=0,
+    epochs=2,
+    learning_rate=1e-3,
+    checkpoint_every_steps=6,
+    checkpoint_counts=(1, 2),
+    adam=AdamStepSettings(learning_rate=1e-5, beta2=0.999, eps=1e-8),
 )
 
 
@@ -291,8 +299,7 @@ def test_sgd_recorder_has_no_raw_estimate_and_adam_rejects_bad_settings():
 
 def test_adam_chain_uses_the_sgd_runs_points_and_is_summarised_beside_it(chain_run, tiny_prepared):
     steps, _, chain = chain_run
-    config = {**IDEAL, "adam": {"learning_rate": 1e-5, "beta2": 0.999, "eps": 1e-8}}
-    adam_steps = record_ideal_adam(tiny_prepared, np.array([7, 2, 11]), [4], config)
+    adam_steps = record_ideal_adam(tiny_prepared, np.array([7, 2, 11]), [4], IDEAL)
     for key in ("train_index", "test_index", "step_train_position"):
         np.testing.assert_array_equal(adam_steps[key], steps[key])
     np.testing.assert_allclose(adam_steps["test_loss"][0], steps["test_loss"][0], rtol=1e-12)

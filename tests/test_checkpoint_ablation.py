@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import TrainingSettings
 from tracin_study.experiments import checkpoint_ablation as ablation
 from tracin_study.influence import ALL_TEST_POINTS, TracInCP
 from tracin_study.training import train
@@ -19,7 +19,7 @@ def trained(tiny_prepared, tmp_path_factory):
     """A model with checkpoints after epochs 0..4, and its variant scores (paper: 2 and 4)."""
     torch.set_num_threads(1)
     p = tiny_prepared
-    config = TrainingConfig(
+    config = TrainingSettings(
         hidden=(5, 3), epochs=4, batch_size=8, learning_rate=0.01, checkpoint_every=1
     )
     folder = tmp_path_factory.mktemp("ablation")

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracin_study import claims, paper
+from tracin_study import claims, paper, report_text
 from tracin_study.data import TARGET, PreparedData
 from tracin_study.geo import nearest_houses
 from tracin_study.influence import ALL_TEST_POINTS
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 from tracin_study.verdicts import OUTCOMES
 
 
@@ -178,47 +178,6 @@ def test_adam_claims_need_the_adam_column(run):
         claims.evaluate_claims_adam(tables, proponents, prepared, houses, metrics, top_n=50)
 
 
-def test_findings_give_one_bullet_per_claim_with_verdict_interval_and_source():
-    docs = [
-        {
-            "claim": "explained variance 0.72 on the training split",
-            "source": paper.CA_SECTION,
-            "measurement": "explained variance of the final model",
-            "mean": 0.9293,
-            "ci95": [0.919, 0.9396],
-            "n": 5,
-            "margin": "within 0.03 of 0.72",
-            "verdict": "contradicted",
-        }
-    ]
-    text = claims.findings(docs * 2)
-    assert text.count("\n") == 1
-    assert "**Explained variance 0.72 on the training split: contradicted.**" in text
-    assert "0.929 [0.919, 0.940] over 5 seeds" in text and "paper, p. 8" in text
-
-
-def test_side_by_side_aligns_claims_by_id_and_marks_missing_ones():
-    def doc(claim_id, mean, verdict):
-        return {
-            "id": claim_id,
-            "claim": f"claim {claim_id}",
-            "mean": mean,
-            "ci95": [mean - 0.1, mean + 0.1],
-            "verdict": verdict,
-        }
-
-    table = claims.side_by_side(
-        {
-            "raw": [doc("a", 1.0, "reproduced"), doc("b", 2.0, "no effect")],
-            "adam": [doc("b", 3.0, "contradicted")],
-        }
-    )
-    assert list(table["claim"]) == ["claim a", "claim b"]
-    assert list(table["raw: verdict"]) == ["reproduced", "no effect"]
-    assert list(table["adam: verdict"]) == ["not evaluated", "contradicted"]
-    assert table.loc[1, "adam: mean [95% CI]"] == "3.000 [2.900, 3.100]"
-
-
 CAP = 5.00001
 # Per test house: its price, its 3 map neighbours' price, its proponents' price per seed
 # (0, 1, 2), built so that each of the four outcomes is reached once.
@@ -285,7 +244,7 @@ def test_per_house_verdicts_reach_every_outcome_and_are_json_ready(per_house):
     gain = doc["houses"][2]["closeness_gain"]
     assert gain["per_seed"] == pytest.approx({0: 0.0, 1: 0.0, 2: -0.02})
     assert gain["n"] == 3 and doc["margin"] == claims.PER_HOUSE_RULE.describe()
-    text = claims.describe_per_house(doc)
+    text = report_text.describe_per_house(doc)
     assert text.startswith("Judged house by house") and "1 of the 4" in text
     assert "house 101: contradicted" in text and "house 100" not in text
     assert "Measured per seed: |mean price" in text and doc["margin"] in text
@@ -296,8 +255,8 @@ def test_per_house_view_is_rounded_and_named_in_words(per_house):
     doc = claims.per_house_verdicts(
         claims.per_house_table(*per_house, {s: np.full(4, 3.14159) for s in (0, 1, 2)})
     )
-    view = claims.per_house_view(doc)
-    assert list(view.columns) == [*claims.PER_HOUSE_COLUMNS.values(), "verdict over seeds"]
+    view = report_text.per_house_view(doc)
+    assert list(view.columns) == [*report_text.PER_HOUSE_LABELS.values(), "verdict over seeds"]
     first = view.iloc[0]
     assert first["model's prediction ($100,000)"] == 3.14
     assert first["proponents at the price cap (%)"] == 100

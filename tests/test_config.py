@@ -9,21 +9,22 @@ import yaml
 from snakemake.utils import update_config
 
 from tracin_study import config as config_module
-from tracin_study import plan, statistics
+from tracin_study import run_plans, statistics
 from tracin_study.config import (
+    SECTIONS,
     ConfigError,
-    CorruptionConfig,
-    InfluenceConfig,
-    LdsConfig,
-    PaloAltoConfig,
-    RemovalConfig,
-    SweepConfig,
+    InfluenceSettings,
+    LdsSettings,
+    RemovalSettings,
+    StudySettings,
+    TrainingSettings,
     validate_config,
 )
 from tracin_study.data import split_tables
 from tracin_study.experiments import lds, removal
+from tracin_study.housing_table import N_ROWS, split_sizes
 from tracin_study.ideal import train_ideal
-from tracin_study.plan import saved_steps
+from tracin_study.run_plans import saved_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
@@ -45,41 +46,52 @@ def test_default_config_is_valid_and_paper_faithful(default):
     assert default["data"]["test_fraction"] == 0.2
 
 
-@pytest.mark.parametrize(
-    "section",
-    [InfluenceConfig, PaloAltoConfig, CorruptionConfig, SweepConfig],
-)
-def test_typed_sections_hold_the_config_section(default, section):
-    params = default
-    for key in section.KEYS:
-        params = params[key]
-    typed = section.from_config(default)
-    assert typed == section.from_params(params)
-    plain = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(typed).items()}
-    if section is SweepConfig:  # the list of named recipes becomes name -> overrides
-        plain["recipes"] = [{"name": name, **o} for name, o in plain["recipes"].items()]
-    assert plain == params
-    with pytest.raises(TypeError):
-        section.from_params({**params, "unknown": 1})
+@pytest.mark.parametrize("name", sorted(SECTIONS))
+def test_each_section_s_settings_hold_the_config_section_and_give_it_back(default, name):
+    section = SECTIONS[name]
+    node = default
+    for key in name.split("."):
+        node = node["closest"] if key == "*" else node[key]
+    if section is TrainingSettings:
+        node = {"model": default["model"], "training": default["training"]}
+    elif name == "experiments":
+        node = {"dtype": node["dtype"]}
+    typed = section.from_params(node)
+    assert typed.params() == config_module.canonical(node)
+    assert section.from_params(typed.params()) == typed
+    wrong = {**node, "unknown": 1}
+    if section is TrainingSettings:
+        wrong = {**node, "training": {**node["training"], "unknown": 1}}
+    with pytest.raises(ConfigError, match=rf"{section.__name__}\): unknown keys \['unknown'\]"):
+        section.from_params(wrong)
 
 
-@pytest.mark.parametrize(
-    ("section", "recipe"),
-    [(RemovalConfig, "default"), (RemovalConfig, "closest"), (LdsConfig, "closest")],
-)
-def test_per_recipe_sections_hold_the_recipe_s_settings(default, section, recipe):
-    params = default
-    for key in section.KEYS:
-        params = params[key]
-    typed = section.from_config(default, recipe)
-    plain = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(typed).items()}
-    assert plain == params[recipe]
-    with pytest.raises(TypeError):
-        section.from_params({**params[recipe], "unknown": 1})
+def test_the_study_settings_are_every_section_of_the_config(default):
+    study = StudySettings.from_config(default)
+    assert study.training == TrainingSettings.from_config(default)
+    assert study.training.hidden == (512, 256, 128) and study.training.threads == 1
+    assert study.removal == {
+        r: RemovalSettings.from_config(default, r) for r in ("default", "closest")
+    }
+    assert list(study.lds) == ["closest"] and isinstance(study.lds["closest"], LdsSettings)
+    assert (
+        study.approximation_chain.adam.beta2
+        == default["experiments"]["approximation_chain"]["adam"]["beta2"]
+    )
+    assert study.sweep.params() == config_module.canonical(default["experiments"]["sweep"])
+    assert study.recipe_seeds()["closest"] == default["experiments"]["sweep"]["rerun_seeds"]
+
+
+def test_a_section_missing_a_key_is_refused_with_its_name(default):
+    palo_alto = {k: v for k, v in default["palo_alto"].items() if k != "n_houses"}
+    with pytest.raises(
+        ConfigError, match=r"'palo_alto' \(PaloAltoSettings\).*missing keys \['n_houses'\]"
+    ):
+        config_module.PaloAltoSettings.from_params(palo_alto)
 
 
 def test_influence_config_reads_the_influence_section(default):
-    influence = InfluenceConfig.from_config(default)
+    influence = InfluenceSettings.from_config(default)
     assert influence.epochs == tuple(range(20, 201, 20))
     assert (influence.top_k, influence.batch_size) == (50, 4096)
 
@@ -220,53 +232,67 @@ def test_saved_steps_are_the_steps_the_approximation_chain_saves(tmp_path, epoch
 def test_the_default_grid_has_the_budgeted_retrainings(default):
     # removal: default recipe's noise alone, 2 draws of seed 0 in chunks of 1; closest
     # 8 seeds x 3 k x (2 scores x 2 aggregate sets + map + 4 draws) in chunks of 9
-    assert plan.removal_jobs(default, "default") == {"seed": [0], "chunk": [0, 1]}
-    assert plan.removal_jobs(default, "closest") == {"seed": list(range(8)), "chunk": [0, 1, 2]}
-    closest = default["experiments"]["removal"]["recipes"]["closest"]
-    assert plan.removal_retrainings(closest, n_houses=11, n_scores=2) == 27
-    assert set(closest["seeds"]) <= set(default["experiments"]["sweep"]["rerun_seeds"])
+    study = StudySettings.from_config(default)
+    removal_of = study.removal
+    assert run_plans.removal_jobs(removal_of["default"], 11) == {"seed": [0], "chunk": [0, 1]}
+    closest = removal_of["closest"]
+    assert run_plans.removal_jobs(closest, 11) == {"seed": list(range(8)), "chunk": [0, 1, 2]}
+    assert len(run_plans.removal_retrainings(closest, n_houses=11)) == 27
+    assert set(closest.seeds) <= set(study.sweep.rerun_seeds)
     # LDS: 24 subsets and the ceiling's 24 in chunks of 12
-    assert plan.lds_jobs(default, "closest") == {"chunk": [0, 1, 2, 3]}
-    assert "default" not in default["experiments"]["lds"]["recipes"]
+    assert run_plans.lds_jobs(study.lds["closest"]) == {"chunk": [0, 1, 2, 3]}
+    assert "default" not in study.lds
 
 
-def _schema_section(schema: dict, section: type) -> dict:
-    """The schema of a settings dataclass's config section: the node at its `KEYS`, and for
-    a per-recipe section the schema every recipe's entry follows."""
-    node = schema
-    for key in section.KEYS:
-        node = node["properties"][key]
-    if issubclass(section, config_module._RecipeSection):
-        node = node["additionalProperties"]
-    return node
+def _schema_sections(node: dict, path: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Every section of the schema (dotted path, `*` for each entry of a per-recipe map) ->
+    its keys that are values, not sections (the root's own `seeds` left out)."""
+    properties = node.get("properties", {})
+    values = [key for key, sub in properties.items() if sub.get("type") != "object"]
+    sections = {".".join(path): values} if path and values else {}
+    for key, sub in properties.items():
+        if sub.get("type") == "object":
+            sections |= _schema_sections(sub, (*path, key))
+    if isinstance(node.get("additionalProperties"), dict):
+        sections |= _schema_sections(node["additionalProperties"], (*path, "*"))
+    return sections
 
 
-SECTIONS = [
-    config_module.InfluenceConfig,
-    config_module.PaloAltoConfig,
-    config_module.CorruptionConfig,
-    config_module.RemovalConfig,
-    config_module.LdsConfig,
-    config_module.SweepConfig,
-]
+def test_every_schema_section_has_a_settings_dataclass_with_its_keys():
+    schema = yaml.safe_load(SCHEMA.read_text())
+    sections = _schema_sections(schema)
+    assert "experiments.removal.recipes.*" in sections and "training" in sections
+    assert sorted(sections) == sorted(SECTIONS), "a schema section without settings dataclass"
+    for name, values in sections.items():
+        fields = {f.name: f.type for f in dataclasses.fields(SECTIONS[name])}
+        assert set(values) <= set(fields), f"{name}: keys {set(values) - set(fields)} not read"
+    # the fields that are no key of their own section are the sections nested in it
+    for section in set(SECTIONS.values()):
+        keys = {k for name, v in sections.items() if SECTIONS[name] is section for k in v}
+        nested = {f.name for f in dataclasses.fields(section) if f.name not in keys}
+        assert all(
+            isinstance(f.type, type) and issubclass(f.type, config_module._Section)
+            for f in dataclasses.fields(section)
+            if f.name in nested
+        ), section
+    assert set(schema["required"]) <= {f.name for f in dataclasses.fields(StudySettings)} | {
+        "model"
+    }
 
 
-@pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.__name__)
-def test_each_settings_dataclass_has_the_keys_of_its_schema_section_and_documents_them(section):
-    schema = _schema_section(yaml.safe_load(SCHEMA.read_text()), section)
-    fields = {f.name for f in dataclasses.fields(section)}
-    assert fields == set(schema["properties"]), f"{section.__name__} vs {section.KEYS}"
-    assert set(schema["required"]) == fields
-    undocumented = [name for name in fields if f"`{name}`" not in section.__doc__]
-    assert not undocumented, f"{section.__name__}'s docstring does not describe {undocumented}"
-    assert all(schema["properties"][name].get("description") for name in fields)
+@pytest.mark.parametrize(
+    "section", [*set(SECTIONS.values()), StudySettings], ids=lambda s: s.__name__
+)
+def test_each_settings_field_has_its_one_line_help(section):
+    for f in dataclasses.fields(section):
+        assert f.metadata.get("help") and "\n" not in f.metadata["help"], (section, f.name)
 
 
 # Bounds that depend on the data's size, checked from the split the config implies.
 
 
 def _sizes(config) -> tuple[int, int]:
-    return plan.split_sizes(plan.N_ROWS, config["data"]["test_fraction"])
+    return split_sizes(N_ROWS, config["data"]["test_fraction"])
 
 
 @pytest.mark.parametrize("recipe", ["default", "closest"])

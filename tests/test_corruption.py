@@ -6,24 +6,22 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import CorruptionSettings, TrainingSettings
 from tracin_study.experiments.corruption import (
     SCORES,
     corrupt_targets,
     curves_on_grid,
-    detection_auc,
-    detection_curve,
     detection_results,
     detection_scores,
     detection_table,
     final_loss,
     random_scores,
-    recall_at,
     recall_by_change,
     summarise_detection,
     train_corrupted,
 )
 from tracin_study.influence import TracInCP
+from tracin_study.statistics import detection_auc
 from tracin_study.training import predict, regression_metrics
 
 
@@ -52,32 +50,6 @@ def test_corruption_rejects_bad_input():
         corrupt_targets(np.ones(10), 0.5, np.random.default_rng(0))
 
 
-def test_perfect_and_worst_rankings():
-    n, c = 1000, 100
-    mask = np.zeros(n, bool)
-    mask[np.random.default_rng(0).choice(n, c, replace=False)] = True
-    perfect = mask.astype(float)
-    inspected, found = detection_curve(perfect, mask)
-    assert inspected[0] == 0 and inspected[-1] == 1 and found[0] == 0 and found[-1] == 1
-    assert np.all(np.diff(found) >= 0)
-    assert detection_auc(perfect, mask) == pytest.approx(1 - c / (2 * n))
-    assert detection_auc(-perfect, mask) == pytest.approx(c / (2 * n))
-    assert recall_at(perfect, mask, 0.1) == 1.0
-    assert recall_at(perfect, mask, 0.05) == 0.5
-    assert recall_at(perfect, mask, 0.2) == 1.0
-    assert recall_at(-perfect, mask, 0.9) == 0.0
-
-
-def test_hand_made_ranking():
-    # order by score: positions 3, 0, 2, 1; corrupted: 0 and 1
-    scores, mask = np.array([0.9, 0.1, 0.5, 1.0]), np.array([True, True, False, False])
-    inspected, found = detection_curve(scores, mask)
-    assert found.tolist() == [0, 0, 0.5, 0.5, 1.0]
-    # trapezoids of width 1/4: (0 + 0 + 0.25 + 0.5 + 0.75) / 4
-    assert detection_auc(scores, mask) == pytest.approx(1.5 / 4)
-    assert recall_at(scores, mask, 0.5) == 0.5
-
-
 def test_random_order_has_auc_near_one_half():
     n = 20_000
     mask = np.zeros(n, bool)
@@ -103,8 +75,6 @@ def test_tables_and_final_loss():
         model.bias[:] = 0.5
     X, y = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([1.0, 0.0])
     assert final_loss(model, X, y) == pytest.approx([0.25, 2.25])
-    with pytest.raises(ValueError, match="no corrupted"):
-        detection_curve([1.0, 2.0], [False, False])
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +82,7 @@ def corrupted_run(tiny_prepared, tmp_path_factory):
     """A tiny model trained on 25% corrupted targets, checkpoints after epochs 0, 2, 3."""
     torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp("corrupted")
-    config = TrainingConfig(
+    config = TrainingSettings(
         hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=2
     )
     targets, metrics = train_corrupted(tiny_prepared, config, 4, 0.25, 9, folder)
@@ -172,14 +142,16 @@ def test_detection_results_and_summary_over_seeds():
     detection, curves = detection_results(scores, mask, seed=7, grid_points=11)
     assert (detection["seed"] == 7).all() and detection["score"].tolist() == ["good", "bad"]
     assert len(curves) == 22 and (curves["seed"] == 7).all()
-    summary, doc = summarise_detection(detection, {"fraction": 0.25})
+    corruption = CorruptionSettings(seeds=(7, 8), fraction=0.25, corruption_seed=3)
+    summary, doc = summarise_detection(detection, corruption)
     assert list(doc) == ["seeds", "corruption", "scores"]
-    assert doc["seeds"] == [7] and doc["corruption"] == {"fraction": 0.25}
+    assert doc["seeds"] == [7]
+    assert doc["corruption"] == {"corruption_seed": 3, "fraction": 0.25, "seeds": [7, 8]}
     good = doc["scores"]["good"]
     assert set(good) == {"auc", "recall_at_0.1", "recall_at_0.2"}
     assert good["auc"] == {"mean": detection_auc(scores["good"], mask), "sd": None, "n": 1}
     other = detection.assign(seed=8, auc=detection["auc"] + 0.1)
-    summary, doc = summarise_detection(pd.concat([detection, other]), {})
+    summary, doc = summarise_detection(pd.concat([detection, other]), corruption)
     auc = summary.set_index(["score", "metric"]).loc[("bad", "auc")]
     assert auc["n"] == 2 and auc["sd"] == pytest.approx(np.std([0, 0.1], ddof=1))
     assert doc["seeds"] == [7, 8] and doc["scores"]["bad"]["auc"]["n"] == 2

@@ -24,9 +24,9 @@ from tracin_study.checkpoints import (
     save_checkpoint,
     write_manifest,
 )
+from tracin_study.housing_table import SNAPSHOT
 from tracin_study.manifest_check import DamagedCheckpointsError, check_manifests, damaged_files
 from tracin_study.model import build_mlp
-from tracin_study.plan import SNAPSHOT
 
 MODEL = {"n_features": 2, "hidden": [3]}
 

@@ -6,12 +6,13 @@ import pytest
 
 from tracin_study import data
 from tracin_study.geo import nearest_houses
+from tracin_study.housing_table import N_ROWS
 
 PREPARED_NAMES = ("train.parquet", "test.parquet", "scaler.json", "source.json")
 
 
 def test_snapshot_matches_the_published_column_means(table):
-    assert table.shape == (data.N_ROWS, 9)
+    assert table.shape == (N_ROWS, 9)
     assert table["MedInc"].mean() == pytest.approx(3.870671, abs=1e-6)
     assert table["MedHouseVal"].mean() == pytest.approx(2.068558, abs=1e-6)
 
@@ -32,7 +33,7 @@ def test_split_is_8_to_2_disjoint_complete_and_fixed_by_the_split_seed(table, sp
     train, test, _ = split
     assert (len(train), len(test)) == (16_512, 4_128)
     rows = np.concatenate([train["row"], test["row"]])
-    assert np.array_equal(np.sort(rows), np.arange(data.N_ROWS))
+    assert np.array_equal(np.sort(rows), np.arange(N_ROWS))
     again, _, _ = data.split_tables(table, 0.2, 2020)
     other, _, _ = data.split_tables(table, 0.2, 2021)
     assert train["row"].equals(again["row"])
@@ -78,7 +79,7 @@ def test_offline_auto_falls_back_to_the_snapshot(monkeypatch, tmp_path):
 
     monkeypatch.setattr(data, "fetch_sklearn", offline)
     table, source = data.load_table("auto", tmp_path)
-    assert source == "snapshot" and len(table) == data.N_ROWS
+    assert source == "snapshot" and len(table) == N_ROWS
     with pytest.raises(data.DataError, match="set data.source to 'snapshot'"):
         data.load_table("sklearn", tmp_path)
 

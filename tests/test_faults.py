@@ -17,8 +17,9 @@ import torch
 import tracin_study
 from tracin_study import data
 from tracin_study.checkpoints import CheckpointError, read_manifest, save_checkpoint, write_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import AdamStepSettings, ApproximationChainSettings, TrainingSettings
 from tracin_study.experiments.approximation_chain import record_ideal
+from tracin_study.housing_table import SNAPSHOT
 from tracin_study.model import build_mlp
 from tracin_study.provenance import PINNED_KERNELS, check_package_source
 from tracin_study.training import TrainingError, train
@@ -77,7 +78,7 @@ def test_training_stops_at_the_first_non_finite_loss_and_removes_its_checkpoints
     X = rng.normal(size=(64, 3)).astype(np.float32)
     y = X.sum(1)
     X[17, 1] = np.nan
-    config = TrainingConfig(
+    config = TrainingSettings(
         hidden=(4,), epochs=3, batch_size=16, learning_rate=0.01, checkpoint_every=1
     )
     with pytest.raises(TrainingError, match=r"seed 3: training loss is nan at epoch 1, batch \d"):
@@ -90,7 +91,7 @@ def test_training_stops_at_the_first_non_finite_loss_and_removes_its_checkpoints
 
 @pytest.mark.parametrize("how", DAMAGES)
 def test_a_damaged_shipped_snapshot_names_the_file_and_says_restore_it(monkeypatch, tmp_path, how):
-    snapshot = tmp_path / data.SNAPSHOT
+    snapshot = tmp_path / SNAPSHOT
     shutil.copy(data.shipped_snapshot(), snapshot)
     damage(snapshot, how)
     monkeypatch.setattr(data, "shipped_snapshot", lambda: snapshot)
@@ -145,8 +146,15 @@ def test_a_damaged_scikit_learn_cache_names_the_file_and_says_delete_it(tmp_path
 
 
 def test_equal_approximation_chain_runs_write_identical_steps_files(tiny_prepared, tmp_path):
-    settings = dict(
-        n_train=8, subsample_seed=0, learning_rate=1e-3, epochs=1, seed=0, checkpoint_every_steps=4
+    settings = ApproximationChainSettings(
+        n_train=8,
+        subsample_seed=0,
+        seed=0,
+        epochs=1,
+        learning_rate=1e-3,
+        checkpoint_every_steps=4,
+        checkpoint_counts=(1,),
+        adam=AdamStepSettings(learning_rate=1e-5, beta2=0.999, eps=1e-8),
     )
     files = []
     for run in ("a", "b"):

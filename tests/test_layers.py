@@ -2,11 +2,14 @@
 
 Every module of src/tracin_study is assigned a layer here; a module may import only from
 its own layer or a lower one, and the report (figures that take tables) not from the study.
+The notebooks are read as the report: their cells import what the report may, but for the
+usage example's cells (tagged `usage-example`), which show a reader the package itself.
 """
 
 import ast
 from pathlib import Path
 
+import nbformat
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src/tracin_study"
@@ -15,8 +18,11 @@ LIBRARY, STATISTICS, STUDY, REPORT = "library", "statistics", "study", "report"
 # module (dotted, below tracin_study) or package prefix ending in "." -> layer
 LAYER = {
     "": LIBRARY,  # tracin_study/__init__.py
-    "plan": LIBRARY,
+    "housing_table": LIBRARY,
+    "recipes": LIBRARY,
+    "run_plans": LIBRARY,
     "config": LIBRARY,
+    "sections": LIBRARY,
     "provenance": LIBRARY,
     "runner": LIBRARY,
     "paper": LIBRARY,
@@ -70,8 +76,13 @@ def layer_of(module: str) -> str | None:
 def package_imports(path: Path) -> list[str]:
     """The modules of tracin_study that `path` imports, as dotted names below the package
     (an import of a package itself, `from tracin_study import x`, names x)."""
+    return source_imports(path.read_text(), str(path))
+
+
+def source_imports(source: str, where: str = "<cell>") -> list[str]:
+    """The modules of tracin_study that the Python `source` imports, as by `package_imports`."""
     names = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(source, where)):
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names if a.name.startswith("tracin_study.")]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -111,3 +122,47 @@ def test_the_check_names_an_upward_import(tmp_path):
     assert names == ["experiments.sweep", "claims"]
     assert {layer_of(n) for n in names} - MAY_IMPORT[REPORT] == {STUDY}
     assert layer_of("unknown_module") is None and layer_of("influence.engine") == LIBRARY
+
+
+NOTEBOOKS = sorted((PACKAGE.parents[1] / "notebooks").glob("*.ipynb"))
+USAGE_EXAMPLE = "usage-example"  # cell tag of the report's usage example
+
+
+def notebook_imports(path: Path) -> dict[str, list[str]]:
+    """ "report" and "usage example" -> the tracin_study modules their code cells import."""
+    imports = {"report": [], "usage example": []}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code":
+            part = "usage example" if USAGE_EXAMPLE in cell.metadata.get("tags", []) else "report"
+            imports[part] += source_imports(cell.source, str(path))
+    return imports
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_render_and_import_only_the_report_layer(path):
+    imports = notebook_imports(path)
+    assert imports["report"], f"{path.name} imports nothing from the package"
+    bad = [
+        f"{path.name} imports tracin_study.{name} ({layer_of(name)})"
+        for name in imports["report"]
+        if layer_of(name) not in MAY_IMPORT[REPORT]
+    ]
+    assert bad == []
+    unassigned = [name for name in imports["usage example"] if layer_of(name) is None]
+    assert unassigned == []
+
+
+def test_the_notebook_check_sees_a_study_import_outside_the_usage_example(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("from tracin_study import claims, plots"),
+        nbformat.v4.new_code_cell(
+            "from tracin_study.summary import engine_check",
+            metadata={"tags": [USAGE_EXAMPLE]},
+        ),
+    ]
+    path = tmp_path / "report.ipynb"
+    nbformat.write(notebook, path)
+    assert notebook_imports(path) == {"report": ["claims", "plots"], "usage example": ["summary"]}
+    with pytest.raises(AssertionError):
+        test_notebooks_render_and_import_only_the_report_layer(path)

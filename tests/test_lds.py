@@ -9,15 +9,15 @@ import yaml
 from scipy import stats
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import ConfigError, LdsConfig, TrainingConfig, validate_config
+from tracin_study.config import ConfigError, LdsSettings, TrainingSettings, validate_config
 from tracin_study.experiments import lds
 from tracin_study.influence import TracInCP
-from tracin_study.plan import lds_retrainings
-from tracin_study.training import train
+from tracin_study.run_plans import lds_retrainings
+from tracin_study.training import house_losses, retrain_without, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
 )
 
@@ -82,16 +82,13 @@ def _lds_config(**changes):
     options = {"subsets": 3, "fraction": 0.5, "subset_seed": 0, "seed": 5}
     options |= {"protocol": "fixed_order", "n_queries": 2, "query_seed": 0}
     options |= {"ceiling_seed": 6, "bootstrap": 20, "bootstrap_seed": 0, "chunk": 2}
-    return LdsConfig(**(options | changes))
+    return LdsSettings(**(options | changes))
 
 
 def test_run_retrainings_runs_each_seed_and_protocol_as_run_subsets(tiny_prepared):
     torch.set_num_threads(1)
     cfg = _lds_config()
-    plan = lds_retrainings(
-        {k: getattr(cfg, k) for k in ("subsets", "seed", "protocol")}
-        | {"ceiling_seed": cfg.ceiling_seed}
-    )
+    plan = lds_retrainings(cfg)
     assert plan == [(5, "fixed_order", m) for m in range(3)] + [
         (6, "fixed_order", m) for m in range(3)
     ]
@@ -102,9 +99,7 @@ def test_run_retrainings_runs_each_seed_and_protocol_as_run_subsets(tiny_prepare
         alone = lds.run_subsets([m], n, 0.5, 0, tiny_prepared, [1, 4], CONFIG, seed, protocol)
         assert (record["seed"], record["subset"]) == (seed, m)
         assert record["loss"] == alone[0]["loss"]
-    other = lds_retrainings(
-        {"subsets": 2, "seed": 5, "protocol": "fixed_order", "ceiling_seed": None}
-    )
+    other = lds_retrainings(_lds_config(subsets=2, ceiling_seed=None))
     assert other[2:] == [(5, "new_order", 0), (5, "new_order", 1)]
 
 
@@ -183,17 +178,6 @@ def test_queries_are_the_palo_alto_houses_then_a_fixed_sample():
         lds.query_houses(50, [7, 3, 9], 2, 1)
 
 
-def test_column_spearman_equals_scipy():
-    rng = np.random.default_rng(2)
-    a, b = rng.normal(size=(9, 4)), rng.normal(size=(9, 4))
-    a[:3, 1] = a[0, 1]  # ties
-    b[:, 3] = 1.0  # constant
-    got = lds.column_spearman(a, b)
-    for j in range(3):
-        assert got[j] == pytest.approx(stats.spearmanr(a[:, j], b[:, j]).statistic, abs=1e-12)
-    assert np.isnan(got[3])
-
-
 def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
     rng = np.random.default_rng(3)
     masks = np.stack([np.isin(np.arange(30), lds.lds_subset(30, 0.5, 0, m)) for m in range(40)])
@@ -201,7 +185,7 @@ def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
     actual = 5.0 - masks @ truth.T + 0.5 * rng.normal(size=(40, 5))
     scores = np.stack([truth, truth + 2 * rng.normal(size=truth.shape)])
     records = _records(masks, actual, list(range(5)))
-    doc = lds.bootstrap_lds(scores, ["good", "noisy"], records[::-1], 200, 0)
+    doc = lds.lds_intervals(scores, ["good", "noisy"], records[::-1], 200, 0)
     per_query = lds.per_query(scores, ["good", "noisy"], records, records, [])
     for method in ("good", "noisy"):
         expected = per_query[method].mean()
@@ -215,7 +199,7 @@ def test_bootstrap_interval_holds_the_lds_and_the_paired_difference():
     assert diff["ci95"][0] > 0  # the noiseless score is better, and the test sees it
     assert diff["detectable_difference"] == pytest.approx((diff["ci95"][1] - diff["ci95"][0]) / 2)
     assert doc["subsets"] == 40 and doc["queries"] == 5
-    again = lds.bootstrap_lds(scores, ["good", "noisy"], records, 200, 0)
+    again = lds.lds_intervals(scores, ["good", "noisy"], records, 200, 0)
     assert again == doc
 
 
@@ -239,10 +223,8 @@ def test_run_subsets_retrains_each_subset_without_its_complement(tiny_prepared):
     kept = lds.lds_subset(40, 0.5, 0, 2)
     assert records[0]["kept"] == kept.tolist() and records[0]["protocol"] == "fixed_order"
     removed = np.setdiff1d(np.arange(40), kept)
-    model = lds.retrain_without(tiny_prepared, CONFIG, 5, removed, "fixed_order")
-    np.testing.assert_array_equal(
-        records[0]["loss"], lds.house_losses(model, tiny_prepared, [1, 4])
-    )
+    model = retrain_without(tiny_prepared, CONFIG, 5, removed, "fixed_order")
+    np.testing.assert_array_equal(records[0]["loss"], house_losses(model, tiny_prepared, [1, 4]))
 
 
 def test_baseline_scores_repeat_the_summed_training_loss(tiny_prepared, tmp_path):
@@ -261,18 +243,13 @@ def test_baseline_scores_repeat_the_summed_training_loss(tiny_prepared, tmp_path
     np.testing.assert_allclose(scores[0], expected, rtol=1e-5)
 
 
-def test_spearman_standard_error():
-    assert lds.spearman_se(103) == pytest.approx(0.1)
-    assert math.isnan(lds.spearman_se(3))
-
-
 def test_ceiling_interval_resamples_the_subsets_as_the_lds_bootstrap():
     rng = np.random.default_rng(8)
     masks = rng.random((12, 10)) < 0.5
     a = rng.normal(size=(12, 3))
     b = a + rng.normal(size=(12, 3))
     first, second = _records(masks, a, [0, 1, 2]), _records(masks, b, [0, 1, 2])
-    got = lds.bootstrap_ceiling(first, second[::-1], 50, 7)
+    got = lds.ceiling_interval(first, second[::-1], 50, 7)
     draw = np.random.default_rng(7)
     replicates = []
     for _ in range(50):  # brute force: the same resamples, scipy's Spearman per query
@@ -281,11 +258,11 @@ def test_ceiling_interval_resamples_the_subsets_as_the_lds_bootstrap():
             np.mean([stats.spearmanr(a[idx, j], b[idx, j]).statistic for j in range(3)])
         )
     assert got == pytest.approx([np.percentile(replicates, 2.5), np.percentile(replicates, 97.5)])
-    assert lds.bootstrap_ceiling(first, _records(masks, 3 * a, [0, 1, 2]), 20, 0) == (
+    assert lds.ceiling_interval(first, _records(masks, 3 * a, [0, 1, 2]), 20, 0) == (
         pytest.approx([1.0, 1.0])
     )
     with pytest.raises(ValueError, match="same subsets"):
-        lds.bootstrap_ceiling(first, second[:-1], 20, 0)
+        lds.ceiling_interval(first, second[:-1], 20, 0)
 
 
 def test_power_gives_the_subsets_and_cost_of_a_five_hundredths_interval():

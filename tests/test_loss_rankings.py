@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import TrainingSettings
 from tracin_study.data import TARGET
 from tracin_study.loss_rankings import (
     checkpoint_losses,
@@ -20,7 +20,7 @@ def manifest(tiny_prepared, tmp_path_factory):
     """A tiny model with checkpoints after epochs 0, 2 and 3."""
     torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp("losses")
-    config = TrainingConfig(
+    config = TrainingSettings(
         hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=2
     )
     p = tiny_prepared

@@ -1,9 +1,12 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tracin_study import palo_alto as pa
-from tracin_study.data import FEATURES, TARGET, PreparedData
+from tracin_study import report_text, summary
+from tracin_study.data import TARGET, PreparedData
 from tracin_study.geo import nearest_houses
 from tracin_study.influence import ALL_TEST_POINTS
 
@@ -56,13 +59,20 @@ def test_price_statistics_are_not_at_a_ceiling():
     assert pa.price_percentile([2.0], [1.0, 2.0, 2.0, 3.0]).tolist() == [50.0]
 
 
-def test_house_table_flags_the_east_palo_alto_houses(prepared, houses):
-    per_house = [(int(houses["test_index"].iloc[0]), 7, "proponent")]
-    table = pa.house_table(houses, np.zeros(11), _proponents([1], [2], per_house), prepared.train)
-    assert list(table.columns[:11]) == ["test_index", "distance_km", *FEATURES, TARGET]
-    assert table["proponents_mean_price"].iloc[0] == prepared.train[TARGET].iloc[7]
-    odd = table[table["odd"]]
-    assert len(odd) == 3
-    assert odd["Latitude"].round(2).eq(37.46).all() and odd["Longitude"].round(2).eq(-122.13).all()
-    text = pa.describe_selection(houses, *PALO_ALTO)
-    assert "11 test-split houses" in text and "East Palo Alto" in text
+def test_the_selection_flags_the_east_palo_alto_houses_and_says_so(houses):
+    odd = pa.odd_houses(houses)
+    assert odd.sum() == 3
+    where = houses[odd]
+    assert where["Latitude"].round(2).eq(37.46).all()
+    assert where["Longitude"].round(2).eq(-122.13).all()
+    selection = summary.palo_alto_selection(houses)
+    json.dumps(selection)
+    assert selection["n_houses"] == 11 and selection["n_odd"] == 3
+    assert selection["odd"]["latitude"] == pytest.approx(where["Latitude"].mean())
+    assert selection["others"]["price"] == pytest.approx(houses.loc[~odd, TARGET].mean())
+    text = report_text.describe_selection(selection, *PALO_ALTO)
+    assert text.startswith("The rule takes the 11 test-split houses")
+    assert "(37.4419 N, 122.1430 W)" in text and "3 of them (around 37.46 N, 122.13 W)" in text
+    assert text.endswith("very likely East Palo Alto, a different town.")
+    none_odd = report_text.describe_selection(selection | {"n_odd": 0}, *PALO_ALTO)
+    assert "East Palo Alto" not in none_odd and none_odd.endswith("at the price cap.")

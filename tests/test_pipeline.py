@@ -328,7 +328,8 @@ def test_a_killed_forced_rerun_is_planned_again(smoke_run, tmp_path):
     assert snakemake(workdir, "--unlock").returncode == 0
     plain = snakemake(workdir, "-n", "--configfile", str(SMOKE))
     assert "Nothing to be done" not in plain.stdout + plain.stderr
-    # the recovery the README gives: --rerun-incomplete redoes what the kill left half-done
+    # the recovery docs/troubleshooting.md gives: --rerun-incomplete redoes what the kill
+    # left half-done
     recovery = snakemake(workdir, "-n", "--configfile", str(SMOKE), "--rerun-incomplete")
     jobs = planned_jobs(recovery)
     assert jobs.get("train", 0) >= 1 and jobs.get("report") == 1, recovery.stdout[-3000:]

@@ -178,24 +178,6 @@ def test_clipped_error_bars_stay_within_minus_one_and_one():
     assert (low >= 0).all() and (high >= 0).all()
 
 
-def test_lds_figure_has_one_column_of_house_points_per_method():
-    per_house = pd.DataFrame(
-        {
-            "method": ["raw"] * 3 + ["adam"] * 3,
-            "test_index": [1, 2, 3] * 2,
-            "lds": [0.2, 0.4, np.nan, -0.1, 0.5, 0.9],
-        }
-    )
-    fig = plots.lds_by_method(per_house)
-    ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["raw", "adam"]
-    sizes = [len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection)]
-    assert sizes[:2] == [2, 3]  # a house without an LDS (NaN) is left out
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert sorted(legend) == ["mean ± sd over houses", "one Palo Alto test house"]
-    assert ax.get_ylim() == (-1.05, 1.05)
-
-
 def test_correlation_vs_k_draws_the_sgd_run_only():
     rows = [
         ("sgd", "tracin_cp", k, metric, 0.5 + k / 10)
@@ -263,35 +245,6 @@ def test_recipe_paths_show_time_name_a_single_seed_and_stay_inside_the_axes():
         assert (data >= low).all() and (data <= high).all(), line.get_label()
 
 
-def test_removal_curves_draw_one_panel_per_protocol_and_one_line_per_set():
-    rows = [
-        {"protocol": p, "score": score, "set": s, "k": k, "mean": m * k, "sd": 0.01, "n_seeds": 3}
-        for p in ("fixed_order", "new_order")
-        for s, score, m in (("aggregate_proponents", "raw", 0.02), ("random", np.nan, 0.0))
-        for k in (10, 50, 5)
-    ]
-    fig = plots.removal_curves(pd.DataFrame(rows))  # the random rows' score as read from CSV
-    panels = [ax for ax in fig.axes if ax.get_lines()]
-    assert [ax.get_title() for ax in panels] == ["fixed order protocol", "new order protocol"]
-    lines = [line for line in panels[0].get_lines() if len(line.get_xdata()) == 3]
-    assert len(lines) == 2
-    np.testing.assert_array_equal(lines[0].get_xdata(), [5, 10, 50])  # sorted by k
-    np.testing.assert_allclose(lines[0].get_ydata(), [10, 20, 100])  # in %
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend for all panels
-    assert labels == ["aggregate proponents, raw TracInCP", "random"]
-    colours = [[line.get_color() for line in ax.get_lines()[:2]] for ax in panels]
-    assert colours[0] == colours[1]  # the same set has the same colour in every panel
-    assert "%" in panels[0].get_ylabel()
-
-
-def test_removal_labels_name_the_score_only_where_a_score_chose_the_houses():
-    assert plots.removal_label("map_neighbours", "") == "map neighbours"
-    assert (
-        plots.removal_label("house_opponents", "adam")
-        == "each house's opponents, Adam-preconditioned"
-    )
-
-
 IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # lowercase words joined by underscores
 TEX = re.compile(r"\\[A-Za-z]{2,}")
 
@@ -344,13 +297,6 @@ def _figures(houses):
             for x in (0.0, 0.5, 1.0)
         ]
     )
-    removal = pd.DataFrame(
-        [
-            {"protocol": "fixed_order", "score": sc, "set": st, "k": k, "mean": 0.1, "sd": 0.01}
-            for st, sc in (("aggregate_proponents", "raw"), ("map_neighbours", np.nan))
-            for k in (10, 100)
-        ]
-    )
     effects = pd.DataFrame(
         {"label": ["Aggregate proponents, chosen by raw TracInCP"] * 2, "k": [10, 100]}
         | {"mean": [1.0, 2.0], "low": [0.0, 1.0], "high": [2.0, 3.0]}
@@ -371,7 +317,7 @@ def _figures(houses):
         "heat maps": plots.heatmaps({"Spearman": (matrix, "Spearman correlation")}, "Seeds"),
         "approximation chain": plots.correlation_vs_k(chain),
         "corruption": plots.detection_curves(detection),
-        "removal curves": plots.removal_curves(removal),
+        "removal curves": plots.removal_curves_by_score(_curve_rows(), "fixed_order"),
         "recipe paths": plots.recipe_paths(
             _sweep((0,)).replace({"minmax": "raw_features"}), SELECTION | {"recipe": "raw_features"}
         ),

@@ -7,12 +7,18 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import REMOVAL_SETS, RemovalConfig, TrainingConfig
+from tracin_study.config import PROTOCOLS, RemovalSettings, TrainingSettings
 from tracin_study.experiments import removal
-from tracin_study.plan import TRACIN_SCORES, removal_retrainings
-from tracin_study.training import predict, train
+from tracin_study.run_plans import (
+    REMOVAL_SETS,
+    TRACIN_SCORES,
+    chunk_of,
+    removal_jobs,
+    removal_retrainings,
+)
+from tracin_study.training import house_losses, retrain_without, train
 
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
 )
 
@@ -32,38 +38,17 @@ def houses(tiny_prepared):
     return tiny_prepared.test.iloc[[0, 3, 7]].reset_index(drop=True)
 
 
-@pytest.mark.parametrize("protocol", removal.PROTOCOLS)
-def test_removing_nothing_reproduces_the_full_model(tiny_prepared, full, protocol):
-    model = removal.retrain_without(tiny_prepared, CONFIG, 5, [], protocol)
-    reference = load_checkpoint(full.checkpoints[-1], full.build_model())
-    for name, value in model.state_dict().items():
-        assert torch.equal(value, reference.state_dict()[name]), name
-
-
-def test_the_protocols_differ_once_houses_are_removed(tiny_prepared):
-    torch.set_num_threads(1)
-    X = tiny_prepared.X_test
-    fixed, new = (
-        predict(removal.retrain_without(tiny_prepared, CONFIG, 5, [1, 2, 3], p), X)
-        for p in removal.PROTOCOLS
-    )
-    nothing = predict(removal.retrain_without(tiny_prepared, CONFIG, 5, [], "fixed_order"), X)
-    assert not np.array_equal(fixed, nothing) and not np.array_equal(fixed, new)
-    with pytest.raises(ValueError, match="'same_order'.*fixed_order"):
-        removal.retrain_without(tiny_prepared, CONFIG, 5, [], "same_order")
-
-
-_SECTION = {"sets": REMOVAL_SETS, "random_draws": 2, "protocol": "fixed_order"}
-_SECTION |= {"noise_protocols": ("fixed_order",)}
+def _settings(**changes) -> RemovalSettings:
+    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
+    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
+    options |= {"noise_protocols": PROTOCOLS, "noise_k": 3, "chunk": 4} | changes
+    return RemovalSettings(**options)
 
 
 def _plan(tiny_prepared, houses, **changes):
     rng = np.random.default_rng(3)
     scores = {"raw": rng.normal(size=(3, 40)), "adam": rng.normal(size=(3, 40))}
-    options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
-    options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
-    options |= {"noise_protocols": removal.PROTOCOLS, "noise_k": 3, "chunk": 4} | changes
-    cfg = RemovalConfig(**options)
+    cfg = _settings(**changes)
     return scores, removal.plan_removals(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
 
 
@@ -71,7 +56,8 @@ def test_plan_removes_the_top_scored_houses_of_each_set(tiny_prepared, houses):
     scores, plan = _plan(tiny_prepared, houses)
     # per k: 2 scores x (2 aggregate + 3 houses x 2 kinds) + map neighbours + 2 draws
     assert len(plan) == 2 * (2 * 8 + 1 + 2) and plan["name"].is_unique
-    assert len(plan) == removal_retrainings({"k": (3, 6), **_SECTION}, 3, 2)
+    judged = _settings(noise_protocols=("fixed_order",))
+    assert len(plan) == len(removal_retrainings(judged, 3))
     row = plan[(plan["name"] == "aggregate_proponents/raw/k6")].iloc[0]
     summed = scores["raw"].sum(0)
     assert row["removed"] == sorted(np.argsort(-summed)[:6].tolist())
@@ -115,20 +101,14 @@ def test_run_removals_records_each_row(tiny_prepared, houses, full, caplog):
         )
     assert [r["name"] for r in records] == chunk["name"].tolist()
     assert sum("retraining" in m and " s" in m for m in caplog.messages) == 2
-    again = removal.retrain_without(
-        tiny_prepared, CONFIG, 5, chunk.iloc[1]["removed"], "fixed_order"
-    )
+    again = retrain_without(tiny_prepared, CONFIG, 5, chunk.iloc[1]["removed"], "fixed_order")
     np.testing.assert_allclose(
-        records[1]["loss_removed"], removal.house_losses(again, tiny_prepared, [0, 3, 7])
+        records[1]["loss_removed"], house_losses(again, tiny_prepared, [0, 3, 7])
     )
     np.testing.assert_array_equal(
-        records[0]["loss_reference"], removal.house_losses(reference, tiny_prepared, [0, 3, 7])
+        records[0]["loss_reference"], house_losses(reference, tiny_prepared, [0, 3, 7])
     )
     json.dumps(records)
-    summed = removal.summed_changes(records)
-    assert summed["summed_change"].iloc[1] == pytest.approx(
-        sum(records[1]["loss_removed"]) - sum(records[1]["loss_reference"])
-    )
 
 
 def test_score_matrices_sum_the_checkpoints_of_the_seed_arrays(tmp_path):
@@ -148,7 +128,7 @@ def test_noise_draws_are_the_curves_random_draws_at_noise_k(tiny_prepared, house
     _, plan = _plan(tiny_prepared, houses)
     options = {"seeds": (5,), "random_draws": 2, "random_seed": 0, "k": (3, 6)}
     options |= {"sets": REMOVAL_SETS, "protocol": "fixed_order"}
-    cfg = RemovalConfig(**options, noise_protocols=removal.PROTOCOLS, noise_k=6, chunk=4)
+    cfg = RemovalSettings(**options, noise_protocols=PROTOCOLS, noise_k=6, chunk=4)
     draws = removal.plan_noise_draws(tiny_prepared, houses, 5, cfg)
     expected = plan[(plan["set"] == "random") & (plan["k"] == 6)].reset_index(drop=True)
     pd.testing.assert_frame_equal(draws, expected)
@@ -164,7 +144,7 @@ def test_noise_draws_are_the_curves_random_draws_at_noise_k(tiny_prepared, house
 )
 def test_seed_plan_has_the_size_the_rules_chunk(tiny_prepared, houses, changes):
     scores, plan = _plan(tiny_prepared, houses, **changes)
-    cfg = RemovalConfig(
+    cfg = RemovalSettings(
         **{
             "seeds": (5,),
             "random_draws": 2,
@@ -172,15 +152,17 @@ def test_seed_plan_has_the_size_the_rules_chunk(tiny_prepared, houses, changes):
             "k": (3, 6),
             "sets": REMOVAL_SETS,
             "protocol": "fixed_order",
-            "noise_protocols": removal.PROTOCOLS,
+            "noise_protocols": PROTOCOLS,
             "noise_k": 3,
             "chunk": 4,
         }
         | changes
     )
     full = removal.seed_plan(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
-    section = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(cfg).items()}
-    assert len(full) == removal_retrainings(section, n_houses=3, n_scores=2)
+    planned = removal_retrainings(cfg, n_houses=3)
+    assert len(full) == len(planned)
+    assert full["protocol"].tolist() == [r.protocol for r in planned]
+    assert full["set"].tolist() == [r.set for r in planned]
     judged = full[full["protocol"] == cfg.protocol].drop(columns="protocol")
     pd.testing.assert_frame_equal(judged.reset_index(drop=True), plan)
     others = full[full["protocol"] != cfg.protocol]
@@ -190,14 +172,14 @@ def test_seed_plan_has_the_size_the_rules_chunk(tiny_prepared, houses, changes):
 def test_run_chunk_retrains_each_row_under_its_protocol(tiny_prepared, full, houses):
     torch.set_num_threads(1)
     scores, _ = _plan(tiny_prepared, houses, k=(3,), sets=("aggregate_proponents",))
-    cfg = RemovalConfig(
+    cfg = RemovalSettings(
         seeds=(5,),
         random_draws=1,
         random_seed=0,
         k=(3,),
         sets=("aggregate_proponents",),
         protocol="fixed_order",
-        noise_protocols=removal.PROTOCOLS,
+        noise_protocols=PROTOCOLS,
         noise_k=3,
         chunk=4,
     )
@@ -210,10 +192,8 @@ def test_run_chunk_retrains_each_row_under_its_protocol(tiny_prepared, full, hou
         ("random", "new_order"),
     ]
     for row, record in zip(plan.iloc[2:].to_dict("records"), records, strict=True):
-        model = removal.retrain_without(tiny_prepared, CONFIG, 5, row["removed"], row["protocol"])
-        assert (
-            record["loss_removed"] == removal.house_losses(model, tiny_prepared, [0, 3, 7]).tolist()
-        )
+        model = retrain_without(tiny_prepared, CONFIG, 5, row["removed"], row["protocol"])
+        assert record["loss_removed"] == house_losses(model, tiny_prepared, [0, 3, 7]).tolist()
     assert json.dumps(records)  # JSON-ready
 
 
@@ -246,7 +226,7 @@ def test_opponents_are_judged_by_lowering_the_loss_on_a_tiny_model(tiny_prepared
     clean[8:24] = -1.0  # "adam": sixteen clean houses are the opponents
     test_index = np.arange(12)
     scores = {"raw": np.tile(bad, (12, 1)), "adam": np.tile(clean, (12, 1))}
-    cfg = RemovalConfig(
+    cfg = RemovalSettings(
         seeds=(0, 1, 2),
         random_draws=4,
         random_seed=0,
@@ -260,7 +240,7 @@ def test_opponents_are_judged_by_lowering_the_loss_on_a_tiny_model(tiny_prepared
     records = []
     for seed in cfg.seeds:
         plan = removal.plan_removals(scores, test_index, prepared, None, seed, cfg)
-        reference = removal.retrain_without(prepared, LONGER, seed, [], "fixed_order")
+        reference = retrain_without(prepared, LONGER, seed, [], "fixed_order")
         records += removal.run_removals(
             plan, prepared, LONGER, reference, test_index, "fixed_order"
         )
@@ -270,3 +250,14 @@ def test_opponents_are_judged_by_lowering_the_loss_on_a_tiny_model(tiny_prepared
     assert table.loc["raw", "ci95_high"] < 0 and table.loc["raw", "verdict"] == "reproduced"
     assert table.loc["adam", "ci95_low"] > 0
     assert table.loc["adam", "verdict"] == "contradicted", table[["mean", "ci95_low", "ci95_high"]]
+
+
+def test_jobs_take_the_plan_in_chunks_that_cover_it_once(tiny_prepared, houses):
+    scores, _ = _plan(tiny_prepared, houses)
+    cfg = _settings(chunk=7)
+    plan = removal.seed_plan(scores, [0, 3, 7], tiny_prepared, houses, 5, cfg)
+    jobs = removal_jobs(cfg, n_houses=3)
+    assert jobs == {"seed": [5], "chunk": list(range(-(-len(plan) // 7)))}
+    names = [n for c in jobs["chunk"] for n in chunk_of(plan, c, cfg.chunk)["name"]]
+    assert names == plan["name"].tolist()
+    assert chunk_of(list(range(10)), 1, 4) == [4, 5, 6, 7]

@@ -63,9 +63,6 @@ def test_noise_is_the_pooled_within_seed_spread_of_the_random_draws():
     assert noise["detectable_effect"] == pytest.approx(
         statistics.detectable_effect(summed.std(ddof=1), 3, 3, rv.MARGIN)
     )
-    assert rv.pooled_sd([1.0, 3.0, 10.0, 14.0], [0, 0, 1, 1]) == pytest.approx(
-        math.sqrt((2 + 8) / 2)
-    )
 
 
 def test_one_draw_per_seed_takes_the_noise_across_seeds():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tracin_study import report_text
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 
 
 def _verdict(house, verdict, score="raw", set_name="aggregate_proponents", k=50, effect=0.04):
@@ -309,7 +309,7 @@ def _rendered(summary: dict) -> dict[str, str]:
         "prices": report_text.price_view(summary),
         "recall by change": report_text.recall_by_change_view(summary),
         "baselines": report_text.baselines_view(summary["claims"]),
-        "removal noise": pd.concat(report_text.removal_noise_view(d) for d in removal),
+        "removal power": pd.concat(report_text.removal_power_view(d) for d in removal),
         "removal verdicts": report_text.removal_aggregate_view(removal),
         "removal per house": report_text.removal_house_counts(removal),
         "LDS": report_text.lds_view(lds),
@@ -435,3 +435,53 @@ def test_a_removal_noise_measurement_adds_no_comparison():
     before = report_text.comparisons(summary)
     summary["removal"]["noise_only"] = {"recipe": "default", "verdicts": []}
     assert report_text.comparisons(summary) == before
+
+
+def test_side_by_side_aligns_claims_by_id_and_marks_missing_ones():
+    def doc(claim_id, mean, verdict):
+        return {
+            "id": claim_id,
+            "claim": f"claim {claim_id}",
+            "mean": mean,
+            "ci95": [mean - 0.1, mean + 0.1],
+            "verdict": verdict,
+        }
+
+    table = report_text.side_by_side(
+        {
+            "raw": [doc("a", 1.0, "reproduced"), doc("b", 2.0, "no effect")],
+            "adam": [doc("b", 3.0, "contradicted")],
+        }
+    )
+    assert list(table["claim"]) == ["claim a", "claim b"]
+    assert list(table["raw: verdict"]) == ["reproduced", "no effect"]
+    assert list(table["adam: verdict"]) == ["not evaluated", "contradicted"]
+    assert table.loc[1, "adam: mean [95% CI]"] == "3.000 [2.900, 3.100]"
+
+
+def test_quality_view_rebuilds_the_per_seed_table_from_summary_json():
+    doc = {
+        "train MSE": {"per_seed": {"0": 0.2, "1": 0.3}, "mean": 0.25},
+        "test MSE": {"per_seed": {"0": 0.4, "1": 0.5}, "mean": 0.45},
+    }
+    view = report_text.quality_view(json.loads(json.dumps({"model_quality": doc})))
+    assert view.index.name == "seed" and list(view.index) == [0, 1]
+    assert list(view.columns) == ["train MSE", "test MSE"]
+    assert view.loc[1, "test MSE"] == 0.5
+
+
+def test_stability_panels_are_the_summarys_matrices_with_words():
+    from tracin_study.summary import matrix_doc
+
+    matrix = pd.DataFrame([[1.0, 0.25], [0.25, 1.0]], index=[3, 7], columns=[3, 7])
+    names = ("self_influence_spearman", "self_influence_top_overlap", "proponent_top_overlap")
+    summary = json.loads(json.dumps({"stability_matrices": {n: matrix_doc(matrix) for n in names}}))
+    panels = report_text.stability_panels(summary, top_n=100, k=20)
+    assert list(panels) == [
+        "Self-influence, all houses",
+        "Self-influence, top houses",
+        "Palo Alto proponents",
+    ]
+    table, label = panels["Palo Alto proponents"]
+    assert label == "share of the top 20 in common"
+    assert table.equals(matrix)

@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import TrainingSettings
 from tracin_study.experiments.seed_influence import compute_seed_influence
 from tracin_study.influence import TracInCP, top_k
 from tracin_study.training import train
 
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
 )
 

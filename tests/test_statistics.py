@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.metrics import roc_auc_score
 
 from tracin_study import statistics
 from tracin_study.influence import ALL_TEST_POINTS
@@ -123,3 +124,96 @@ def test_averaged_reliability_is_the_correlation_of_means_of_noisy_copies():
     for models in (1, 4):
         measured = np.corrcoef(mean_of(models), mean_of(models))[0, 1]
         assert measured == pytest.approx(statistics.averaged_reliability(r, models), abs=0.01)
+
+
+def test_column_spearman_equals_scipy_column_by_column():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(9, 4)), rng.normal(size=(9, 4))
+    a[:3, 1] = a[0, 1]  # ties
+    b[:, 3] = 1.0  # constant
+    got = statistics.column_spearman(a, b)
+    assert got.shape == (4,)
+    for j in range(3):
+        assert got[j] == pytest.approx(stats.spearmanr(a[:, j], b[:, j]).statistic, abs=1e-12)
+    assert np.isnan(got[3])
+
+
+def test_spearman_standard_error():
+    assert statistics.spearman_se(103) == pytest.approx(0.1)
+    assert statistics.spearman_se(7) == 0.5
+    assert math.isnan(statistics.spearman_se(3))
+
+
+def test_bootstrap_draws_the_resamples_of_a_brute_force_loop():
+    values = np.random.default_rng(5).normal(size=(11, 2))
+    got = statistics.bootstrap(lambda idx: values[idx].mean(0), 11, 30, 9)
+    draw = np.random.default_rng(9)
+    resamples = [draw.integers(0, 11, size=11) for _ in range(30)]
+    assert got.shape == (30, 2) and got.dtype == np.float64
+    np.testing.assert_array_equal(got, [values[idx].mean(0) for idx in resamples])
+    first = statistics.bootstrap(lambda idx: idx[0], 11, 30, 9)  # any statistic, same resamples
+    np.testing.assert_array_equal(first, [idx[0] for idx in resamples])
+
+
+def test_percentile_interval_is_the_2_5th_and_97_5th_percentile_without_nans():
+    replicates = np.r_[np.arange(201.0), np.nan]
+    assert statistics.percentile_interval(replicates) == [5.0, 195.0]
+    values = np.random.default_rng(1).normal(size=50)
+    assert statistics.percentile_interval(values) == [
+        np.percentile(values, 2.5),
+        np.percentile(values, 97.5),
+    ]
+
+
+def test_pooled_sd_pools_the_squared_deviations_within_groups():
+    assert statistics.pooled_sd([1.0, 3.0, 10.0, 14.0], [0, 0, 1, 1]) == pytest.approx(
+        math.sqrt((2 + 8) / 2)
+    )
+    rng = np.random.default_rng(4)
+    groups = [rng.normal(g, 1 + g, size=n) for g, n in enumerate((3, 5, 4))]
+    squares = sum(((x - x.mean()) ** 2).sum() for x in groups)
+    labels = np.repeat(["a", "b", "c"], [3, 5, 4])
+    assert statistics.pooled_sd(np.concatenate(groups), labels) == pytest.approx(
+        math.sqrt(squares / (2 + 4 + 3)), rel=1e-12
+    )
+    assert math.isnan(statistics.pooled_sd([1.0, 2.0], [0, 1]))  # no group of two
+
+
+def test_perfect_and_worst_rankings():
+    n, c = 1000, 100
+    mask = np.zeros(n, bool)
+    mask[np.random.default_rng(0).choice(n, c, replace=False)] = True
+    perfect = mask.astype(float)
+    inspected, found = statistics.detection_curve(perfect, mask)
+    assert inspected[0] == 0 and inspected[-1] == 1 and found[0] == 0 and found[-1] == 1
+    assert np.all(np.diff(found) >= 0)
+    assert statistics.detection_auc(perfect, mask) == pytest.approx(1 - c / (2 * n))
+    assert statistics.detection_auc(-perfect, mask) == pytest.approx(c / (2 * n))
+    assert statistics.recall_at(perfect, mask, 0.1) == 1.0
+    assert statistics.recall_at(perfect, mask, 0.05) == 0.5
+    assert statistics.recall_at(perfect, mask, 0.2) == 1.0
+    assert statistics.recall_at(-perfect, mask, 0.9) == 0.0
+
+
+def test_hand_made_ranking():
+    # order by score: positions 3, 0, 2, 1; marked: 0 and 1
+    scores, mask = np.array([0.9, 0.1, 0.5, 1.0]), np.array([True, True, False, False])
+    inspected, found = statistics.detection_curve(scores, mask)
+    assert found.tolist() == [0, 0, 0.5, 0.5, 1.0]
+    # trapezoids of width 1/4: (0 + 0 + 0.25 + 0.5 + 0.75) / 4
+    assert statistics.detection_auc(scores, mask) == pytest.approx(1.5 / 4)
+    assert statistics.recall_at(scores, mask, 0.5) == 0.5
+    with pytest.raises(ValueError, match="marks no item"):
+        statistics.detection_curve([1.0, 2.0], [False, False])
+    with pytest.raises(ValueError, match=r"fraction=1.5 must lie in \[0, 1\]"):
+        statistics.recall_at(scores, mask, 1.5)
+
+
+def test_detection_auc_is_the_roc_auc_rescaled_by_the_marked_share():
+    rng = np.random.default_rng(6)
+    n, c = 500, 60
+    mask = np.zeros(n, bool)
+    mask[rng.choice(n, c, replace=False)] = True
+    scores = rng.normal(size=n) + 1.5 * mask  # distinct scores: no ties
+    expected = c / (2 * n) + (n - c) / n * roc_auc_score(mask, scores)
+    assert statistics.detection_auc(scores, mask) == pytest.approx(expected, abs=1e-12)

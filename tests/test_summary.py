@@ -230,12 +230,7 @@ def _record(seed, set_name, removed, draw, target, protocol):
 
 def test_removal_views_give_each_verdict_with_its_detectable_effect_in_percent():
     doc = rv.summary(_removal_records()) | {"recipe": "default"}
-    noise = report_text.removal_noise_view(doc)
-    assert list(noise["retraining"]) == ["same batch order", "new batch order"]
     expected = rv.noise_table(_removal_records())
-    assert list(noise["smallest detectable effect (%)"]) == [
-        f"{100 * v:.1f}" for v in expected["detectable_effect"]
-    ]
     aggregate = report_text.removal_aggregate_view([doc])
     assert list(aggregate["verdict"]) == ["reproduced", "reproduced"]  # one row per protocol
     assert list(aggregate["smallest detectable effect (%)"]) == [
@@ -251,7 +246,7 @@ def test_missing_sections_raise_an_error_naming_the_key():
     with pytest.raises(KeyError, match="'removal_summary_default' is missing from the report"):
         report_text.require({"summary": "x"}, "removal_summary_default")
     with pytest.raises(KeyError, match="'noise' is missing from the removal summary"):
-        report_text.removal_noise_view({"verdicts": []})
+        report_text.removal_power_view({"power_target": 0.05, "verdicts": []})
     with pytest.raises(KeyError, match="'noise_ceiling' is missing from the LDS summary"):
         report_text.lds_takeaway({"methods": {}, "differences": {}})
 

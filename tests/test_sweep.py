@@ -2,14 +2,22 @@
 with its ties, the rerun's checkpoint epochs and the sweep's config errors."""
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from tracin_study import plan
-from tracin_study.config import ConfigError, SweepConfig, TrainingConfig, validate_config
+from tracin_study import recipes
+from tracin_study.config import (
+    RECIPE_SECTIONS,
+    ConfigError,
+    StudySettings,
+    SweepSettings,
+    TrainingSettings,
+    validate_config,
+)
 from tracin_study.experiments import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,66 +123,64 @@ def test_rerun_checkpoints_are_ten_evenly_spaced_epochs(epoch, expected):
 
 def closest_recipe(default: dict, selection: dict) -> dict:
     """Every section of the closest recipe's settings with `selection` applied."""
+    study = StudySettings.from_config(default)
     return {
-        section: plan.resolve_section(
-            section, plan.section_params(default, plan.CLOSEST, section), selection
+        section: recipes.resolve_section(
+            section, recipes.section_settings(study, recipes.CLOSEST, section), selection
         )
-        for section in plan.SECTIONS
+        for section in RECIPE_SECTIONS
     }
 
 
 def test_the_closest_recipe_saves_every_checkpoint_it_sums_over(default):
-    assert plan.section_params(default, plan.CLOSEST, "influence") == {}  # the selection's
+    study = StudySettings.from_config(default)
+    influence = recipes.section_settings(study, recipes.CLOSEST, "influence")
+    assert influence == replace(study.influence, epochs=())  # the selection gives them
     for epoch in (200, 130, 15):
         selection = {"overrides": {"split": "ordered"}, "epoch": epoch}
         selection["checkpoint_epochs"] = sweep.checkpoint_epochs(epoch)
         recipe = closest_recipe(default, selection)
-        training = TrainingConfig.from_config(recipe["training"])
-        assert training.epochs == epoch and recipe["data"]["split"] == "ordered"
-        assert recipe["influence"]["epochs"] == selection["checkpoint_epochs"]
-        assert set(recipe["influence"]["epochs"]) <= set(training.checkpoint_epochs())
+        training = recipe["training"]
+        assert training.epochs == epoch and recipe["data"].split == "ordered"
+        assert recipe["influence"].epochs == tuple(selection["checkpoint_epochs"])
+        assert set(recipe["influence"].epochs) <= set(training.checkpoint_epochs())
+        assert recipe["influence"].top_k == study.influence.top_k
     selection = {"overrides": {}, "epoch": 200, "checkpoint_epochs": sweep.checkpoint_epochs(200)}
     training = closest_recipe(default, selection)["training"]
-    assert TrainingConfig.from_config(training).checkpoint_epochs() == list(range(0, 201, 20))
+    assert training.checkpoint_epochs() == list(range(0, 201, 20))
 
 
 def test_the_default_recipe_is_the_config_itself(default):
-    recipe = {s: plan.section_params(default, plan.DEFAULT, s) for s in plan.SECTIONS}
-    assert {s: plan.resolve_section(s, recipe[s]) for s in plan.SECTIONS} == recipe
-    assert TrainingConfig.from_config(recipe["training"]) == TrainingConfig.from_config(default)
-    assert recipe["data"] == default["data"]
-    assert recipe["influence"] == {"epochs": default["influence"]["epochs"]}
-    assert plan.section_params(default, "minmax", "data") == {
-        **default["data"],
-        "preprocessing": "minmax",
-    }
-    assert plan.section_params(default, "minmax", "training")["training"] == default["training"]
-
-
-def test_a_recipe_section_names_only_its_own_settings(default):
-    # what each step reads: a changed setting of another section leaves its params alone
-    assert set(plan.section_params(default, plan.DEFAULT, "training")) == {"model", "training"}
-    with pytest.raises(KeyError, match="recipe section 'model' is not one of"):
-        plan.section_params(default, plan.DEFAULT, "model")
+    study = StudySettings.from_config(default)
+    recipe = {s: recipes.section_settings(study, recipes.DEFAULT, s) for s in RECIPE_SECTIONS}
+    assert {s: recipes.resolve_section(s, recipe[s]) for s in RECIPE_SECTIONS} == recipe
+    assert recipe["training"] == TrainingSettings.from_config(default)
+    assert recipe["data"].params() == default["data"]
+    assert recipe["influence"].params() == default["influence"]
+    minmax = recipes.section_settings(study, "minmax", "data")
+    assert minmax.params() == {**default["data"], "preprocessing": "minmax"}
+    minmax_training = recipes.section_settings(study, "minmax", "training")
+    assert minmax_training.params()["training"] == default["training"]
 
 
 def test_every_recipe_has_its_seeds(default):
-    seeds = plan.recipe_seeds(default)
+    seeds = StudySettings.from_config(default).recipe_seeds()
     sweep_names = [r["name"] for r in default["experiments"]["sweep"]["recipes"]]
-    assert list(seeds) == [plan.DEFAULT, plan.CLOSEST, *sweep_names]
-    assert seeds[plan.DEFAULT] == default["seeds"]
-    assert seeds[plan.CLOSEST] == default["experiments"]["sweep"]["rerun_seeds"]
+    assert list(seeds) == [recipes.DEFAULT, recipes.CLOSEST, *sweep_names]
+    assert seeds[recipes.DEFAULT] == default["seeds"]
+    assert seeds[recipes.CLOSEST] == default["experiments"]["sweep"]["rerun_seeds"]
     assert all(seeds[name] == default["experiments"]["sweep"]["seeds"] for name in sweep_names)
 
 
 def test_a_recipe_changes_only_what_it_names(default):
-    data = sweep.recipe_section("data", default["data"], {"split": "ordered"})
-    assert data == {**default["data"], "split": "ordered"}
-    training = default["training"]
-    assert sweep.recipe_section("training", training, {"split": "ordered"}) == training
-    assert sweep.recipe_section("training", training, {"batch_size": 32})["batch_size"] == 32
+    study = StudySettings.from_config(default)
+    data = recipes.overridden("data", study.data, {"split": "ordered"})
+    assert data.params() == {**default["data"], "split": "ordered"}
+    training = study.training
+    assert recipes.overridden("training", training, {"split": "ordered"}) == training
+    assert recipes.overridden("training", training, {"batch_size": 32}).batch_size == 32
     with pytest.raises(KeyError, match=r"\['weight_decay'\] are not among"):
-        sweep.recipe_section("training", training, {"weight_decay": 0.1})
+        recipes.overridden("training", training, {"weight_decay": 0.1})
 
 
 def test_the_schema_allows_exactly_the_override_keys():
@@ -182,11 +188,11 @@ def test_the_schema_allows_exactly_the_override_keys():
     recipe = schema["properties"]["experiments"]["properties"]["sweep"]["properties"]["recipes"][
         "items"
     ]
-    assert set(recipe["properties"]) == {"name", *sweep.OVERRIDES}
+    assert set(recipe["properties"]) == {"name", *recipes.OVERRIDES}
 
 
 def test_the_default_sweep_is_one_factor_at_a_time(default):
-    recipes = SweepConfig.from_config(default).recipes
+    recipes = SweepSettings.from_config(default).recipes
     assert recipes == {
         "raw_features": {"preprocessing": "raw"},
         "minmax": {"preprocessing": "minmax"},

@@ -19,19 +19,21 @@ from tracin_study.checkpoints import (
     sha256_file,
     write_manifest,
 )
-from tracin_study.config import TrainingConfig
+from tracin_study.config import PROTOCOLS, TrainingSettings
 from tracin_study.model import build_mlp
 from tracin_study.provenance import PINNED_KERNELS
 from tracin_study.training import (
     TrainingError,
     fit,
+    house_losses,
     predict,
     regression_metrics,
+    retrain_without,
     train,
     train_and_evaluate,
 )
 
-CONFIG = TrainingConfig(
+CONFIG = TrainingSettings(
     hidden=(6, 5), epochs=5, batch_size=16, learning_rate=0.01, checkpoint_every=2
 )
 
@@ -326,3 +328,42 @@ def test_a_non_finite_loss_names_its_epoch_and_batch_and_reaches_no_callback():
     with pytest.raises(TrainingError, match=r"seed 7: training loss is nan at epoch 1, batch 3;"):
         fit(X, y, CONFIG, 7, after_epoch=lambda e, *_: epochs.append(e))
     assert epochs == [0]  # the diverged model reached no callback
+
+
+TINY = TrainingSettings(
+    hidden=(5, 3), epochs=3, batch_size=8, learning_rate=0.01, checkpoint_every=1
+)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_retraining_without_nothing_reproduces_the_trained_model(tiny_prepared, tmp_path, protocol):
+    torch.set_num_threads(1)
+    p = tiny_prepared
+    train(p.X_train, p.y_train, p.X_test, p.y_test, TINY, 5, tmp_path)
+    manifest = read_manifest(tmp_path / "manifest.json")
+    reference = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
+    model = retrain_without(p, TINY, 5, [], protocol)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, reference.state_dict()[name]), name
+
+
+def test_the_protocols_differ_once_houses_are_removed(tiny_prepared):
+    torch.set_num_threads(1)
+    X = tiny_prepared.X_test
+    fixed, new = (
+        predict(retrain_without(tiny_prepared, TINY, 5, [1, 2, 3], p), X) for p in PROTOCOLS
+    )
+    nothing = predict(retrain_without(tiny_prepared, TINY, 5, [], "fixed_order"), X)
+    assert not np.array_equal(fixed, nothing) and not np.array_equal(fixed, new)
+    kept = np.setdiff1d(np.arange(40), [1, 2, 3])
+    only_kept = fit(tiny_prepared.X_train[kept], tiny_prepared.y_train[kept], TINY, 5)[0]
+    np.testing.assert_array_equal(new, predict(only_kept, X))
+    with pytest.raises(ValueError, match="'same_order'.*fixed_order"):
+        retrain_without(tiny_prepared, TINY, 5, [], "same_order")
+
+
+def test_house_losses_are_the_squared_errors_of_the_chosen_test_houses(tiny_prepared):
+    model = build_mlp(8, (4,))
+    prices = tiny_prepared.test["MedHouseVal"].to_numpy(np.float64)[[3, 0]]  # $100,000
+    expected = (predict(model, tiny_prepared.X_test[[3, 0]]) - prices) ** 2
+    np.testing.assert_array_equal(house_losses(model, tiny_prepared, [3, 0]), expected)

@@ -56,10 +56,22 @@ def test_notebook_rules_run_in_a_shadow_folder_of_their_declared_inputs():
     assert rules and all('shadow:\n        "minimal"' in rule for rule in rules)
 
 
+PARSE_TIME_MODULES = {
+    "tracin_study.config",  # the settings
+    "tracin_study.recipes",  # the recipes and their settings
+    "tracin_study.run_plans",  # the retrainings and jobs of each experiment
+    "tracin_study.housing_table",  # the table's size and shipped snapshot
+    "tracin_study.sections",  # the keys of report/summary.json's sections
+    "tracin_study.provenance",  # the Snakefile's kernel pinning and source check
+    "tracin_study.manifest_check",  # the Snakefile's check of finished training runs
+}
+
+
 def test_parsing_the_workflow_imports_neither_torch_nor_scikit_learn():
     # Every Snakemake run parses the Snakefile, and on a cluster every job starts its own
     # Snakemake: an import of torch there costs seconds per job. The rule files import
-    # from tracin_study.plan and tracin_study.config only (README, "Running on a cluster").
+    # only from the torch-free modules of PARSE_TIME_MODULES (docs/cluster.md, "Why a Slurm
+    # job costs more than a local one").
     imports = [
         line.strip()
         for f in RULE_FILES
@@ -67,6 +79,8 @@ def test_parsing_the_workflow_imports_neither_torch_nor_scikit_learn():
         if re.match(r"\s*(from|import) tracin_study\b", line)
     ]
     assert imports, "no tracin_study import found in the workflow files"
+    modules = {line.split()[1] for line in imports}
+    assert modules <= PARSE_TIME_MODULES, modules - PARSE_TIME_MODULES
     code = "\n".join([*imports, "import sys", "print(*sorted(sys.modules))"])
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -31,7 +31,7 @@ from tracin_study.paper import (
     TEST_EXPLAINED_VARIANCE,
     TRAIN_EXPLAINED_VARIANCE,
 )
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 from tracin_study.statistics import mean_sd_ci, t_quantile
 from tracin_study.verdicts import OUTCOMES, EffectRule, ValueRule
 
@@ -369,43 +369,6 @@ def evaluate_claims_adam(
     )
 
 
-def side_by_side(docs: dict[str, list[dict]]) -> pd.DataFrame:
-    """The verdicts of several evaluations of the claims, one row per claim (in the order of
-    the first evaluation, then claims only later ones have): for each label of `docs` (label
-    -> the dicts of `evaluate`), the mean [95% CI] over seeds and the verdict; "not
-    evaluated" where an evaluation lacks the claim."""
-    texts, cells = {}, {}
-    for label, evaluation in docs.items():
-        for doc in evaluation:
-            texts.setdefault(doc["id"], doc["claim"])
-            low, high = doc["ci95"]
-            cells[doc["id"], f"{label}: mean [95% CI]"] = (
-                f"{doc['mean']:.3f} [{low:.3f}, {high:.3f}]"
-            )
-            cells[doc["id"], f"{label}: verdict"] = doc["verdict"]
-    columns = [f"{label}: {part}" for label in docs for part in ("mean [95% CI]", "verdict")]
-    rows = [
-        {"claim": text, **{c: cells.get((claim_id, c), "not evaluated") for c in columns}}
-        for claim_id, text in texts.items()
-    ]
-    return pd.DataFrame(rows)
-
-
-def findings(docs: list[dict]) -> str:
-    """The claims' verdicts as Markdown bullets, one per claim (docs from `evaluate`): the
-    claim, its source, our mean with its 95% interval over seeds, and the verdict."""
-    lines = []
-    for doc in docs:
-        low, high = doc["ci95"]
-        lines.append(
-            f"- **{doc['claim'][0].upper()}{doc['claim'][1:]}: {doc['verdict']}.** "
-            f"{doc['measurement'][0].upper()}{doc['measurement'][1:]}: {doc['mean']:.3f} "
-            f"[{low:.3f}, {high:.3f}] over {doc['n']} seeds (margin: {doc['margin']}). "
-            f"Source: {SHORT_SOURCES[doc['source']]}."
-        )
-    return "\n".join(lines)
-
-
 # The per-house claim, fixed before any result was seen. For each Palo Alto test house and
 # seed: how much closer in price its own proponents are to it than its own map neighbours
 # (the same number of training houses nearest to it on the map, which share its place and so
@@ -421,18 +384,18 @@ PER_HOUSE_MEASUREMENT = (
     "|mean price of the house's k map neighbours - its price| - |mean price of its k "
     "proponents - its price|, $100,000 (positive: the proponents are closer)"
 )
-PER_HOUSE_COLUMNS = {
-    "test_index": "test house",
-    "price": "price ($100,000)",
-    "prediction": "model's prediction ($100,000)",
-    "proponents_mean_price": "proponents' mean price ($100,000)",
-    "proponents_capped_share": "proponents at the price cap (%)",
-    "opponents_mean_price": "opponents' mean price ($100,000)",
-    "opponents_capped_share": "opponents at the price cap (%)",
-    "map_neighbours_mean_price": "map neighbours' mean price ($100,000)",
-    "closeness_gain": "proponents closer in price than map neighbours by ($100,000)",
-    "odd": "below half the group's median price and income",
-}
+PER_HOUSE_COLUMNS = (  # the values of a (seed, test house) row of `per_house_table`
+    "test_index",
+    "price",
+    "prediction",
+    "proponents_mean_price",
+    "proponents_capped_share",
+    "opponents_mean_price",
+    "opponents_capped_share",
+    "map_neighbours_mean_price",
+    "closeness_gain",
+    "odd",
+)
 
 
 def _price_stats(prices: np.ndarray) -> tuple[float, float]:
@@ -520,45 +483,3 @@ def per_house_verdicts(table: pd.DataFrame) -> dict:
         "counts": {o: len(ids) for o, ids in by_outcome.items()},
         "test_indices": by_outcome,
     }
-
-
-def per_house_view(doc: dict) -> pd.DataFrame:
-    """The per-house verdicts (`per_house_verdicts`) as a table for people: one row per test
-    house, columns named in words with units (`PER_HOUSE_COLUMNS`), prices to 2 decimals,
-    shares in whole percent, the closeness gain as mean [95% interval] over seeds, and the
-    verdict."""
-    rows = []
-    for house in doc["houses"]:
-        gain = house["closeness_gain"]
-        low, high = gain["ci95"]
-        row = {PER_HOUSE_COLUMNS["test_index"]: house["test_index"]}
-        for key in PER_HOUSE_COLUMNS:
-            if key.endswith("_share"):
-                row[PER_HOUSE_COLUMNS[key]] = round(100 * house[key])
-            elif key.endswith("price") or key == "prediction":
-                row[PER_HOUSE_COLUMNS[key]] = round(house[key], 2)
-        row[PER_HOUSE_COLUMNS["closeness_gain"]] = f"{gain['mean']:+.2f} [{low:+.2f}, {high:+.2f}]"
-        row[PER_HOUSE_COLUMNS["odd"]] = "yes" if house["odd"] else "no"
-        row["verdict over seeds"] = house["verdict"]
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def describe_per_house(doc: dict) -> str:
-    """A plain Markdown paragraph on the per-house verdicts: how many houses reproduce the
-    claim, for each that does not its verdict and why, and the rule (dollar signs escaped,
-    so that no pair of them reads as a formula)."""
-    n, counts = len(doc["houses"]), doc["counts"]
-    text = (
-        f"Judged house by house, the claim that {doc['claim']} is reproduced for "
-        f"{counts['reproduced']} of the {n} Palo Alto test houses"
-    )
-    others = [h for h in doc["houses"] if h["verdict"] != "reproduced"]
-    parts = [
-        f"house {h['test_index']}{' (flagged low price and income)' if h['odd'] else ''}: "
-        f"{h['verdict']}, {h['reason']}"
-        for h in others
-    ]
-    text += ". The others: " + "; ".join(parts) + "." if parts else "."
-    text += f" (Measured per seed: {doc['measurement']}; {doc['margin']}.)"
-    return text.replace("$", r"\$")

@@ -1,57 +1,65 @@
-"""Validation of the study's configuration against its JSON schema and cross-key rules."""
+"""The study's configuration: validated against its JSON schema and cross-key rules, then
+read once into frozen settings dataclasses, one per config section (`StudySettings`).
 
-from dataclasses import dataclass
+Library functions take these settings objects, never the raw config; rules hand each step
+the settings it reads as plain canonical dicts (`_Section.params`, which Snakemake compares
+from run to run) or as a recipe's section file (`_Section.read`), each turned back into its
+dataclass with one call (`_Section.from_params`)."""
+
+import json
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar, Self
 
 import jsonschema
 import yaml
 
-from tracin_study.plan import DEFAULT, N_ROWS, saved_steps, split_sizes
+from tracin_study.housing_table import N_ROWS, split_sizes
+from tracin_study.recipes import CLOSEST, DEFAULT
+from tracin_study.run_plans import saved_steps
 
 
-@dataclass(frozen=True)
-class TrainingConfig:
-    """The training recipe: Adam at a constant `learning_rate`, mean squared error; the loss
-    curve carries the explained variances every `curve_every` epochs (None: never)."""
+class ConfigError(ValueError):
+    """A configuration that the study refuses to run."""
 
-    hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    checkpoint_every: int
-    curve_every: int | None = None
 
-    @classmethod
-    def from_config(cls, config: dict) -> "TrainingConfig":
-        """The recipe of a validated config (its `model` and `training` sections)."""
-        t = config["training"]
-        return cls(
-            hidden=tuple(config["model"]["hidden"]),
-            epochs=t["epochs"],
-            batch_size=t["batch_size"],
-            learning_rate=t["learning_rate"],
-            checkpoint_every=t["checkpoint_every"],
-            curve_every=t["curve_every"],
-        )
+def _help(text: str, **kwargs):
+    """A dataclass field with its one-line `help` (as the schema's description)."""
+    return field(metadata={"help": text}, **kwargs)
 
-    def checkpoint_epochs(self) -> list[int]:
-        """Epochs after which a checkpoint is saved: 0 (the initial model), every
-        `checkpoint_every`, and the last."""
-        return sorted({0, self.epochs, *range(0, self.epochs + 1, self.checkpoint_every)})
+
+def _plain(value):
+    """`value` as JSON-ready plain data: settings as their `params`, tuples as lists."""
+    if isinstance(value, _Section):
+        return value.params()
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 class _Section:
     """A config section as a frozen dataclass whose fields are the section's keys (lists
-    become tuples). `from_config` reads it from the whole config; `from_params` from the
-    section alone, e.g. a rule's params, which stay plain dicts so that Snakemake can compare
-    them from run to run."""
+    become tuples). `from_config` reads it from the whole validated config; `from_params`
+    from the section alone (a rule's params or a recipe's section file), and `params` gives
+    that plain dict back, with its keys sorted so that Snakemake compares it from run to
+    run."""
 
     KEYS: ClassVar[tuple[str, ...]]  # where the section sits in the config
 
     @classmethod
     def from_params(cls, section: dict) -> Self:
-        """The dataclass of the section `section` (all its keys, no others)."""
+        """The dataclass of the section `section`; `ConfigError` naming the keys it lacks or
+        does not know."""
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(section) - set(names))
+        missing = [n for n in names if n not in section]
+        if unknown or missing:
+            raise ConfigError(
+                f"settings of '{'.'.join(cls.KEYS)}' ({cls.__name__}): unknown keys {unknown}, "
+                f"missing keys {missing}; see workflow/schemas/config.schema.yaml"
+            )
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in section.items()})
 
     @classmethod
@@ -62,54 +70,177 @@ class _Section:
             section = section[key]
         return cls.from_params(section)
 
+    @classmethod
+    def read(cls, path: Path) -> Self:
+        """The dataclass of the section file `path` (a recipe's {section}.json, rule
+        `recipe`)."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"recipe settings {path} do not exist; run the rule `recipe`")
+        return cls.from_params(json.loads(path.read_text()))
+
+    def params(self) -> dict:
+        """The section as a plain dict (lists, keys sorted at every level): what
+        `from_params` reads."""
+        return canonical({f.name: _plain(getattr(self, f.name)) for f in fields(self)})
+
 
 @dataclass(frozen=True)
-class InfluenceConfig(_Section):
+class PathsSettings(_Section):
+    """Where the pipeline writes."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("paths",)
+    results: str = _help("folder of everything the pipeline computes")
+    report: str = _help("folder of the executed report, its HTML, figures and summary.json")
+
+
+@dataclass(frozen=True)
+class DataSettings(_Section):
+    """The table's source, its train/test split and the feature scaling."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("data",)
+    source: str = _help("auto, sklearn or snapshot (the shipped copy)")
+    sklearn_home: str = _help("scikit-learn's data home")
+    test_fraction: float = _help("share of the rows in the test split")
+    split_seed: int = _help("seed of the random split")
+    split: str = _help("random (seeded) or ordered (the last rows are the test split)")
+    preprocessing: str = _help("feature scaling: standardised, minmax or raw")
+
+
+@dataclass(frozen=True)
+class TrainingSettings(_Section):
+    """How a model is trained (the config's `model` and `training` sections): Adam at a
+    constant `learning_rate`, mean squared error; the loss curve carries the explained
+    variances every `curve_every` epochs (None: never)."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("training",)
+    hidden: tuple[int, ...] = _help("widths of the hidden ReLU layers (section `model`)")
+    epochs: int = _help("epochs trained")
+    batch_size: int = _help("training houses per Adam step")
+    learning_rate: float = _help("Adam's constant step size")
+    checkpoint_every: int = _help("epochs between saved checkpoints")
+    curve_every: int | None = _help(
+        "epochs between explained variances on the loss curve", default=None
+    )
+    threads: int = _help("CPU threads of each training job (no effect on results)", default=1)
+
+    @classmethod
+    def from_params(cls, section: dict) -> Self:
+        """The dataclass of {"model": <model section>, "training": <training section>}, the
+        layout of the config and of a recipe's training.json."""
+        unknown = sorted(set(section) - {"model", "training"})
+        if unknown:
+            raise ConfigError(
+                f"training settings: unknown keys {unknown}; expected model, training"
+            )
+        flat = {**section["training"], **section["model"]}
+        return super().from_params(flat)
+
+    @classmethod
+    def from_config(cls, config: dict) -> Self:
+        """The training settings of a validated config (its `model` and `training`)."""
+        return cls.from_params({"model": config["model"], "training": config["training"]})
+
+    def params(self) -> dict:
+        """{"model": {...}, "training": {...}}, as the config lays them out."""
+        flat = super().params()
+        return {"model": {"hidden": flat.pop("hidden")}, "training": flat}
+
+    def checkpoint_epochs(self) -> list[int]:
+        """Epochs after which a checkpoint is saved: 0 (the initial model), every
+        `checkpoint_every`, and the last."""
+        return sorted({0, self.epochs, *range(0, self.epochs + 1, self.checkpoint_every)})
+
+
+@dataclass(frozen=True)
+class InfluenceSettings(_Section):
     """TracInCP: the checkpoint `epochs` summed over, the `top_k` proponents and opponents
     kept, the engine's `batch_size` and the `threads` of each job."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("influence",)
-    epochs: tuple[int, ...]
-    top_k: int
-    batch_size: int
-    threads: int
+    epochs: tuple[int, ...] = _help("checkpoint epochs TracInCP sums over")
+    top_k: int = _help("proponents and opponents kept per test house")
+    batch_size: int = _help("examples per forward/backward pass (memory only)")
+    threads: int = _help("CPU threads of each influence job (no effect on results)")
 
 
 @dataclass(frozen=True)
-class PaloAltoConfig(_Section):
+class PaloAltoSettings(_Section):
     """The `n_houses` test houses nearest to (`latitude`, `longitude`)."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("palo_alto",)
-    latitude: float
-    longitude: float
-    n_houses: int
+    latitude: float = _help("centre of Palo Alto, degrees north")
+    longitude: float = _help("centre of Palo Alto, degrees east (negative west)")
+    n_houses: int = _help("test houses nearest to the centre")
 
 
 @dataclass(frozen=True)
-class CorruptionConfig(_Section):
+class ExperimentsSettings(_Section):
+    """What the experiments share: the compute `dtype` of TracInCP in the checkpoint
+    ablation and the corruption scores."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("experiments",)
+    dtype: str = _help("float32 or float64")
+
+    @classmethod
+    def from_config(cls, config: dict) -> Self:
+        """The experiments' shared keys (the sections under `experiments` have their own)."""
+        return cls.from_params({"dtype": config["experiments"]["dtype"]})
+
+
+@dataclass(frozen=True)
+class AdamStepSettings(_Section):
+    """The approximation chain's Adam run (beta1 = 0, batch size 1)."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("experiments", "approximation_chain", "adam")
+    learning_rate: float = _help("Adam's constant step size eta")
+    beta2: float = _help("decay of Adam's second-moment average")
+    eps: float = _help("added to sqrt(v_hat) in the preconditioner")
+
+
+@dataclass(frozen=True)
+class ApproximationChainSettings(_Section):
+    """The paper's idealised setting: plain SGD at batch size 1 on `n_train` training houses
+    drawn with `subsample_seed`, from the initial weights of `seed`, with a checkpoint every
+    `checkpoint_every_steps` steps; TracInCP is tried on each of `checkpoint_counts`
+    checkpoints; `adam` gives the same run with Adam steps."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("experiments", "approximation_chain")
+    n_train: int = _help("training houses of the subsample")
+    subsample_seed: int = _help("seed of the subsample")
+    seed: int = _help("seed of the initial weights and the visiting order")
+    epochs: int = _help("passes over the subsample")
+    learning_rate: float = _help("SGD's constant step size")
+    checkpoint_every_steps: int = _help("steps between saved checkpoints")
+    checkpoint_counts: tuple[int, ...] = _help("numbers of evenly spaced checkpoints tried")
+    adam: AdamStepSettings = _help("the same run with Adam steps")
+
+    @classmethod
+    def from_params(cls, section: dict) -> Self:
+        """The dataclass of the section, its `adam` section as `AdamStepSettings`."""
+        chain = super().from_params(section)
+        return replace(chain, adam=AdamStepSettings.from_params(section["adam"]))
+
+    def saved_steps(self) -> list[int]:
+        """The steps after which the SGD run saves a checkpoint (`run_plans.saved_steps`)."""
+        return saved_steps(self.n_train, self.epochs, self.checkpoint_every_steps)
+
+
+@dataclass(frozen=True)
+class CorruptionSettings(_Section):
     """The corrupted-target experiment: the model `seeds` trained on corrupted targets (each
     one of `seeds`), the `fraction` of training targets corrupted, drawn with
     `corruption_seed`."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("experiments", "corruption")
-    seeds: tuple[int, ...]
-    fraction: float
-    corruption_seed: int
+    seeds: tuple[int, ...] = _help("model seeds trained on corrupted targets")
+    fraction: float = _help("share of the training targets replaced")
+    corruption_seed: int = _help("seed of the corrupted houses and their new targets")
 
 
 PROTOCOLS = ("fixed_order", "new_order")
 """How a model is retrained without a set of training houses
-(`tracin_study.experiments.removal.retrain_without`)."""
-
-REMOVAL_SETS = (
-    "aggregate_proponents",
-    "aggregate_opponents",
-    "house_proponents",
-    "house_opponents",
-    "map_neighbours",
-)
-"""The removal sets judged against random draws of the same size
-(`tracin_study.experiments.removal.plan_removals`)."""
+(`tracin_study.training.retrain_without`)."""
 
 
 class _RecipeSection(_Section):
@@ -124,30 +255,38 @@ class _RecipeSection(_Section):
             section = section[key]
         return cls.from_params(section[recipe])
 
+    @classmethod
+    def per_recipe(cls, config: dict) -> dict[str, Self]:
+        """Recipe -> the dataclass of its section, for every recipe the config names."""
+        section = config
+        for key in cls.KEYS:
+            section = section[key]
+        return {recipe: cls.from_params(section[recipe]) for recipe in section}
+
 
 @dataclass(frozen=True)
-class RemovalConfig(_RecipeSection):
+class RemovalSettings(_RecipeSection):
     """The removal experiment on one recipe: the model `seeds` retrained, the number of
     `random_draws` of random removal sets per size, drawn with `random_seed`; the sizes `k`,
-    the `sets` removed (among `REMOVAL_SETS`), the `protocol` of the judged retrainings, and
-    `noise_protocols`, each measured on the random draws at size `noise_k` (the spread of
-    each protocol; the judged protocol's draws are those of the curves); `chunk`
-    retrainings per job."""
+    the `sets` removed (among `run_plans.REMOVAL_SETS`), the `protocol` of the judged
+    retrainings, and `noise_protocols`, each measured on the random draws at size `noise_k`
+    (the spread of each protocol; the judged protocol's draws are those of the curves);
+    `chunk` retrainings per job."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("experiments", "removal", "recipes")
-    seeds: tuple[int, ...]
-    random_draws: int
-    random_seed: int
-    k: tuple[int, ...]
-    sets: tuple[str, ...]
-    protocol: str
-    noise_protocols: tuple[str, ...]
-    noise_k: int
-    chunk: int
+    seeds: tuple[int, ...] = _help("model seeds retrained")
+    random_draws: int = _help("random removal sets per size and seed")
+    random_seed: int = _help("seed of the random removal sets")
+    k: tuple[int, ...] = _help("sizes of the removal sets")
+    sets: tuple[str, ...] = _help("sets removed at each size, judged against the random draws")
+    protocol: str = _help("retraining protocol of the judged removals")
+    noise_protocols: tuple[str, ...] = _help("protocols whose noise is measured")
+    noise_k: int = _help("size of the random sets that measure each protocol's noise")
+    chunk: int = _help("retrainings per job")
 
 
 @dataclass(frozen=True)
-class LdsConfig(_RecipeSection):
+class LdsSettings(_RecipeSection):
     """The linear datamodeling score on one recipe: `subsets` retrainings of model `seed`,
     each on round(`fraction` x N) training houses drawn with `subset_seed`, under
     `protocol`; the queries are the Palo Alto houses plus random test houses drawn with
@@ -157,30 +296,30 @@ class LdsConfig(_RecipeSection):
     `seed` under the other protocol; `chunk` retrainings per job."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("experiments", "lds", "recipes")
-    subsets: int
-    fraction: float
-    subset_seed: int
-    seed: int
-    protocol: str
-    n_queries: int
-    query_seed: int
-    ceiling_seed: int | None
-    bootstrap: int
-    bootstrap_seed: int
-    chunk: int
+    subsets: int = _help("training subsets, one retraining each")
+    fraction: float = _help("share of the training houses in each subset")
+    subset_seed: int = _help("seed of the subsets")
+    seed: int = _help("model seed retrained and scored")
+    protocol: str = _help("retraining protocol of each subset")
+    n_queries: int = _help("query test houses, the Palo Alto houses included")
+    query_seed: int = _help("seed of the random query houses")
+    ceiling_seed: int | None = _help("model seed of the noise ceiling (None: other protocol)")
+    bootstrap: int = _help("bootstrap resamples of the subsets")
+    bootstrap_seed: int = _help("seed of the bootstrap resamples")
+    chunk: int = _help("retrainings per job")
 
 
 @dataclass(frozen=True)
-class SweepConfig(_Section):
+class SweepSettings(_Section):
     """The recipe sweep (`tracin_study.experiments.sweep`): the model `seeds` of each recipe,
     the `recipes` (name -> the settings it changes; in the config a list of mappings, each
     with its `name`) and the `rerun_seeds` of the claims rerun on the closest recipe. One
     factor at a time; the full factorial is left out."""
 
     KEYS: ClassVar[tuple[str, ...]] = ("experiments", "sweep")
-    seeds: tuple[int, ...]
-    recipes: dict[str, dict]
-    rerun_seeds: tuple[int, ...]
+    seeds: tuple[int, ...] = _help("model seeds of each sweep recipe")
+    recipes: dict[str, dict] = _help("recipe name -> the settings it changes")
+    rerun_seeds: tuple[int, ...] = _help("model seeds of the claims rerun on the closest recipe")
 
     @classmethod
     def from_params(cls, section: dict) -> Self:
@@ -191,9 +330,99 @@ class SweepConfig(_Section):
         }
         return super().from_params({**section, "recipes": recipes})
 
+    def params(self) -> dict:
+        """The section as the config gives it (its recipes a list, each with its `name`)."""
+        recipes = [{"name": name, **overrides} for name, overrides in self.recipes.items()]
+        return canonical({**super().params(), "recipes": recipes})
 
-class ConfigError(ValueError):
-    """A configuration that the study refuses to run."""
+
+@dataclass(frozen=True)
+class ReportSettings(_Section):
+    """The report's sizes."""
+
+    KEYS: ClassVar[tuple[str, ...]] = ("report",)
+    top_n: int = _help("size of the highest/lowest self-influence sets")
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Every section of a validated config as its settings dataclass, built once
+    (`from_config`); the removal and LDS settings per recipe."""
+
+    seeds: tuple[int, ...] = _help("model seeds of the default recipe")
+    paths: PathsSettings = _help("where the pipeline writes")
+    data: DataSettings = _help("the table, its split and scaling")
+    training: TrainingSettings = _help("model and training")
+    influence: InfluenceSettings = _help("TracInCP")
+    palo_alto: PaloAltoSettings = _help("the Palo Alto test houses")
+    experiments: ExperimentsSettings = _help("what the experiments share")
+    approximation_chain: ApproximationChainSettings = _help("the idealised setting")
+    corruption: CorruptionSettings = _help("the corrupted-target experiment")
+    removal: dict[str, RemovalSettings] = _help("recipe -> its removal test")
+    lds: dict[str, LdsSettings] = _help("recipe -> its LDS")
+    sweep: SweepSettings = _help("the recipe sweep")
+    report: ReportSettings = _help("the report's sizes")
+
+    @classmethod
+    def from_config(cls, config: dict) -> Self:
+        """The settings of a validated config (`validate_config`)."""
+        return cls(
+            seeds=tuple(config["seeds"]),
+            paths=PathsSettings.from_config(config),
+            data=DataSettings.from_config(config),
+            training=TrainingSettings.from_config(config),
+            influence=InfluenceSettings.from_config(config),
+            palo_alto=PaloAltoSettings.from_config(config),
+            experiments=ExperimentsSettings.from_config(config),
+            approximation_chain=ApproximationChainSettings.from_config(config),
+            corruption=CorruptionSettings.from_config(config),
+            removal=RemovalSettings.per_recipe(config),
+            lds=LdsSettings.per_recipe(config),
+            sweep=SweepSettings.from_config(config),
+            report=ReportSettings.from_config(config),
+        )
+
+    def recipe_seeds(self) -> dict[str, list[int]]:
+        """The study's recipes (name -> model seeds trained): `DEFAULT` for `seeds`,
+        `CLOSEST` for `experiments.sweep.rerun_seeds` and each sweep recipe by its name for
+        `experiments.sweep.seeds`."""
+        sweep = self.sweep
+        return {
+            DEFAULT: list(self.seeds),
+            CLOSEST: list(sweep.rerun_seeds),
+            **{name: list(sweep.seeds) for name in sweep.recipes},
+        }
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    ".".join(cls.KEYS) + (".*" if issubclass(cls, _RecipeSection) else ""): cls
+    for cls in (
+        PathsSettings,
+        DataSettings,
+        TrainingSettings,
+        InfluenceSettings,
+        PaloAltoSettings,
+        ExperimentsSettings,
+        AdamStepSettings,
+        ApproximationChainSettings,
+        CorruptionSettings,
+        RemovalSettings,
+        LdsSettings,
+        SweepSettings,
+        ReportSettings,
+    )
+} | {"model": TrainingSettings}
+"""Config section (dotted path, `*` for each recipe) -> its settings dataclass."""
+
+RECIPE_SECTIONS: dict[str, type[_Section]] = {
+    "data": DataSettings,
+    "training": TrainingSettings,
+    "influence": InfluenceSettings,
+}
+"""The sections of a recipe's settings (rule `recipe`, results/{recipe}/recipe/{section}.json),
+each read only by the steps that depend on it: `data` by prepare_data, `training` (with the
+model) by train and the retrainings, `influence` by seed_influence and the LDS scores. A
+changed setting so reruns its step and what follows, not the earlier ones."""
 
 
 def canonical(value):
@@ -258,7 +487,7 @@ def check_schema(config: dict, schema_path: Path) -> None:
 
 def check_influence_epochs(config: dict) -> None:
     """Every epoch TracInCP sums over must be one that training saves."""
-    saved = set(TrainingConfig.from_config(config).checkpoint_epochs())
+    saved = set(TrainingSettings.from_config(config).checkpoint_epochs())
     unsaved = sorted(set(config["influence"]["epochs"]) - saved)
     if unsaved:
         raise ConfigError(

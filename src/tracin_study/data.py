@@ -18,12 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tracin_study.plan import (  # noqa: F401 (N_ROWS, SNAPSHOT re-exported)
-    N_ROWS,
-    SNAPSHOT,
-    shipped_snapshot,
-    split_sizes,
-)
+from tracin_study.config import DataSettings
+from tracin_study.housing_table import SNAPSHOT, shipped_snapshot, split_sizes
 
 log = logging.getLogger(__name__)
 
@@ -238,11 +234,12 @@ def split_tables(
     return train, test, scaler_doc
 
 
-def prepare(cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
-    """The `data` config section `cfg` carried out: the train and test tables and the scaler
-    of `split_tables`, and the data stage's record (source, checksum, split, sizes)."""
-    table, source = load_table(cfg["source"], Path(cfg["sklearn_home"]))
-    split = {key: cfg[key] for key in ("test_fraction", "split_seed", "split", "preprocessing")}
+def prepare(settings: DataSettings) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    """The data `settings` carried out: the train and test tables and the scaler of
+    `split_tables`, and the data stage's record (source, checksum, split, sizes)."""
+    table, source = load_table(settings.source, Path(settings.sklearn_home))
+    keys = ("test_fraction", "split_seed", "split", "preprocessing")
+    split = {key: getattr(settings, key) for key in keys}
     train, test, scaler = split_tables(table, **split)
     record = {"source": source, "content_sha256": CONTENT_SHA256, **split}
     return train, test, scaler, record | {"n_train": len(train), "n_test": len(test)}

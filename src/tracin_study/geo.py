@@ -39,17 +39,6 @@ def nearest_houses(table: pd.DataFrame, latitude: float, longitude: float, n: in
 # Sonoma and Napa northern lines, Solano's Putah Creek and Sacramento River edges, the
 # eastern edges of Contra Costa, Alameda and Santa Clara, Santa Clara's southern tip near
 # Gilroy, the Santa Cruz Mountains ridge to the coast at Año Nuevo, and the Pacific coast.
-BAY_AREA_COUNTIES = (
-    "Alameda",
-    "Contra Costa",
-    "Marin",
-    "Napa",
-    "San Francisco",
-    "San Mateo",
-    "Santa Clara",
-    "Solano",
-    "Sonoma",
-)
 BAY_AREA_POLYGON = np.array(
     [
         (-123.55, 38.77),

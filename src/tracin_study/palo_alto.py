@@ -11,7 +11,7 @@ in $100,000 (capped at 5.00001); the aggregate rows of `proponents` have test_in
 import numpy as np
 import pandas as pd
 
-from tracin_study.data import CAPPED_PRICE, FEATURES, TARGET, PreparedData
+from tracin_study.data import CAPPED_PRICE, TARGET, PreparedData
 from tracin_study.geo import haversine_km, in_bay_area
 from tracin_study.influence import ALL_TEST_POINTS
 
@@ -114,42 +114,3 @@ def odd_houses(houses: pd.DataFrame) -> np.ndarray:
     low_price = houses[TARGET] < 0.5 * houses[TARGET].median()
     low_income = houses["MedInc"] < houses["MedInc"].median()
     return (low_price & low_income).to_numpy()
-
-
-def house_table(
-    houses: pd.DataFrame, predictions, proponents: pd.DataFrame, train: pd.DataFrame
-) -> pd.DataFrame:
-    """One row per test house: test_index, distance_km, the 8 features, price, prediction
-    (`predictions` (M,) in the order of `houses`), the mean price and capped share of its own
-    proponents and of its own opponents (NaN if none), and `odd` (`odd_houses`)."""
-    table = houses[["test_index", "distance_km", *FEATURES, TARGET]].copy()
-    table["prediction"] = np.asarray(predictions, dtype=np.float64)
-    prices = train[TARGET].to_numpy(np.float64)
-    for kind in ("proponent", "opponent"):
-        chosen = [prices[aggregate(proponents, kind, int(i))] for i in houses["test_index"]]
-        table[f"{kind}s_mean_price"] = [p.mean() if p.size else np.nan for p in chosen]
-        capped = [(p >= CAPPED_PRICE).mean() if p.size else np.nan for p in chosen]
-        table[f"{kind}s_capped_share"] = capped
-    table["odd"] = odd_houses(houses)
-    return table
-
-
-def describe_selection(houses: pd.DataFrame, latitude: float, longitude: float) -> str:
-    """A plain sentence on what the "n nearest test houses" rule selected."""
-    odd = odd_houses(houses)
-    capped = int((houses[TARGET] >= CAPPED_PRICE).sum())
-    text = (
-        f"The rule takes the {len(houses)} test-split houses (census block groups) nearest "
-        f"to ({latitude:.4f} N, {-longitude:.4f} W), whatever town they lie in: all within "
-        f"{houses['distance_km'].max():.1f} km; {capped} are at the price cap."
-    )
-    if odd.any():
-        where = houses[odd]
-        text += (
-            f" {int(odd.sum())} of them (around {where['Latitude'].mean():.2f} N, "
-            f"{-where['Longitude'].mean():.2f} W) have a median income of "
-            f"{where['MedInc'].mean():.1f} and a price of {where[TARGET].mean():.2f} against "
-            f"{houses.loc[~odd, 'MedInc'].mean():.1f} and {houses.loc[~odd, TARGET].mean():.2f} "
-            "for the rest: very likely East Palo Alto, a different town."
-        )
-    return text

@@ -16,7 +16,7 @@ from tracin_study.geo import BAY_AREA_POLYGON, bay_area_extent, california_outli
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.names import RECIPE_WORDS, SCORE_NAMES, name_for
 from tracin_study.paper import EXPLAINED_VARIANCE as PAPER_EV
-from tracin_study.plan import DEFAULT
+from tracin_study.recipes import DEFAULT
 
 LON, LAT = "Longitude (degrees east)", "Latitude (degrees north)"
 BACKGROUND = {"s": 1, "c": "0.8", "alpha": 0.4, "linewidths": 0, "label": "all training houses"}
@@ -466,57 +466,6 @@ def detection_curves(curves: pd.DataFrame) -> plt.Figure:
 REMOVAL_SCORES = {"raw": "raw TracInCP", "adam": "Adam-preconditioned"}
 
 
-def removal_label(set_name: str, score: str) -> str:
-    """Legend label of a removal curve: the set in words, with the score that chose it
-    ("aggregate proponents, raw TracInCP"), or the set alone when no score chose it."""
-    words = set_name.replace("_", " ").replace("house ", "each house's ")
-    return f"{words}, {REMOVAL_SCORES.get(score, score)}" if score else words
-
-
-def removal_curves(curves: pd.DataFrame) -> plt.Figure:
-    """The rise of the summed Palo Alto test loss after removing k training houses, in % of
-    the full model's, against k (log scale when k spans more than a decade): one panel per
-    retraining protocol, one line per (score, set) with its mean ± sd over seeds, and the
-    zero line.
-
-    curves: `removal_verdicts.curves` rows (protocol, score, set, k, mean, sd, n_seeds);
-    the random draws' score is empty (NaN once read from CSV).
-    """
-    protocols = list(dict.fromkeys(curves["protocol"]))
-    fig, axes = plt.subplots(
-        1, len(protocols), figsize=(5.5 * len(protocols), 5.4), sharey=True, squeeze=False
-    )
-    curves = curves.fillna({"score": ""})  # random and map neighbours: no score
-    pairs = list(dict.fromkeys(zip(curves["score"], curves["set"], strict=True)))
-    colours = {pair: f"C{i}" for i, pair in enumerate(pairs)}  # one colour per line, all panels
-    for ax, protocol in zip(axes[0], protocols, strict=True):
-        part = curves[curves["protocol"] == protocol]
-        for (score, name), line in part.groupby(["score", "set"], sort=False):
-            line = line.sort_values("k")
-            k = line["k"].to_numpy()
-            mean, sd = 100 * line["mean"].to_numpy(), 100 * line["sd"].fillna(0).to_numpy()
-            colour = colours[(score, name)]
-            ax.plot(k, mean, marker="o", ms=3, color=colour, label=removal_label(name, score))
-            ax.fill_between(k, mean - sd, mean + sd, color=colour, alpha=0.15)
-        ax.axhline(0, color="grey", lw=1, ls=":")
-        ax.set(
-            xlabel="training houses removed, k (houses)",
-            title=f"{protocol.replace('_', ' ')} protocol",
-        )
-        if curves["k"].max() > 10 * curves["k"].min():
-            ax.set_xscale("log")
-            ax.minorticks_off()
-        ax.set_xticks(sorted(set(part["k"])), [str(v) for v in sorted(set(part["k"]))])
-    axes[0][0].set_ylabel("rise of the summed Palo Alto loss\n(% of the full model's loss)")
-    fig.suptitle("Removal curves (mean ± sd over seeds)")
-    handles = {
-        h.get_label(): h for ax in axes[0] for h in ax.get_lines() if h.get_label()[0] != "_"
-    }
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
-    fig.tight_layout(rect=(0, 0.015 + 0.04 * ((len(handles) + 2) // 3), 1, 1))
-    return fig
-
-
 REMOVAL_STYLES = {  # set -> colour and marker of its removal curve, in every figure
     "aggregate_proponents": ("C3", "o"),
     "aggregate_opponents": ("C0", "v"),
@@ -613,34 +562,6 @@ def removal_house_curves(house_curves: pd.DataFrame, protocol: str, score: str) 
     fig.suptitle(f"Removal curves per house, {REMOVAL_SCORES.get(score, score)} (95% intervals)")
     fig.legend(loc="lower center", ncol=4, fontsize=8)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
-
-
-def lds_by_method(per_house: pd.DataFrame) -> plt.Figure:
-    """The LDS of each scoring method: one point per Palo Alto test house, with the mean ±
-    sd over houses.
-
-    per_house: results/lds/per_house.csv (columns method, test_index, lds).
-    """
-    fig, ax = plt.subplots(figsize=(6, 4))
-    methods = list(dict.fromkeys(per_house["method"]))
-    for i, method in enumerate(methods):
-        lds = per_house.loc[per_house["method"] == method, "lds"].dropna()
-        jitter = np.linspace(-0.12, 0.12, len(lds)) if len(lds) > 1 else np.zeros(len(lds))
-        ax.scatter(i + jitter, lds, s=14, color=f"C{i}", alpha=0.6, zorder=2)
-        ax.errorbar(i + 0.3, lds.mean(), yerr=lds.std(), fmt="o", color="k", capsize=4, zorder=3)
-    ax.errorbar([], [], fmt="o", color="k", capsize=4, label="mean ± sd over houses")
-    ax.scatter([], [], s=14, color="0.5", label="one Palo Alto test house")
-    ax.axhline(0, color="grey", lw=1, ls=":")
-    ax.set_xticks(range(len(methods)), methods)
-    ax.set(
-        xlabel="TracIn score",
-        ylabel="LDS (Spearman across training subsets)",
-        ylim=(-1.05, 1.05),
-        title="Linear datamodeling score of each TracIn score",
-    )
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
     return fig
 
 

@@ -9,6 +9,7 @@ import re
 
 import pandas as pd
 
+from tracin_study import sections
 from tracin_study.names import (
     CHAIN_WORDS,
     FACT_WORDS,
@@ -25,7 +26,7 @@ from tracin_study.names import (
     VARIANT_WORDS,
 )
 from tracin_study.paper import CA_SECTION, REMOVAL_READING, SELF_INFLUENCE_READING, SHORT_SOURCES
-from tracin_study.plan import AGGREGATE
+from tracin_study.run_plans import AGGREGATE
 
 ARXIV = "https://arxiv.org/abs/2002.08484"
 PAPER = (
@@ -43,7 +44,6 @@ CLAIM_NAMES = {  # claim id -> its name in words, for the report's tables
     "train_explained_variance": "Explained variance, training split",
     "test_explained_variance": "Explained variance, test split",
 }
-SCORE_LABELS = {"claims": "raw TracInCP", "claims_adam": "Adam-preconditioned TracInCP"}
 
 
 def require(mapping: dict, key: str, where: str = "the report's inputs"):
@@ -51,13 +51,13 @@ def require(mapping: dict, key: str, where: str = "the report's inputs"):
     if key not in mapping:
         raise KeyError(
             f"{key!r} is missing from {where} (present: {sorted(mapping)}); run the "
-            "experiment whose rule file adds it to REPORT_INPUTS, then the summary rule"
+            "experiment whose rule file declares its report section, then the summary rule"
         )
     return mapping[key]
 
 
 def _fact(summary: dict, name: str) -> str:
-    return next(f["value"] for f in summary["paper_facts"] if f["name"] == name)
+    return next(f["value"] for f in summary[sections.PAPER_FACTS] if f["name"] == name)
 
 
 def _interval(doc: dict, digits: int = 2) -> str:
@@ -136,9 +136,9 @@ def tracin_claims(docs: list[dict]) -> list[dict]:
 def rare_verdicts(summary: dict) -> dict[str, str]:
     """The verdict of the "rare" claim under each score and recipe (label -> verdict)."""
     evaluations = {
-        "raw TracInCP": summary["claims"],
-        "Adam-preconditioned TracInCP": summary["claims_adam"],
-        "the closest recipe": summary["recipe_sweep"]["closest_recipe_claims"],
+        "raw TracInCP": summary[sections.CLAIMS],
+        "Adam-preconditioned TracInCP": summary[sections.CLAIMS_ADAM],
+        "the closest recipe": summary[sections.RECIPE_SWEEP]["closest_recipe_claims"],
     }
     return {
         label: d["verdict"] for label, docs in evaluations.items() for d in docs if d["id"] == RARE
@@ -191,7 +191,7 @@ def claims_sentence(summary: dict) -> str:
         "our own test": ("test of our own (the paper has none)", "tests of our own"),
     }
     parts = []
-    for whose, group in claim_groups(tracin_claims(summary["claims"])).items():
+    for whose, group in claim_groups(tracin_claims(summary[sections.CLAIMS])).items():
         label = labels[whose][len(group) != 1]
         parts.append(f"of {len(group)} {label}, " + outcomes_sentence(group).rstrip("."))
     return "On the default recipe, scored by raw TracInCP: " + "; ".join(parts) + "."
@@ -202,20 +202,20 @@ def bottom_line(summary: dict) -> str:
     readings), every counterfactual comparison counted, the LDS within its interval, the
     per-house reading, the model's replication (a recipe matter) and what we found beyond
     the paper."""
-    per_house = summary["palo_alto_per_house"]
-    quality = summary["model_quality"]
-    closest = summary["recipe_sweep"]["selection"]
-    correlations = {r["loss"]: r["mean"] for r in summary["self_influence_vs_loss"]}
+    per_house = summary[sections.PALO_ALTO_PER_HOUSE]
+    quality = summary[sections.MODEL_QUALITY]
+    closest = summary[sections.RECIPE_SWEEP]["selection"]
+    correlations = {r["loss"]: r["mean"] for r in summary[sections.SELF_INFLUENCE_VS_LOSS]}
     auc = corruption_auc(summary)
     better = "better than" if auc["summed_loss"] > auc["self_influence"] else "no better than"
     closest_test = next(
         d
-        for d in summary["recipe_sweep"]["closest_recipe_claims"]
+        for d in summary[sections.RECIPE_SWEEP]["closest_recipe_claims"]
         if d["id"] == "test_explained_variance"
     )
     closest_train = next(
         d
-        for d in summary["recipe_sweep"]["closest_recipe_claims"]
+        for d in summary[sections.RECIPE_SWEEP]["closest_recipe_claims"]
         if d["id"] == "train_explained_variance"
     )
     sentences = [
@@ -223,8 +223,12 @@ def bottom_line(summary: dict) -> str:
         f"Judged house by house, the proponents resemble their Palo Alto house in price for "
         f"{per_house['counts']['reproduced']} of the {len(per_house['houses'])} houses "
         "(our per-house reading of the paper's statement).",
-        *([comparisons_sentence(summary)] if summary.get("removal") else []),
-        *([lds_sentence(summary["lds"]["lds_summary_closest"])] if _has_lds(summary) else []),
+        *([comparisons_sentence(summary)] if summary.get(sections.REMOVAL) else []),
+        *(
+            [lds_sentence(summary[sections.LDS]["lds_summary_closest"])]
+            if _has_lds(summary)
+            else []
+        ),
         "The model, not TracIn: ours explains "
         f"{quality['train explained variance']['mean']:.2f} (train) and "
         f"{quality['test explained variance']['mean']:.2f} (test) of the price variance "
@@ -243,7 +247,7 @@ def bottom_line(summary: dict) -> str:
 
 
 def _has_lds(summary: dict) -> bool:
-    return "lds_summary_closest" in summary.get("lds", {})
+    return "lds_summary_closest" in summary.get(sections.LDS, {})
 
 
 def recipe_name(recipe: str) -> str:
@@ -252,9 +256,9 @@ def recipe_name(recipe: str) -> str:
 
 
 CLAIM_LISTS = (  # summary.json's claim lists: key path, recipe and score
-    (("claims",), "default", "raw"),
-    (("claims_adam",), "default", "adam"),
-    (("recipe_sweep", "closest_recipe_claims"), "closest", "raw"),
+    ((sections.CLAIMS,), "default", "raw"),
+    ((sections.CLAIMS_ADAM,), "default", "adam"),
+    ((sections.RECIPE_SWEEP, "closest_recipe_claims"), "closest", "raw"),
 )
 REMOVAL_CLAIM = re.compile(r"removing_(\w+?)_vs_(\w+)_k(\d+)")
 
@@ -266,7 +270,7 @@ def comparisons(summary: dict) -> list[dict]:
     removal claims that compare with another set (e.g. map neighbours), which the removal
     rows do not hold. A row whose `score` is empty is a baseline: no TracIn score chose it."""
     rows, seen = [], set()
-    for doc in summary.get("removal", {}).values():
+    for doc in summary.get(sections.REMOVAL, {}).values():
         for r in require(doc, "verdicts", "the removal summary"):
             if r["house"] != AGGREGATE:
                 continue
@@ -375,7 +379,7 @@ def comparisons_sentence(summary: dict) -> str:
         )
     removal_rows = [
         r
-        for doc in summary.get("removal", {}).values()
+        for doc in summary.get(sections.REMOVAL, {}).values()
         for r in doc["verdicts"]
         if r["house"] == AGGREGATE
     ]
@@ -449,8 +453,10 @@ def compact_table(summary: dict) -> pd.DataFrame:
     """One row per claim of the default recipe under raw TracInCP, plus the per-house claim:
     claim | what the paper states (its words or a close paraphrase, with the page) | whose
     claim (the paper's, our reading, our own test) | we measure | verdict."""
-    rows = [_claim_row(doc, claim_name(doc["id"])) for doc in tracin_claims(summary["claims"])]
-    per_house = summary["palo_alto_per_house"]
+    rows = [
+        _claim_row(doc, claim_name(doc["id"])) for doc in tracin_claims(summary[sections.CLAIMS])
+    ]
+    per_house = summary[sections.PALO_ALTO_PER_HOUSE]
     counts = per_house["counts"]
     rows.append(
         {
@@ -462,7 +468,7 @@ def compact_table(summary: dict) -> pd.DataFrame:
             + f" of {len(per_house['houses'])} houses",
         }
     )
-    models = [d for d in summary["claims"] if d["id"] in MODEL_CLAIMS]
+    models = [d for d in summary[sections.CLAIMS] if d["id"] in MODEL_CLAIMS]
     rows += [
         _claim_row(d, "The model (not TracIn): " + _lower(claim_name(d["id"]))) for d in models
     ]
@@ -502,7 +508,7 @@ def _capital(text: str) -> str:
 
 def corruption_auc(summary: dict) -> dict[str, float]:
     """Mean AUC over seeds of the all-layer self-influence and of the summed loss."""
-    scores = summary["corruption_detection"]["scores"]
+    scores = summary[sections.CORRUPTION_DETECTION]["scores"]
     return {
         "self_influence": scores["self_influence_all_layers"]["auc"]["mean"],
         "summed_loss": scores["summed_loss"]["auc"]["mean"],
@@ -522,26 +528,6 @@ def self_influence_map_caption(number: int, geography: dict, top_n: int) -> str:
     )
 
 
-def removal_noise_view(doc: dict) -> pd.DataFrame:
-    """The noise of the random removals per protocol and k (`removal_verdicts.noise_table`
-    rows in `doc["noise"]`), columns in words, effects in % of the full model's loss."""
-    rows = []
-    for r in require(doc, "noise", "the removal summary"):
-        rows.append(
-            {
-                "retraining": PROTOCOL_WORDS.get(r["protocol"], _words(r["protocol"])),
-                "houses removed": r["k"],
-                "seeds": r["n_seeds"],
-                "random draws per seed": r["draws_per_seed"],
-                "sd of the summed-loss change (%)": f"{100 * r['summed_sd']:.1f}",
-                "range over draws (%)": f"{100 * r['summed_min']:+.1f} to "
-                f"{100 * r['summed_max']:+.1f}",
-                "smallest detectable effect (%)": _percent(r["detectable_effect"]).rstrip("%"),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def facts_view(summary: dict) -> pd.DataFrame:
     """What the paper states and leaves open (`paper_facts`), names in words."""
     return pd.DataFrame(
@@ -551,14 +537,14 @@ def facts_view(summary: dict) -> pd.DataFrame:
                 "what the paper states (p. 8)": f["value"],
                 "our note": f["note"] or "-",
             }
-            for f in summary["paper_facts"]
+            for f in summary[sections.PAPER_FACTS]
         ]
     )
 
 
 def recipes_view(summary: dict) -> pd.DataFrame:
     """The sweep's recipes (`recipe_sweep.recipes`), names in words, three decimals."""
-    table = pd.DataFrame(summary["recipe_sweep"]["recipes"])
+    table = pd.DataFrame(summary[sections.RECIPE_SWEEP]["recipes"])
     table["recipe"] = table["recipe"].map(recipe_name)
     return table.rename(columns=lambda c: c.replace("EV", "explained variance"))
 
@@ -760,7 +746,7 @@ def lds_power_takeaway(doc: dict) -> str:
 
 
 def lds_view(doc: dict) -> pd.DataFrame:
-    """The mean LDS per score with its 95% bootstrap interval over subsets (`bootstrap_lds`
+    """The mean LDS per score with its 95% bootstrap interval over subsets (`lds.lds_intervals`
     `methods`), rounded."""
     rows = []
     for method, r in require(doc, "methods", "the LDS summary").items():
@@ -802,7 +788,7 @@ def lds_takeaway(doc: dict) -> str:
 
 def quality_takeaway(summary: dict) -> str:
     """Our explained variances against the paper's, and what that gap is."""
-    quality = summary["model_quality"]
+    quality = summary[sections.MODEL_QUALITY]
     train, test = (quality[f"{s} explained variance"] for s in ("train", "test"))
     return (
         f"Our models explain {_interval(train)} of the price variance on the training split and "
@@ -814,7 +800,7 @@ def quality_takeaway(summary: dict) -> str:
 
 
 def stability_view(summary: dict) -> pd.DataFrame:
-    """The agreement between seeds (`summary["stability"]`), one row per measure."""
+    """The agreement between seeds (`summary[sections.STABILITY]`), one row per measure."""
     names = {
         "self_influence_spearman": "Spearman correlation of self-influence",
         "self_influence_top_overlap": "share of the top self-influence houses in common",
@@ -822,7 +808,7 @@ def stability_view(summary: dict) -> pd.DataFrame:
     }
     rows = []
     for key, label in names.items():
-        doc = summary["stability"][key]
+        doc = summary[sections.STABILITY][key]
         rows.append(
             {
                 "agreement between two seeds": label,
@@ -835,7 +821,7 @@ def stability_view(summary: dict) -> pd.DataFrame:
 
 def stability_takeaway(summary: dict) -> str:
     """How far two seeds agree on self-influence and on the Palo Alto proponents."""
-    st = summary["stability"]
+    st = summary[sections.STABILITY]
     return (
         "Two seeds rank the training houses by self-influence with a mean Spearman "
         f"correlation of {st['self_influence_spearman']['mean']:.2f} and share "
@@ -855,7 +841,7 @@ def stability_takeaway(summary: dict) -> str:
 def chain_view(summary: dict) -> pd.DataFrame:
     """The approximation chain against TracInIdeal: one row per (optimiser, method,
     checkpoints), the mean ± sd over test houses of each agreement metric."""
-    table = pd.DataFrame(summary["approximation_chain"])
+    table = pd.DataFrame(summary[sections.APPROXIMATION_CHAIN])
     table["checkpoints"] = table["checkpoints"].map(lambda k: "-" if pd.isna(k) else int(k))
     table["optimizer"] = table["optimizer"].map(lambda o: OPTIMISER_WORDS.get(o, o))
     table["method"] = table["method"].map(lambda m: CHAIN_WORDS.get(m, _words(m)))
@@ -875,12 +861,12 @@ def chain_takeaway(summary: dict) -> str:
     """How well the sparsest and the densest TracInCP rank houses as TracInIdeal does."""
     rows = [
         r
-        for r in summary["approximation_chain"]
+        for r in summary[sections.APPROXIMATION_CHAIN]
         if r["metric"] == "spearman" and r["optimizer"] == "sgd" and not pd.isna(r["checkpoints"])
     ]
     first = next(
         r["mean"]
-        for r in summary["approximation_chain"]
+        for r in summary[sections.APPROXIMATION_CHAIN]
         if r["metric"] == "spearman" and r["optimizer"] == "sgd" and r["method"] == "first_order"
     )
     few, many = min(rows, key=lambda r: r["checkpoints"]), max(rows, key=lambda r: r["checkpoints"])
@@ -902,7 +888,7 @@ def _adam_chain_sentence(summary: dict) -> str:
     TracInIdeal, where summary.json has both."""
     overlap = {
         r["method"]: r["mean"]
-        for r in summary["approximation_chain"]
+        for r in summary[sections.APPROXIMATION_CHAIN]
         if r["optimizer"] == "adam" and r["metric"] == "top_k_overlap"
     }
     if not {"first_order_raw", "first_order_adam"} <= set(overlap):
@@ -917,7 +903,7 @@ def _adam_chain_sentence(summary: dict) -> str:
 def ablation_view(summary: dict) -> pd.DataFrame:
     """The checkpoint ablation: one row per (variant, scope), mean ± sd over seeds per
     metric, all against the paper's set-up (all layers, its checkpoints)."""
-    table = pd.DataFrame(summary["checkpoint_ablation"])
+    table = pd.DataFrame(summary[sections.CHECKPOINT_ABLATION])
     table["cell"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(table["mean"], table["sd"], strict=True)]
     view = table.pivot_table(
         index=["variant_b", "scope"], columns="metric", values="cell", aggfunc="first", sort=False
@@ -931,7 +917,7 @@ def ablation_view(summary: dict) -> pd.DataFrame:
 
 def ablation_takeaway(summary: dict) -> str:
     """The lowest Spearman agreement of any variant with the paper's set-up."""
-    rows = [r for r in summary["checkpoint_ablation"] if r["metric"] == "spearman"]
+    rows = [r for r in summary[sections.CHECKPOINT_ABLATION] if r["metric"] == "spearman"]
     low = min(rows, key=lambda r: r["mean"])
     high = max(rows, key=lambda r: r["mean"])
     return (
@@ -946,7 +932,7 @@ def ablation_takeaway(summary: dict) -> str:
 
 
 def _lowest_overlap(summary: dict) -> str:
-    rows = [r for r in summary["checkpoint_ablation"] if r["metric"] == "top_k_overlap"]
+    rows = [r for r in summary[sections.CHECKPOINT_ABLATION] if r["metric"] == "top_k_overlap"]
     if not rows:
         return ""
     low = min(rows, key=lambda r: r["mean"])
@@ -960,7 +946,7 @@ def _lowest_overlap(summary: dict) -> str:
 def corruption_view(summary: dict) -> pd.DataFrame:
     """Detection of corrupted targets per score: AUC and recalls, mean ± sd over seeds."""
     rows = []
-    for score, metrics in summary["corruption_detection"]["scores"].items():
+    for score, metrics in summary[sections.CORRUPTION_DETECTION]["scores"].items():
         row = {"score": SCORE_NAMES.get(score, _words(score))}
         for metric, doc in metrics.items():
             label = (
@@ -999,7 +985,7 @@ def correlation_view(summary: dict) -> pd.DataFrame:
             ),
             "seeds": int(r["n"]),
         }
-        for r in summary["self_influence_vs_loss"]
+        for r in summary[sections.SELF_INFLUENCE_VS_LOSS]
     ]
     return pd.DataFrame(rows)
 
@@ -1014,7 +1000,7 @@ def price_view(summary: dict) -> pd.DataFrame:
             "at the price cap (%)": f"{100 * r['capped_share']:.0f}",
             "mean price percentile": f"{r['mean_percentile']:.0f}",
         }
-        for r in summary["proponent_prices"]
+        for r in summary[sections.PROPONENT_PRICES]
     ]
     return pd.DataFrame(rows)
 
@@ -1022,7 +1008,7 @@ def price_view(summary: dict) -> pd.DataFrame:
 def recall_by_change_view(summary: dict) -> pd.DataFrame:
     """Recall of corrupted targets split by the size of the change, means over seeds."""
     rows = []
-    for r in summary["corruption_detection"]["recall_by_change"]:
+    for r in summary[sections.CORRUPTION_DETECTION]["recall_by_change"]:
         row = {
             "score": SCORE_NAMES.get(r["score"], _words(r["score"])),
             "size of the change": r["change"],
@@ -1076,8 +1062,8 @@ def duration(seconds: float) -> str:
 
 def provenance_line(summary: dict) -> str:
     """Where the report's numbers come from: commit, date, machine, config hash, seeds and
-    run time of the run (`summary["provenance"]`)."""
-    run = summary["provenance"]
+    run time of the run (`summary[sections.PROVENANCE]`)."""
+    run = summary[sections.PROVENANCE]
     seeds = run["seeds"]
     return (
         f"**Provenance.** This report comes from the run of commit `{run['git_commit'][:7]}` "
@@ -1096,9 +1082,9 @@ def fit_sentence(summary: dict) -> str:
         verdicts = [d["verdict"] for d in docs if d["id"] in MODEL_CLAIMS]
         return bool(verdicts) and all(v == "reproduced" for v in verdicts)
 
-    if reached(summary["claims"]):
+    if reached(summary[sections.CLAIMS]):
         return "our default recipe reaches the explained variances the paper reports."
-    if reached(summary["recipe_sweep"]["closest_recipe_claims"]):
+    if reached(summary[sections.RECIPE_SWEEP]["closest_recipe_claims"]):
         return (
             "the explained variances the paper reports are reached by the closest recipe, "
             "not by our default one."
@@ -1113,11 +1099,11 @@ def reproducibility_summary(summary: dict) -> str:
     """The ML Reproducibility Challenge's summary (scope, methodology with the compute used,
     results, what was easy, what was difficult, communication with the authors) in
     Markdown, its numbers from summary.json."""
-    run = summary["provenance"]
-    groups = claim_groups(tracin_claims(summary["claims"]))
+    run = summary[sections.PROVENANCE]
+    groups = claim_groups(tracin_claims(summary[sections.CLAIMS]))
     paper_claims = groups.get("the paper's", [])
     retrained = max(
-        (len(d["seeds"]) for d in summary.get("removal", {}).values() if d["verdicts"]),
+        (len(d["seeds"]) for d in summary.get(sections.REMOVAL, {}).values() if d["verdicts"]),
         default=len(run["seeds"]),
     )
     seeds = f"{len(run['seeds'])} model seeds" + (
@@ -1161,7 +1147,7 @@ def reproducibility_summary(summary: dict) -> str:
             )
             + fit_sentence(summary)
             + " "
-            + (comparisons_sentence(summary) + " " if summary.get("removal") else "")
+            + (comparisons_sentence(summary) + " " if summary.get(sections.REMOVAL) else "")
             + "Every result, with its verdict, is in the bottom line below.",
             "**What was easy.** The paper's formula: TracInCP is a sum of gradient dot "
             "products, and for an MLP those factorise exactly per layer; the data are public.",
@@ -1179,7 +1165,7 @@ def readme_findings(summary: dict) -> str:
     """The README's Findings section (its heading included): the run's provenance and the
     bottom line, all from summary.json; `tests/test_report_text.py` checks that README.md
     holds exactly this text for the committed report/summary.json."""
-    run = summary["provenance"]
+    run = summary[sections.PROVENANCE]
     return (
         "## Findings (from the committed run)\n\n"
         f"Generated from `report/summary.json` by `report_text.readme_findings`: the run of "
@@ -1194,7 +1180,7 @@ def removal_effects(summary: dict) -> pd.DataFrame:
     """The headline figure's removal effects: of the removal summary with the most k
     values, its main protocol's rows on all Palo Alto houses together with an interval, one
     row per (set in words, k): label, k, mean, low and high in % of the full model's loss."""
-    docs = list(summary.get("removal", {}).values())
+    docs = list(summary.get(sections.REMOVAL, {}).values())
     if not docs:
         return pd.DataFrame(columns=["label", "k", "mean", "low", "high"])
     doc = max(docs, key=lambda d: len({r["k"] for r in d["verdicts"]}))
@@ -1220,7 +1206,7 @@ def removal_effects(summary: dict) -> pd.DataFrame:
 
 def training_takeaway(summary: dict) -> str:
     """How much better the default recipe fits the training split than the test split."""
-    quality = summary["model_quality"]
+    quality = summary[sections.MODEL_QUALITY]
     train, test = (quality[f"{s} explained variance"]["mean"] for s in ("train", "test"))
     return (
         f"Our default recipe fits the training split (explained variance {train:.2f}) better "
@@ -1234,8 +1220,8 @@ def training_takeaway(summary: dict) -> str:
 def palo_alto_takeaway(summary: dict) -> str:
     """The Palo Alto claim's ratio and verdict, and the mean prices of the proponents, the
     opponents and the map neighbours."""
-    claim = next(d for d in summary["claims"] if d["id"] == "palo_alto_proponents_expensive")
-    price = {r["houses"]: r["mean_price"] for r in summary["proponent_prices"]}
+    claim = next(d for d in summary[sections.CLAIMS] if d["id"] == "palo_alto_proponents_expensive")
+    price = {r["houses"]: r["mean_price"] for r in summary[sections.PROPONENT_PRICES]}
     return (
         f"As the paper states, the proponents are expensive houses ({claim['verdict']}): their "
         f"mean price is {_interval(claim)} times that of the map neighbours (mean [95% "
@@ -1248,7 +1234,7 @@ def palo_alto_takeaway(summary: dict) -> str:
 def conclusion(summary: dict) -> str:
     """The report's conclusion: what of the paper reproduces, how our readings and our
     own tests fare, and what the model's fit and the baselines say, from summary.json."""
-    groups = claim_groups(tracin_claims(summary["claims"]))
+    groups = claim_groups(tracin_claims(summary[sections.CLAIMS]))
     parts = []
     if "the paper's" in groups:
         parts.append(
@@ -1260,10 +1246,10 @@ def conclusion(summary: dict) -> str:
             "Our readings of its general account of self-influence: "
             + outcomes_sentence(groups["our reading of the paper"])
         )
-    if summary.get("removal"):
+    if summary.get(sections.REMOVAL):
         parts.append(comparisons_sentence(summary))
     if _has_lds(summary):
-        parts.append(lds_sentence(summary["lds"]["lds_summary_closest"]))
+        parts.append(lds_sentence(summary[sections.LDS]["lds_summary_closest"]))
     auc = corruption_auc(summary)
     better = "better" if auc["summed_loss"] > auc["self_influence"] else "no better"
     parts.append(
@@ -1273,3 +1259,135 @@ def conclusion(summary: dict) -> str:
         f"{auc['self_influence']:.2f})."
     )
     return "\n\n".join(parts)
+
+
+def side_by_side(docs: dict[str, list[dict]]) -> pd.DataFrame:
+    """The verdicts of several evaluations of the claims, one row per claim (in the order of
+    the first evaluation, then claims only later ones have): for each label of `docs` (label
+    -> the claims' dicts, as in summary.json), the mean [95% CI] over seeds and the verdict; "not
+    evaluated" where an evaluation lacks the claim."""
+    texts, cells = {}, {}
+    for label, evaluation in docs.items():
+        for doc in evaluation:
+            texts.setdefault(doc["id"], doc["claim"])
+            low, high = doc["ci95"]
+            cells[doc["id"], f"{label}: mean [95% CI]"] = (
+                f"{doc['mean']:.3f} [{low:.3f}, {high:.3f}]"
+            )
+            cells[doc["id"], f"{label}: verdict"] = doc["verdict"]
+    columns = [f"{label}: {part}" for label in docs for part in ("mean [95% CI]", "verdict")]
+    rows = [
+        {"claim": text, **{c: cells.get((claim_id, c), "not evaluated") for c in columns}}
+        for claim_id, text in texts.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+PER_HOUSE_LABELS = {  # a per-house value (`claims.PER_HOUSE_COLUMNS`) -> its name in words
+    "test_index": "test house",
+    "price": "price ($100,000)",
+    "prediction": "model's prediction ($100,000)",
+    "proponents_mean_price": "proponents' mean price ($100,000)",
+    "proponents_capped_share": "proponents at the price cap (%)",
+    "opponents_mean_price": "opponents' mean price ($100,000)",
+    "opponents_capped_share": "opponents at the price cap (%)",
+    "map_neighbours_mean_price": "map neighbours' mean price ($100,000)",
+    "closeness_gain": "proponents closer in price than map neighbours by ($100,000)",
+    "odd": "below half the group's median price and income",
+}
+
+
+def per_house_view(doc: dict) -> pd.DataFrame:
+    """The per-house verdicts (summary.json's `palo_alto_per_house`) as a table for people:
+    one row per test house, columns named in words with units (`PER_HOUSE_LABELS`), prices
+    to 2 decimals, shares in whole percent, the closeness gain as mean [95% interval] over
+    seeds, and the verdict."""
+    rows = []
+    for house in doc["houses"]:
+        gain = house["closeness_gain"]
+        low, high = gain["ci95"]
+        row = {PER_HOUSE_LABELS["test_index"]: house["test_index"]}
+        for key in PER_HOUSE_LABELS:
+            if key.endswith("_share"):
+                row[PER_HOUSE_LABELS[key]] = round(100 * house[key])
+            elif key.endswith("price") or key == "prediction":
+                row[PER_HOUSE_LABELS[key]] = round(house[key], 2)
+        row[PER_HOUSE_LABELS["closeness_gain"]] = f"{gain['mean']:+.2f} [{low:+.2f}, {high:+.2f}]"
+        row[PER_HOUSE_LABELS["odd"]] = "yes" if house["odd"] else "no"
+        row["verdict over seeds"] = house["verdict"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def describe_per_house(doc: dict) -> str:
+    """A plain Markdown paragraph on the per-house verdicts: how many houses reproduce the
+    claim, for each that does not its verdict and why, and the rule (dollar signs escaped,
+    so that no pair of them reads as a formula)."""
+    n, counts = len(doc["houses"]), doc["counts"]
+    text = (
+        f"Judged house by house, the claim that {doc['claim']} is reproduced for "
+        f"{counts['reproduced']} of the {n} Palo Alto test houses"
+    )
+    others = [h for h in doc["houses"] if h["verdict"] != "reproduced"]
+    parts = [
+        f"house {h['test_index']}{' (flagged low price and income)' if h['odd'] else ''}: "
+        f"{h['verdict']}, {h['reason']}"
+        for h in others
+    ]
+    text += ". The others: " + "; ".join(parts) + "." if parts else "."
+    text += f" (Measured per seed: {doc['measurement']}; {doc['margin']}.)"
+    return text.replace("$", r"\$")
+
+
+def describe_selection(selection: dict, latitude: float, longitude: float) -> str:
+    """A plain sentence on what the "n nearest test houses" rule selected around (`latitude`,
+    `longitude`), from summary.json's `palo_alto_selection`."""
+    text = (
+        f"The rule takes the {selection['n_houses']} test-split houses (census block groups) "
+        f"nearest to ({latitude:.4f} N, {-longitude:.4f} W), whatever town they lie in: all "
+        f"within {selection['max_distance_km']:.1f} km; {selection['n_capped']} are at the "
+        "price cap."
+    )
+    if selection["n_odd"]:
+        odd, others = selection["odd"], selection["others"]
+        text += (
+            f" {selection['n_odd']} of them (around {odd['latitude']:.2f} N, "
+            f"{-odd['longitude']:.2f} W) have a median income of "
+            f"{odd['median_income']:.1f} and a price of {odd['price']:.2f} against "
+            f"{others['median_income']:.1f} and {others['price']:.2f} "
+            "for the rest: very likely East Palo Alto, a different town."
+        )
+    return text
+
+
+def quality_view(summary: dict) -> pd.DataFrame:
+    """Explained variance and MSE of both splits per seed (index `seed`, one column per
+    measure of summary.json's `model_quality`)."""
+    columns = {
+        name: {int(s): v for s, v in doc["per_seed"].items()}
+        for name, doc in summary[sections.MODEL_QUALITY].items()
+    }
+    return pd.DataFrame(columns).rename_axis("seed")
+
+
+STABILITY_TITLES = {  # a matrix of summary.json's `stability_matrices` -> its panel title
+    "self_influence_spearman": "Self-influence, all houses",
+    "self_influence_top_overlap": "Self-influence, top houses",
+    "proponent_top_overlap": "Palo Alto proponents",
+}
+
+
+def stability_panels(summary: dict, top_n: int, k: int) -> dict[str, tuple[pd.DataFrame, str]]:
+    """The seed x seed matrices of summary.json's `stability_matrices` as `plots.heatmaps`
+    panels: title -> (matrix indexed by seed, colour bar label); `top_n` and `k` are the
+    report's top set and the proponents per house."""
+    labels = {
+        "self_influence_spearman": "Spearman correlation",
+        "self_influence_top_overlap": f"share of the top {top_n} in common",
+        "proponent_top_overlap": f"share of the top {k} in common",
+    }
+    panels = {}
+    for name, doc in summary[sections.STABILITY_MATRICES].items():
+        matrix = pd.DataFrame(doc["values"], index=doc["seeds"], columns=doc["seeds"])
+        panels[STABILITY_TITLES[name]] = (matrix, labels[name])
+    return panels

@@ -1,11 +1,16 @@
-"""The study's statistics: intervals across seeds, correlations and top-k overlaps.
+"""The study's statistics: intervals across seeds, correlations, top-k overlaps, bootstrap
+intervals, pooled spreads and detection curves.
 
 Seeds are the unit of replication: `mean_sd_ci` gives the 95% t-interval of the mean of
 per-seed values, `seed_pairs_interval` that of a mean over seed pairs. `pearson`,
 `spearman`, `top_k_overlap`, `compare` and `compare_rows` measure the agreement of two
 score vectors over the same items (e.g. per training point), each taking two 1-D arrays `a`
-and `b` of equal length N (`compare_rows`: two (M, N) matrices, row by row); `pairwise`
-builds seed x seed matrices of such measures; `mean_sd` summarises many columns of a table.
+and `b` of equal length N (`compare_rows`: two (M, N) matrices, row by row);
+`column_spearman` correlates matrices column by column; `pairwise` builds seed x seed
+matrices of such measures; `mean_sd` summarises many columns of a table. `bootstrap` and
+`percentile_interval` give 95% intervals over resampled units (e.g. retrained subsets);
+`pooled_sd` is the spread within groups; `detection_curve`, `detection_auc` and `recall_at`
+measure how early a ranking finds marked items.
 """
 
 import math
@@ -19,7 +24,7 @@ from tracin_study.influence import ALL_TEST_POINTS
 METRICS = ("pearson", "spearman", "top_k_overlap")
 
 
-CONFIDENCE = 0.95  # of every interval across seeds (`mean_sd_ci`, `seed_pairs_interval`)
+CONFIDENCE = 0.95  # of every interval: t-intervals across seeds and bootstrap percentiles
 
 
 def t_quantile(dof: int) -> float:
@@ -39,6 +44,16 @@ def mean_sd_ci(values) -> dict:
     sd = float(x.std(ddof=1)) if n > 1 else math.nan
     half = t_quantile(n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
+
+
+def pooled_sd(values, groups) -> float:
+    """Within-group sample sd pooled over groups, for values and their group labels (n,):
+    sqrt(sum of squared deviations from each group's mean / sum of (group size - 1)); NaN
+    without two values in some group. Same unit as `values`."""
+    frame = pd.DataFrame({"v": np.asarray(values, np.float64), "g": np.asarray(groups)})
+    deviations = frame["v"] - frame.groupby("g")["v"].transform("mean")
+    dof = int((frame.groupby("g").size() - 1).sum())
+    return math.sqrt(float((deviations**2).sum()) / dof) if dof > 0 else math.nan
 
 
 def half_width(noise_sd: float, n_seeds: int, n_draws: int) -> float:
@@ -115,6 +130,26 @@ def seed_pairs_interval(matrix: pd.DataFrame) -> dict:
     return {"mean": mean, "ci95": [mean - half, mean + half], "n_seeds": n}
 
 
+def bootstrap(statistic, n: int, n_boot: int, seed: int) -> np.ndarray:
+    """`statistic(idx)` on each of `n_boot` resamples of n units (e.g. retrained subsets),
+    idx (n,) the positions drawn with replacement by `default_rng(seed)`, one resample
+    after the other: float64 (n_boot, *shape of one value). The same seed and n draw the
+    same resamples for every statistic, so intervals of several statistics pair up."""
+    rng = np.random.default_rng(seed)
+    values = [statistic(rng.integers(0, n, size=n)) for _ in range(n_boot)]
+    return np.array(values, dtype=np.float64)
+
+
+def percentile_interval(replicates) -> list[float]:
+    """The `CONFIDENCE` percentile interval of bootstrap `replicates` (n_boot,), NaNs left
+    out: [2.5th, 97.5th] percentile."""
+    tail = 100 * CONFIDENCE / 2
+    return [
+        float(np.nanpercentile(replicates, 50 - tail)),
+        float(np.nanpercentile(replicates, 50 + tail)),
+    ]
+
+
 def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 1 or a.shape != b.shape:
@@ -145,6 +180,22 @@ def spearman(a, b) -> float:
     if _constant(a) or _constant(b):
         return math.nan
     return float(stats.spearmanr(a, b).statistic)
+
+
+def column_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman correlation of each column pair of a and b (M, H), ties averaged: (H,);
+    NaN for a constant column."""
+    ra, rb = stats.rankdata(a, axis=0), stats.rankdata(b, axis=0)
+    ra, rb = ra - ra.mean(0), rb - rb.mean(0)
+    denominator = np.sqrt((ra**2).sum(0) * (rb**2).sum(0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, (ra * rb).sum(0) / denominator, np.nan)
+
+
+def spearman_se(n: int) -> float:
+    """Approximate standard error of a Spearman correlation over n pairs near zero
+    correlation: 1 / sqrt(n - 3); NaN for n <= 3."""
+    return 1 / math.sqrt(n - 3) if n > 3 else math.nan
 
 
 def top_k_positions(scores, k: int) -> np.ndarray:
@@ -225,3 +276,37 @@ def proponent_set_overlap(
 def self_influence_overlap(a: pd.DataFrame, b: pd.DataFrame, k: int) -> float:
     """Top-k overlap of two seeds' self-influence over the same training houses."""
     return top_k_overlap(a["self_influence"], b["self_influence"], k)
+
+
+def detection_curve(scores, mask) -> tuple[np.ndarray, np.ndarray]:
+    """Fraction inspected and fraction of marked items found, both (N + 1,) from 0 to 1.
+
+    Items are inspected in decreasing order of `scores` (N,); ties keep the lower index.
+    mask: (N,) bool, True for the items sought (e.g. corrupted points; at least one).
+    """
+    scores, mask = np.asarray(scores, dtype=np.float64), np.asarray(mask, dtype=bool)
+    if scores.ndim != 1 or scores.shape != mask.shape:
+        raise ValueError(f"scores {scores.shape} and mask {mask.shape} must be equal 1-D shapes")
+    if not mask.any():
+        raise ValueError("the mask marks no item to find")
+    if not np.isfinite(scores).all():
+        raise ValueError(f"non-finite scores at {np.flatnonzero(~np.isfinite(scores))[:5]}")
+    order = np.argsort(-scores, kind="stable")
+    found = np.concatenate([[0], np.cumsum(mask[order])]) / mask.sum()
+    return np.arange(scores.size + 1) / scores.size, found
+
+
+def detection_auc(scores, mask) -> float:
+    """Area under the detection curve (trapezoids): 0.5 for a random order, and
+    1 - c / (2N) for a perfect one with c marked items of N. Without tied scores it is
+    c / (2N) + (N - c) / N x the ROC AUC."""
+    inspected, found = detection_curve(scores, mask)
+    return float(np.trapezoid(found, inspected))
+
+
+def recall_at(scores, mask, fraction: float) -> float:
+    """Fraction of marked items among the round(fraction * N) highest scores."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"inspected fraction={fraction} must lie in [0, 1]")
+    _, found = detection_curve(scores, mask)
+    return float(found[round(fraction * (found.size - 1))])

@@ -1,4 +1,5 @@
-"""Deterministic training of the MLP with Adam and MSE, saving checkpoints and a manifest."""
+"""Deterministic training of the MLP with Adam and MSE, saving checkpoints and a manifest,
+and its counterfactual retrainings without some training houses (`retrain_without`)."""
 
 import logging
 import math
@@ -12,7 +13,8 @@ import pandas as pd
 import torch
 
 from tracin_study.checkpoints import save_checkpoint, write_manifest
-from tracin_study.config import TrainingConfig
+from tracin_study.config import PROTOCOLS, TrainingSettings
+from tracin_study.data import PreparedData
 from tracin_study.model import build_mlp, count_parameters
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ def regression_metrics(y_true, y_pred) -> dict:
 
 
 def explained_variances(
-    model, X_train, y_train, X_test, y_test, config: TrainingConfig, epoch: int
+    model, X_train, y_train, X_test, y_test, config: TrainingSettings, epoch: int
 ) -> dict:
     """`train_explained_variance` and `test_explained_variance` of `model` after `epoch`:
     measured if `config.curve_every` divides it, else NaN."""
@@ -87,7 +89,7 @@ def _masked_loss(model, x: torch.Tensor, y: torch.Tensor, kept: torch.Tensor) ->
 def fit(
     X_train,
     y_train,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     removed=None,
     after_epoch: Callable | None = None,
@@ -171,7 +173,7 @@ def train(
     y_train,
     X_test,
     y_test,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     checkpoint_dir: Path,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
@@ -238,7 +240,7 @@ def train_and_evaluate(
     y_train,
     X_test,
     y_test,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     checkpoint_dir: Path,
 ) -> tuple[torch.nn.Module, pd.DataFrame, dict]:
@@ -258,3 +260,35 @@ def train_and_evaluate(
         "wall_seconds": time.perf_counter() - start,
     }
     return model, curve, metrics
+
+
+# Counterfactual retraining -----------------------------------------------------------------
+
+
+def retrain_without(
+    prepared: PreparedData, config: TrainingSettings, seed: int, removed, protocol: str
+) -> torch.nn.Module:
+    """The final model of training settings `config` and `seed` retrained without the
+    training houses `removed` (train_index) under `protocol`. Nothing is written to disk.
+
+    - fixed_order: the reference run replayed (same initial weights, same permutation of
+      all N houses per epoch, same batch boundaries) with the removed houses weighted 0 in
+      each batch's loss (`fit`'s `removed`); removing nothing is the reference run.
+    - new_order: a run of the same seed on the kept houses only, so the batch order is
+      drawn afresh over the N - |removed| houses and every batch differs from the
+      reference run.
+    """
+    removed = np.asarray(removed, dtype=np.int64)
+    if protocol == "fixed_order":
+        return fit(prepared.X_train, prepared.y_train, config, seed, removed=removed)[0]
+    if protocol == "new_order":
+        kept = np.setdiff1d(np.arange(len(prepared.train)), removed)
+        return fit(prepared.X_train[kept], prepared.y_train[kept], config, seed)[0]
+    raise ValueError(f"unknown retraining protocol {protocol!r}; choose one of {PROTOCOLS}")
+
+
+def house_losses(model: torch.nn.Module, prepared: PreparedData, test_index) -> np.ndarray:
+    """Squared error of `model` on the test houses at `test_index` (M,): (M,), in
+    ($100,000)^2."""
+    X, y = prepared.test_points(test_index)
+    return (predict(model, X) - y) ** 2

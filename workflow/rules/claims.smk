@@ -1,6 +1,6 @@
 # The study's claims of one recipe under one score, from the tested functions of
 # tracin_study.claims: `raw` (TracInCP as the paper defines it) and `adam` (preconditioned).
-from tracin_study.plan import TRACIN_SCORES
+from tracin_study.run_plans import TRACIN_SCORES
 
 SCORES = list(TRACIN_SCORES)
 SUFFIX = {
@@ -8,7 +8,7 @@ SUFFIX = {
     "adam": "_adam",
 }  # of the score's proponents output of seed_influence
 # the recipes the removal test runs on (workflow/rules/experiments/removal.smk)
-REMOVAL_RECIPES = list(config["experiments"]["removal"]["recipes"])
+REMOVAL_RECIPES = list(SETTINGS.removal)
 
 
 rule claims:
@@ -45,25 +45,36 @@ rule claims:
         ENVIRONMENT
     params:
         seeds=lambda w: RECIPE_SEEDS[w.recipe],
-        top_n=config["report"]["top_n"],
+        report=SETTINGS.report.params(),
     script:
         "../scripts/claims.py"
 
 
 STUDY_TARGETS.extend(outputs_of(rules.claims, recipe=STUDIED_RECIPES, score=SCORES))
-REPORT_INPUTS.update(
-    {
-        f"{prefix}{score}": expand(
-            rules.claims.output.claims, recipe=recipe, score=score
-        )[0]
-        for recipe, prefix in [
-            (DEFAULT, "claims_"),
-            (CLOSEST, "closest_recipe_claims_"),
-        ]
-        for score in SCORES
-    },
-    # today's name of the closest recipe's raw claims
-    closest_recipe_claims=expand(
-        rules.claims.output.claims, recipe=CLOSEST, score="raw"
-    )[0],
+# the default recipe's claim measurements under raw TracInCP
+MEASUREMENTS = {
+    "measurements": expand(
+        rules.claims.output.measurements, recipe=DEFAULT, score="raw"
+    )[0]
+}
+for key, score in [(sections.CLAIMS, "raw"), (sections.CLAIMS_ADAM, "adam")]:
+    report_section(
+        key,
+        f"tracin_study.summary.{key}_section",
+        {
+            f"claims_{score}": expand(
+                rules.claims.output.claims, recipe=DEFAULT, score=score
+            )[0]
+        },
+    )
+report_section(sections.PAPER_FACTS, "tracin_study.summary.paper_facts_section")
+report_section(
+    sections.SELF_INFLUENCE_VS_LOSS,
+    "tracin_study.summary.self_influence_vs_loss_section",
+    MEASUREMENTS,
+)
+report_section(
+    sections.PROPONENT_PRICES,
+    "tracin_study.summary.proponent_prices_section",
+    MEASUREMENTS,
 )

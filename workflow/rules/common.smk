@@ -5,39 +5,52 @@
 #
 # Cluster resources. Every step that may go to a cluster declares its memory and runtime
 # (its `resources` directive): memory about 2x the peak RSS in the benchmark files
-# (max_rss, results/benchmarks/) of the full default run on a 2-core machine (training
-# 530-550 MB, influence with the Adam pass 1,122 MB, the LDS scores 1,100 MB, notebooks
-# 775 MB, the report 844 MB; importing torch alone is ~450 MB), runtime in minutes with a
-# 5-10x margin over that run's longest jobs (2-4.3 min). Steps of a few seconds and under
-# 0.5 GB are declared local (`localrule`): they run inside Snakemake, which is quicker than
-# a cluster job's queueing and start.
+# (max_rss, results/benchmarks/) of the full default run on a 2-core machine (importing
+# torch alone is ~450 MB), runtime in minutes with a 5-10x margin over that run's longest
+# jobs. The current figures of each step, peak memory and longest job, are in
+# docs/measured-times.md (generated from those files by benchmarks/stage_times.py). Steps
+# of a few seconds and under 0.5 GB are declared local (`localrule`): they run inside
+# Snakemake, which is quicker than a cluster job's queueing and start.
 
-from tracin_study.config import SweepConfig, TrainingConfig, canonical
-from tracin_study.plan import CLOSEST, DEFAULT, SECTIONS, recipe_seeds, section_params
-from tracin_study.plan import saved_steps, shipped_snapshot
+from tracin_study import sections
+from tracin_study.config import RECIPE_SECTIONS, StudySettings
+from tracin_study.housing_table import shipped_snapshot
+from tracin_study.recipes import CLOSEST, DEFAULT, section_settings
+from tracin_study.sections import Section, register
 
-SEEDS = config["seeds"]
-RESULTS = config["paths"]["results"]
-REPORT = config["paths"]["report"]
-TRAINING = TrainingConfig.from_config(config)
+# Every section of the validated config as its settings dataclass, built once; each rule
+# hands its step the sections it reads (`<section>.params()`, or a recipe's section file).
+SETTINGS = StudySettings.from_config(config)
+SEEDS = list(SETTINGS.seeds)
+RESULTS = SETTINGS.paths.results
+REPORT = SETTINGS.paths.report
+TRAINING = SETTINGS.training
 ENVIRONMENT = (
     f"{workflow.basedir}/environment.yml"  # for --software-deployment-method conda
 )
 # The recipes (name -> model seeds): the config's own (`default`), the sweep's choice
 # (`closest`) and the sweep's recipes by name. One pipeline runs per recipe.
-RECIPE_SEEDS = recipe_seeds(config)
-SWEEP = SweepConfig.from_config(config)
+RECIPE_SEEDS = SETTINGS.recipe_seeds()
+SWEEP = SETTINGS.sweep
 # The recipes whose influence and claims the study computes (the sweep's are trained only).
 STUDIED_RECIPES = [DEFAULT, CLOSEST]
 # Every output that `rule all` asks for, each rule file extending it with its own outputs.
 STUDY_TARGETS = []
-# The report's named inputs (name -> path or list of paths): each rule file adds its own.
-REPORT_INPUTS = {}
+# The sections of report/summary.json (key -> Section): each rule file declares its own
+# with `report_section`.
+REPORT_SECTIONS = {}
 
 
 def results(path):
     """`path` inside the results folder (config `paths.results`)."""
     return f"{RESULTS}/{path}"
+
+
+def report_section(key, function, inputs=None, figure_inputs=None):
+    """Declare the section `key` (`tracin_study.sections`) of report/summary.json: the
+    function (dotted name) that summarises its `inputs` (name -> path or list of paths),
+    and the `figure_inputs` the report's figures read besides summary.json."""
+    register(REPORT_SECTIONS, Section(key, function, inputs or {}, figure_inputs or {}))
 
 
 def log_file(name, job=None):
@@ -48,18 +61,6 @@ def log_file(name, job=None):
 def benchmark_file(name, job=None):
     """The benchmark table (wall time, peak memory) of a job, named as by `log_file`."""
     return results(f"benchmarks/{name}/{job}.tsv" if job else f"benchmarks/{name}.tsv")
-
-
-def settings(*keys):
-    """The config section at `keys`, with its keys sorted at every level.
-
-    Snakemake compares params as written, key order included; sorting makes a config whose
-    keys are merely reordered plan no rerun, while any changed value still does.
-    """
-    section = config
-    for key in keys:
-        section = section[key]
-    return canonical(section)
 
 
 def of_recipe(pattern, recipe=DEFAULT):

@@ -1,8 +1,8 @@
 rule recipe:
     """Section {section} of the settings of recipe {recipe} (data; training, with the model;
-    influence, the epochs TracInCP sums over): the config's, with the sweep recipe's
-    overrides, or for `closest` with the sweep's choice (selection.json). Each later step
-    reads only the sections it depends on (`recipe_settings`)."""
+    influence, TracInCP's): the config's, with the sweep recipe's overrides, or for
+    `closest` with the sweep's choice (selection.json: its epochs). Each later step reads
+    only the sections it depends on (`recipe_settings`)."""
     input:
         selection=closest_selection,
     output:
@@ -12,12 +12,12 @@ rule recipe:
     benchmark:
         benchmark_file("recipe", "{recipe}_{section}")
     wildcard_constraints:
-        section="|".join(SECTIONS),
+        section="|".join(RECIPE_SECTIONS),
     localrule: True
     conda:
         ENVIRONMENT
     params:
-        settings=lambda w: canonical(section_params(config, w.recipe, w.section)),
+        settings=lambda w: section_settings(SETTINGS, w.recipe, w.section).params(),
     script:
         "../scripts/recipe.py"
 
@@ -69,14 +69,23 @@ rule palo_alto_points:
     conda:
         ENVIRONMENT
     params:
-        palo_alto=settings("palo_alto"),
+        palo_alto=SETTINGS.palo_alto.params(),
     script:
         "../scripts/palo_alto_points.py"
 
 
 STUDY_TARGETS.extend(outputs_of(rules.palo_alto_points, STUDIED_RECIPES))
-REPORT_INPUTS.update(
-    prepared_data(DEFAULT),
-    source=of_recipe(rules.prepare_data.output.source),
-    houses=of_recipe(rules.palo_alto_points.output.houses),
+report_section(
+    sections.PROVENANCE,
+    "tracin_study.summary.provenance_section",
+    {"source": of_recipe(rules.prepare_data.output.source)},
+)
+report_section(
+    sections.PALO_ALTO_SELECTION,
+    "tracin_study.summary.palo_alto_selection_section",
+    {"houses": of_recipe(rules.palo_alto_points.output.houses)},
+    figure_inputs={
+        "houses": of_recipe(rules.palo_alto_points.output.houses),
+        "train": of_recipe(rules.prepare_data.output.train),
+    },
 )

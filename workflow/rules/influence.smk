@@ -23,21 +23,59 @@ rule seed_influence:
         benchmark_file("seed_influence", "{recipe}_seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["influence"]["threads"]
+    threads: SETTINGS.influence.threads
     resources:
         mem_mb=2000,
         runtime=15,
-    params:
-        # the recipe's influence epochs replace the config's (`influence.epochs`)
-        top_k=config["influence"]["top_k"],
-        batch_size=config["influence"]["batch_size"],
     script:
         "../scripts/seed_influence.py"
 
 
 STUDY_TARGETS.extend(outputs_of(rules.seed_influence, STUDIED_RECIPES))
-REPORT_INPUTS.update(
-    self_influence=per_seed(rules.seed_influence.output.self_influence),
-    proponents=per_seed(rules.seed_influence.output.proponents),
-    proponents_adam=per_seed(rules.seed_influence.output.proponents_adam),
+SELF_INFLUENCE = {
+    "self_influence": per_seed(rules.seed_influence.output.self_influence)
+}
+PROPONENTS = {"proponents": per_seed(rules.seed_influence.output.proponents)}
+# the first seed's model of the default recipe, with the prepared data it was trained on
+EXAMPLE_MODEL = {
+    **prepared_data(DEFAULT),
+    "example_checkpoints": expand(
+        rules.train.output.checkpoints, recipe=DEFAULT, seed=SEEDS[0]
+    ),
+}
+report_section(
+    sections.WORKED_EXAMPLE,
+    "tracin_study.summary.worked_example_section",
+    {**EXAMPLE_MODEL, **SELF_INFLUENCE},
+    # the report's usage example runs TracInCP on this model for a Palo Alto house
+    figure_inputs={
+        **EXAMPLE_MODEL,
+        "houses": of_recipe(rules.palo_alto_points.output.houses),
+    },
+)
+report_section(
+    sections.PALO_ALTO_PER_HOUSE,
+    "tracin_study.summary.palo_alto_per_house_section",
+    {
+        **EXAMPLE_MODEL,
+        **PROPONENTS,
+        "houses": of_recipe(rules.palo_alto_points.output.houses),
+    },
+    figure_inputs=PROPONENTS,
+)
+report_section(
+    sections.SELF_INFLUENCE_GEOGRAPHY,
+    "tracin_study.summary.self_influence_geography_section",
+    SELF_INFLUENCE,
+    figure_inputs=SELF_INFLUENCE,
+)
+report_section(
+    sections.STABILITY,
+    "tracin_study.summary.stability_section",
+    SELF_INFLUENCE | PROPONENTS,
+)
+report_section(
+    sections.STABILITY_MATRICES,
+    "tracin_study.summary.stability_matrices_section",
+    SELF_INFLUENCE | PROPONENTS,
 )

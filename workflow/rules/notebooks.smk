@@ -2,6 +2,9 @@
 # per named input or output, and run in a shadow folder that holds only the declared inputs:
 # a file read but not declared fails the job instead of going unnoticed.
 
+from tracin_study.provenance import config_hash
+from tracin_study.sections import merged_inputs, outline
+
 FIGURES = ["{name}.png"]  # what Snakemake's HTML report collects from a figures folder
 # `snakemake --report`: the workflow's description and one caption per figure name
 FIGURE_CAPTION = "../report/figure.rst"
@@ -43,7 +46,7 @@ rule seed_notebook:
         runtime=10,
     params:
         seed=lambda wildcards: int(wildcards.seed),
-        top_n=config["report"]["top_n"],
+        top_n=SETTINGS.report.top_n,
     script:
         "../scripts/run_notebook.py"
 
@@ -52,14 +55,11 @@ STUDY_TARGETS.extend(outputs_of(rules.seed_notebook, seed=SEEDS, recipe=DEFAULT)
 
 
 rule summary:
-    """report/summary.json: every number of the report, computed by the functions of
-    tracin_study.summary from the inputs every rule file adds to REPORT_INPUTS and the
-    default recipe's claim measurements."""
+    """report/summary.json: one key per report section that the rule files declare
+    (`report_section`, workflow/rules/common.smk), each computed from the section's own
+    inputs by its function."""
     input:
-        **REPORT_INPUTS,
-        measurements=expand(
-            rules.claims.output.measurements, recipe=DEFAULT, score="raw"
-        )[0],
+        **merged_inputs(REPORT_SECTIONS.values()),
     output:
         summary=f"{REPORT}/summary.json",
     log:
@@ -75,7 +75,10 @@ rule summary:
         runtime=10,
     params:
         seeds=SEEDS,
-        config=settings(),
+        sections=outline(REPORT_SECTIONS.values()),
+        report=SETTINGS.report.params(),
+        influence=SETTINGS.influence.params(),
+        config_hash=config_hash(config),
     script:
         "../scripts/summary.py"
 
@@ -83,9 +86,9 @@ rule summary:
 rule report:
     """The study's report: the bottom line, method, a usage example and every experiment's
     results across seeds, as an executed notebook and its HTML, rendered from summary.json
-    and the tables every rule file adds to REPORT_INPUTS (workflow/rules/common.smk)."""
+    and the tables the report sections' figures draw (their `figure_inputs`)."""
     input:
-        **REPORT_INPUTS,
+        **merged_inputs(REPORT_SECTIONS.values(), "figure_inputs"),
         summary=rules.summary.output.summary,
         template=workflow.source_path("../../notebooks/report.ipynb"),
     output:
@@ -110,7 +113,10 @@ rule report:
         runtime=15,
     params:
         seeds=SEEDS,
-        config=settings(),
+        report=SETTINGS.report.params(),
+        influence=SETTINGS.influence.params(),
+        palo_alto=SETTINGS.palo_alto.params(),
+        approximation_chain=SETTINGS.approximation_chain.params(),
     script:
         "../scripts/run_notebook.py"
 

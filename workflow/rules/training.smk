@@ -20,7 +20,7 @@ rule train:
         benchmark_file("train", "{recipe}_seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["training"]["threads"]
+    threads: TRAINING.threads
     resources:
         mem_mb=1100,
         runtime=30,
@@ -29,10 +29,9 @@ rule train:
 
 
 STUDY_TARGETS.extend(outputs_of(rules.train, RECIPE_SEEDS))
-REPORT_INPUTS.update(
-    metrics=per_seed(rules.train.output.metrics),
-    curves=per_seed(rules.train.output.curve),
-    example_checkpoints=expand(
-        rules.train.output.checkpoints, recipe=DEFAULT, seed=SEEDS[0]
-    ),
+report_section(
+    sections.MODEL_QUALITY,
+    "tracin_study.summary.model_quality_section",
+    {"metrics": per_seed(rules.train.output.metrics)},
+    figure_inputs={"curves": per_seed(rules.train.output.curve)},
 )

@@ -6,6 +6,7 @@ import pandas as pd
 
 from tracin_study import plots
 from tracin_study.checkpoints import read_manifest
+from tracin_study.config import ApproximationChainSettings, InfluenceSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.approximation_chain import (
     adam_comparison,
@@ -16,16 +17,22 @@ from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
+chain_settings = ApproximationChainSettings.from_params(sm.params.chain)
+influence = InfluenceSettings.from_params(sm.params.influence)
 manifest = read_manifest(sm.input.manifest)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 log.info("read %s and %d checkpoints", sm.input.steps, len(manifest.checkpoints))
 chain = approximation_chain(
-    np.load(sm.input.steps), manifest, prepared, sm.params.checkpoint_counts, sm.params.batch_size
+    np.load(sm.input.steps),
+    manifest,
+    prepared,
+    chain_settings.checkpoint_counts,
+    influence.batch_size,
 )
 comparison = pd.concat(
     [
-        chain.comparison(sm.params.top_k),
-        adam_comparison(np.load(sm.input.adam_steps), sm.params.top_k),
+        chain.comparison(influence.top_k),
+        adam_comparison(np.load(sm.input.adam_steps), influence.top_k),
     ],
     ignore_index=True,
 )

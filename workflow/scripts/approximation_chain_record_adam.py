@@ -4,6 +4,7 @@ training subsample, every step recorded against the Palo Alto test points."""
 import numpy as np
 import pandas as pd
 
+from tracin_study.config import ApproximationChainSettings, TrainingSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.approximation_chain import record_ideal_adam
 from tracin_study.runner import start
@@ -13,6 +14,8 @@ log = start(sm)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 test_index = pd.read_csv(sm.input.houses)["test_index"].to_numpy()
 log.info("read %s and %s", sm.input.train, sm.input.houses)
-steps = record_ideal_adam(prepared, test_index, sm.params.hidden, sm.params.chain)
+chain = ApproximationChainSettings.from_params(sm.params.chain)
+hidden = TrainingSettings.from_params(sm.params.training).hidden
+steps = record_ideal_adam(prepared, test_index, hidden, chain)
 np.savez_compressed(sm.output.steps, **steps)
 log.info("wrote %s", sm.output.steps)

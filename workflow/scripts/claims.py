@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study.claims import evaluate_claims, evaluate_claims_adam
+from tracin_study.config import ReportSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.runner import start
 
@@ -25,7 +26,7 @@ common = (
     load_prepared(PreparedFiles.of(sm.input)),
     pd.read_csv(sm.input.houses),
     metrics,
-    sm.params.top_n,
+    ReportSettings.from_params(sm.params.report).top_n,
 )
 removal = json.loads(Path(sm.input.removal).read_text()) if sm.input.removal else None
 if score == "adam":

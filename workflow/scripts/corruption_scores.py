@@ -9,14 +9,16 @@ import pandas as pd
 import torch
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.config import CorruptionConfig
+from tracin_study.config import CorruptionSettings, ExperimentsSettings, InfluenceSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments import corruption
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-seed, cfg = int(sm.wildcards.seed), CorruptionConfig.from_params(sm.params.corruption)
+seed, cfg = int(sm.wildcards.seed), CorruptionSettings.from_params(sm.params.corruption)
+influence = InfluenceSettings.from_params(sm.params.influence)
+dtype = getattr(torch, ExperimentsSettings.from_params(sm.params.experiments).dtype)
 X = load_prepared(PreparedFiles.of(sm.input)).X_train
 targets = pd.read_parquet(sm.input.targets)
 mask = targets["corrupted"].to_numpy()
@@ -25,9 +27,9 @@ scores = corruption.detection_scores(
     read_manifest(sm.input.manifest),
     X,
     targets["corrupted_target"].to_numpy(),
-    sm.params.epochs,
-    sm.params.batch_size,
-    getattr(torch, sm.params.dtype),
+    influence.epochs,
+    influence.batch_size,
+    dtype,
     np.random.default_rng([cfg.corruption_seed, seed, 1]),
 )
 table = pd.DataFrame({"train_index": targets["train_index"], "corrupted": mask, **scores})

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study import plots
+from tracin_study.config import CorruptionSettings
 from tracin_study.experiments.corruption import summarise_detection
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
@@ -15,7 +16,8 @@ log = start(sm)
 detection = pd.concat([pd.read_csv(p) for p in sm.input.detection], ignore_index=True)
 curves = pd.concat([pd.read_csv(p) for p in sm.input.curves], ignore_index=True)
 log.info("read detection tables and curves of %d seeds", detection["seed"].nunique())
-summary, doc = summarise_detection(detection, sm.params.corruption)
+corruption = CorruptionSettings.from_params(sm.params.corruption)
+summary, doc = summarise_detection(detection, corruption)
 summary.to_csv(sm.output.summary, index=False)
 doc |= provenance(sm.config, Path(sm.scriptdir))
 Path(sm.output.summary_json).write_text(json.dumps(doc, indent=2) + "\n")

@@ -4,7 +4,7 @@ recipe, and save the checkpoints and the targets used."""
 import json
 from pathlib import Path
 
-from tracin_study.config import CorruptionConfig, TrainingConfig
+from tracin_study.config import CorruptionSettings, TrainingSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.corruption import train_corrupted
 from tracin_study.provenance import provenance
@@ -12,11 +12,11 @@ from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-cfg = CorruptionConfig.from_params(sm.params.corruption)
+cfg = CorruptionSettings.from_params(sm.params.corruption)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 targets, metrics = train_corrupted(
     prepared,
-    TrainingConfig.from_config(dict(sm.params.items())),
+    TrainingSettings.from_params(sm.params.training),
     int(sm.wildcards.seed),
     cfg.fraction,
     cfg.corruption_seed,

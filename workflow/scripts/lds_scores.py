@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from tracin_study.checkpoints import read_manifest
-from tracin_study.config import LdsConfig
+from tracin_study.config import InfluenceSettings, LdsSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.lds import (
     BASELINE,
@@ -16,19 +16,19 @@ from tracin_study.experiments.lds import (
     method_scores,
     query_houses,
 )
-from tracin_study.plan import read_section
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-cfg = LdsConfig.from_params(sm.params.lds)
+cfg = LdsSettings.from_params(sm.params.lds)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 palo_alto = pd.read_csv(sm.input.houses)["test_index"]
 queries = query_houses(len(prepared.test), palo_alto, cfg.n_queries, cfg.query_seed)
-epochs = read_section(sm.input.influence_settings)["epochs"]
+influence = InfluenceSettings.read(sm.input.influence_settings)  # the recipe's
+epochs = influence.epochs
 manifest = read_manifest(sm.input.checkpoints[0])
 begin = time.perf_counter()
-tracin = method_scores(manifest, prepared, queries, epochs, sm.params.batch_size)
+tracin = method_scores(manifest, prepared, queries, epochs, influence.batch_size)
 baseline = baseline_scores(manifest, prepared, epochs, len(queries))
 scores = np.concatenate([tracin, baseline[None]])
 methods = [*METHODS, BASELINE]

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tracin_study.config import LdsConfig
+from tracin_study.config import LdsSettings
 from tracin_study.experiments.lds import summary
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-cfg = LdsConfig.from_params(sm.params.lds)
+cfg = LdsSettings.from_params(sm.params.lds)
 records = [r for p in sm.input.records for r in json.loads(Path(p).read_text())["records"]]
 arrays = np.load(sm.input.scores)
 if records[0]["test_index"] != arrays["test_index"].tolist():

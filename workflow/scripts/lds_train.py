@@ -6,23 +6,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracin_study.config import LdsConfig, TrainingConfig
+from tracin_study.config import LdsSettings, TrainingSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.lds import query_houses, run_retrainings
-from tracin_study.plan import lds_retrainings, read_section
 from tracin_study.provenance import provenance
+from tracin_study.run_plans import chunk_of, lds_retrainings
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
 chunk = int(sm.wildcards.chunk)
-cfg = LdsConfig.from_params(sm.params.lds)
+cfg = LdsSettings.from_params(sm.params.lds)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 palo_alto = pd.read_csv(sm.input.houses)["test_index"]
 queries = query_houses(len(prepared.test), palo_alto, cfg.n_queries, cfg.query_seed)
-retrainings = lds_retrainings(sm.params.lds)[chunk * cfg.chunk : (chunk + 1) * cfg.chunk]
-recipe = TrainingConfig.from_config(read_section(sm.input.training_settings))
-records = run_retrainings(retrainings, prepared, queries, recipe, cfg)
+retrainings = chunk_of(lds_retrainings(cfg), chunk, cfg.chunk)
+training = TrainingSettings.read(sm.input.training_settings)
+records = run_retrainings(retrainings, prepared, queries, training, cfg)
 doc = {
     "recipe": sm.wildcards.recipe,
     "chunk": chunk,

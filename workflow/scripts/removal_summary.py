@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracin_study.config import RemovalConfig
+from tracin_study.config import RemovalSettings
 from tracin_study.experiments.removal_verdicts import summary
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-cfg = RemovalConfig.from_params(sm.params.removal)
+cfg = RemovalSettings.from_params(sm.params.removal)
 records = [r for p in sm.input.records for r in json.loads(Path(p).read_text())["records"]]
 doc = {
     "recipe": sm.wildcards.recipe,

@@ -7,26 +7,26 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import RemovalConfig, TrainingConfig
+from tracin_study.config import RemovalSettings, TrainingSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.removal import run_chunk, score_matrices, seed_plan
-from tracin_study.plan import read_section
 from tracin_study.provenance import provenance
+from tracin_study.run_plans import chunk_of
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
 seed, chunk = int(sm.wildcards.seed), int(sm.wildcards.chunk)
-cfg = RemovalConfig.from_params(sm.params.removal)
+cfg = RemovalSettings.from_params(sm.params.removal)
 prepared = load_prepared(PreparedFiles.of(sm.input))
 houses = pd.read_csv(sm.input.houses)
 test_index, scores = score_matrices(sm.input.influence)
 plan = seed_plan(scores, test_index, prepared, houses, seed, cfg)
-rows = plan.iloc[chunk * cfg.chunk : (chunk + 1) * cfg.chunk]
+rows = chunk_of(plan, chunk, cfg.chunk)
 manifest = read_manifest(sm.input.checkpoints)
 reference = load_checkpoint(manifest.checkpoints[-1], manifest.build_model())
-recipe = TrainingConfig.from_config(read_section(sm.input.training_settings))
-records = run_chunk(rows, prepared, recipe, reference, test_index)
+training = TrainingSettings.read(sm.input.training_settings)
+records = run_chunk(rows, prepared, training, reference, test_index)
 doc = {
     "recipe": sm.wildcards.recipe,
     "seed": seed,

@@ -6,14 +6,15 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study.checkpoints import read_manifest
+from tracin_study.config import InfluenceSettings
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.seed_influence import compute_seed_influence
-from tracin_study.plan import read_section
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-epochs = read_section(sm.input.influence_settings)["epochs"]
+influence = InfluenceSettings.read(sm.input.influence_settings)  # the recipe's
+epochs = influence.epochs
 prepared = load_prepared(PreparedFiles.of(sm.input))
 houses = pd.read_csv(sm.input.houses)
 result = compute_seed_influence(
@@ -21,12 +22,12 @@ result = compute_seed_influence(
     prepared,
     houses["test_index"].to_numpy(),
     epochs,
-    sm.params.batch_size,
+    influence.batch_size,
     adam=True,
 )
 result.self_influence_table(prepared).to_parquet(sm.output.self_influence, index=False)
-result.proponents_table(sm.params.top_k).to_parquet(sm.output.proponents, index=False)
-result.proponents_adam_table(sm.params.top_k).to_parquet(sm.output.proponents_adam, index=False)
+result.proponents_table(influence.top_k).to_parquet(sm.output.proponents, index=False)
+result.proponents_adam_table(influence.top_k).to_parquet(sm.output.proponents_adam, index=False)
 result.save_arrays(Path(sm.output.self_per_checkpoint), Path(sm.output.influence_per_checkpoint))
 log.info(
     "recipe %s seed %s: TracInCP over epochs %s", sm.wildcards.recipe, sm.wildcards.seed, epochs

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracin_study.config import SweepConfig
+from tracin_study.config import SweepSettings
 from tracin_study.experiments.sweep import ev_table, select_closest
 from tracin_study.runner import start
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
-sweep = SweepConfig.from_params(sm.params.sweep)
+sweep = SweepSettings.from_params(sm.params.sweep)
 jobs = [(recipe, seed) for recipe in sm.params.recipes for seed in sweep.seeds]  # as expanded
 curves = [
     pd.read_csv(path).assign(recipe=recipe, seed=seed)

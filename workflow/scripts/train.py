@@ -4,9 +4,8 @@ metrics and loss curve."""
 import json
 from pathlib import Path
 
-from tracin_study.config import TrainingConfig
+from tracin_study.config import TrainingSettings
 from tracin_study.data import PreparedFiles, load_prepared
-from tracin_study.plan import read_section
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
 from tracin_study.training import train_and_evaluate
@@ -14,19 +13,17 @@ from tracin_study.training import train_and_evaluate
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 log = start(sm)
 seed = int(sm.wildcards.seed)
-settings = read_section(sm.input.training_settings)  # model and training
-recipe = TrainingConfig.from_config(settings)
+training = TrainingSettings.read(sm.input.training_settings)
 p = load_prepared(PreparedFiles.of(sm.input))
 _, curve, fit = train_and_evaluate(
-    p.X_train, p.y_train, p.X_test, p.y_test, recipe, seed, Path(sm.output.checkpoints)
+    p.X_train, p.y_train, p.X_test, p.y_test, training, seed, Path(sm.output.checkpoints)
 )
 metrics = {
     "recipe": sm.wildcards.recipe,
     "seed": seed,
     **fit,
     "threads": sm.threads,
-    "training": settings["training"],
-    "model": settings["model"],
+    **{key: training.params()[key] for key in ("training", "model")},
     **provenance(sm.config, Path(sm.scriptdir)),
 }
 Path(sm.output.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
@@ -35,7 +32,7 @@ log.info(
     "recipe %s seed %d, %d epochs: explained variance train %.3f, test %.3f; wrote %s",
     sm.wildcards.recipe,
     seed,
-    recipe.epochs,
+    training.epochs,
     fit["train"]["explained_variance"],
     fit["test"]["explained_variance"],
     sm.output.checkpoints,

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from tracin_study.checkpoints import Manifest
+from tracin_study.config import ApproximationChainSettings
 from tracin_study.data import PreparedData
 from tracin_study.ideal import per_pair, record_adam, train_ideal
 from tracin_study.influence import ALL_TEST_POINTS, TracInCP
@@ -57,19 +58,23 @@ def subsample(n_total: int, n: int, seed: int) -> np.ndarray:
 
 
 def record_ideal(
-    prepared: PreparedData, test_index, hidden, config: dict, checkpoint_dir: Path
+    prepared: PreparedData,
+    test_index,
+    hidden,
+    chain: ApproximationChainSettings,
+    checkpoint_dir: Path,
 ) -> dict:
     """The ideal SGD run of `train_ideal` on a subsample of the training split, recorded
     against the test houses at positions `test_index` (M,).
 
-    config: the `experiments.approximation_chain` settings (n_train, subsample_seed,
-    learning_rate, epochs, seed, checkpoint_every_steps). Returns the arrays of `steps.npz`:
+    chain: the run's subsample (n_train, subsample_seed), learning_rate, epochs, seed
+    and checkpoint_every_steps. Returns the arrays of `steps.npz`:
     `train_index` (N,) the subsample, `test_index` (M,), `step_train_position` (T,) the
     subsample position used at each step, `exact` and `first_order` (T, M), `test_loss`
     (T + 1, M), with T = epochs x N. The wall time is logged, not returned, so that equal runs
     give equal files.
     """
-    train_index = subsample(len(prepared.train), config["n_train"], config["subsample_seed"])
+    train_index = subsample(len(prepared.train), chain.n_train, chain.subsample_seed)
     X_test, y_test = prepared.test_points(test_index)
     log.info(
         "%d of %d training points, %d test points",
@@ -84,11 +89,11 @@ def record_ideal(
         X_test,
         y_test,
         hidden,
-        config["learning_rate"],
-        config["epochs"],
-        config["seed"],
+        chain.learning_rate,
+        chain.epochs,
+        chain.seed,
         checkpoint_dir,
-        config["checkpoint_every_steps"],
+        chain.checkpoint_every_steps,
     )
     seconds = time.perf_counter() - start
     log.info(
@@ -109,19 +114,21 @@ def record_ideal(
     }
 
 
-def record_ideal_adam(prepared: PreparedData, test_index, hidden, config: dict) -> dict:
+def record_ideal_adam(
+    prepared: PreparedData, test_index, hidden, chain: ApproximationChainSettings
+) -> dict:
     """As `record_ideal`, on the same subsample, initial weights and visiting order, but with
     Adam steps at beta1 = 0 (`record_adam`) and no checkpoints.
 
-    config: the `experiments.approximation_chain` settings; its `adam` section gives
+    chain: the run's settings as for `record_ideal`; its `adam` settings give
     learning_rate, beta2 and eps. Returns the arrays of `adam_steps.npz`: those of
     `record_ideal` and `first_order_raw` (T, M); `first_order` is the preconditioned
     estimate.
     """
-    adam = config["adam"]
-    train_index = subsample(len(prepared.train), config["n_train"], config["subsample_seed"])
+    adam = chain.adam
+    train_index = subsample(len(prepared.train), chain.n_train, chain.subsample_seed)
     X_test, y_test = prepared.test_points(test_index)
-    torch.manual_seed(config["seed"])
+    torch.manual_seed(chain.seed)
     model = build_mlp(int(prepared.X_train.shape[1]), [int(h) for h in hidden])
     start = time.perf_counter()
     run = record_adam(
@@ -130,11 +137,11 @@ def record_ideal_adam(prepared: PreparedData, test_index, hidden, config: dict) 
         prepared.y_train[train_index],
         X_test,
         y_test,
-        adam["learning_rate"],
-        adam["beta2"],
-        adam["eps"],
-        config["epochs"],
-        config["seed"],
+        adam.learning_rate,
+        adam.beta2,
+        adam.eps,
+        chain.epochs,
+        chain.seed,
     )
     log.info(
         "%d Adam steps (beta1 = 0) in %.1f s, test loss %.4f -> %.4f",

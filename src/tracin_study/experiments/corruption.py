@@ -4,7 +4,7 @@ The regression counterpart of the paper's mislabelled-data experiment: a fractio
 training targets is replaced by the targets of other random training points, the model is
 retrained, and the training points are inspected in decreasing order of a score (e.g.
 self-influence). The detection curve is the fraction of corrupted points found against the
-fraction of data inspected.
+fraction of data inspected (`statistics.detection_curve`, its area and recall alike).
 """
 
 import logging
@@ -15,11 +15,11 @@ import pandas as pd
 import torch
 
 from tracin_study.checkpoints import Manifest, load_checkpoint
-from tracin_study.config import TrainingConfig
+from tracin_study.config import CorruptionSettings, TrainingSettings
 from tracin_study.data import PreparedData
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import checkpoint_losses
-from tracin_study.statistics import mean_sd
+from tracin_study.statistics import detection_auc, detection_curve, mean_sd, recall_at
 from tracin_study.training import predict, train_and_evaluate
 
 log = logging.getLogger(__name__)
@@ -64,39 +64,6 @@ def corrupt_targets(y, fraction: float, rng: np.random.Generator) -> tuple[np.nd
     mask = np.zeros(n, dtype=bool)
     mask[chosen] = True
     return y_corrupted, mask
-
-
-def detection_curve(scores, mask) -> tuple[np.ndarray, np.ndarray]:
-    """Fraction inspected and fraction of corrupted points found, both (N + 1,) from 0 to 1.
-
-    Points are inspected in decreasing order of `scores` (N,); ties keep the lower index.
-    mask: (N,) bool, True for corrupted points (at least one).
-    """
-    scores, mask = np.asarray(scores, dtype=np.float64), np.asarray(mask, dtype=bool)
-    if scores.ndim != 1 or scores.shape != mask.shape:
-        raise ValueError(f"scores {scores.shape} and mask {mask.shape} must be equal 1-D shapes")
-    if not mask.any():
-        raise ValueError("the mask marks no corrupted point")
-    if not np.isfinite(scores).all():
-        raise ValueError(f"non-finite scores at {np.flatnonzero(~np.isfinite(scores))[:5]}")
-    order = np.argsort(-scores, kind="stable")
-    found = np.concatenate([[0], np.cumsum(mask[order])]) / mask.sum()
-    return np.arange(scores.size + 1) / scores.size, found
-
-
-def detection_auc(scores, mask) -> float:
-    """Area under the detection curve (trapezoids): 0.5 for a random order, and
-    1 - c / (2N) for a perfect one with c corrupted points of N."""
-    inspected, found = detection_curve(scores, mask)
-    return float(np.trapezoid(found, inspected))
-
-
-def recall_at(scores, mask, fraction: float) -> float:
-    """Fraction of corrupted points among the round(fraction * N) highest scores."""
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"inspected fraction={fraction} must lie in [0, 1]")
-    _, found = detection_curve(scores, mask)
-    return float(found[round(fraction * (found.size - 1))])
 
 
 def detection_table(scores: dict, mask, fractions=RECALL_FRACTIONS) -> pd.DataFrame:
@@ -167,7 +134,7 @@ def random_scores(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def train_corrupted(
     prepared: PreparedData,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     fraction: float,
     corruption_seed: int,
@@ -253,18 +220,20 @@ def _finite(value) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
-def summarise_detection(detection: pd.DataFrame, corruption: dict) -> tuple[pd.DataFrame, dict]:
+def summarise_detection(
+    detection: pd.DataFrame, corruption: CorruptionSettings
+) -> tuple[pd.DataFrame, dict]:
     """Mean, sd and n over seeds of each detection metric of each score.
 
     detection: the concatenated `detection_results` tables of all seeds. Returns the long
     table (`mean_sd`: score, metric, mean, sd, n) and, for JSON, `seeds`, the `corruption`
-    settings as given and `scores` -> score -> metric -> {mean, sd, n} (NaN as None).
+    settings and `scores` -> score -> metric -> {mean, sd, n} (NaN as None).
     """
     metrics = [c for c in detection.columns if c not in ("score", "seed")]
     summary = mean_sd(detection, ["score"], metrics)
     doc = {
         "seeds": sorted(detection["seed"].unique().tolist()),
-        "corruption": corruption,
+        "corruption": corruption.params(),
         "scores": {
             score: {
                 r["metric"]: {"mean": _finite(r["mean"]), "sd": _finite(r["sd"]), "n": int(r["n"])}

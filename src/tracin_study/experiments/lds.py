@@ -1,6 +1,6 @@
 """Linear datamodeling score (LDS) of TracIn scores on the Palo Alto test houses.
 
-Retrain one model seed's recipe (its initialisation and batch order) on M random halves of
+Retrain one model seed's run (its initialisation and batch order) on M random halves of
 the training split and record each test house's squared error, in ($100,000)^2. A score
 matrix S (houses x training houses) predicts the loss of house j after training on subset A
 as the change in loss it attributes to A. A positive TracIn score means the training house
@@ -12,9 +12,9 @@ The LDS of a method and house is the Spearman correlation, across the M subsets,
 predicted and the actual loss (Park et al., 2023, "TRAK"); 1 means the scores order the
 subsets as retraining does.
 
-With power (`run_subsets`, `bootstrap_lds`, `noise_ceiling`): the queries are the Palo
+With power (`run_subsets`, `lds_intervals`, `noise_ceiling`): the queries are the Palo
 Alto houses plus a fixed random sample of test houses (`query_houses`); each subset is
-retrained under a protocol of `removal.retrain_without` (its complement removed; the
+retrained under a protocol of `training.retrain_without` (its complement removed; the
 fixed-order protocol by default, so the actual losses carry the subset's effect and not
 a new batch order's); the mean LDS over queries gets a bootstrap interval over subsets,
 and a second retraining of the same subsets (another seed's replay, or the other protocol)
@@ -28,15 +28,21 @@ import time
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tracin_study.checkpoints import Manifest
-from tracin_study.config import LdsConfig, TrainingConfig
+from tracin_study.config import LdsSettings, TrainingSettings
 from tracin_study.data import PreparedData
-from tracin_study.experiments.removal import house_losses, retrain_without
 from tracin_study.influence import TracInCP
 from tracin_study.loss_rankings import loss_scores
-from tracin_study.statistics import averaged_reliability, n_for_half_width
+from tracin_study.statistics import (
+    averaged_reliability,
+    bootstrap,
+    column_spearman,
+    n_for_half_width,
+    percentile_interval,
+    spearman_se,
+)
+from tracin_study.training import house_losses, retrain_without
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +139,7 @@ def run_subsets(
     subset_seed: int,
     prepared: PreparedData,
     test_index,
-    config: TrainingConfig,
+    config: TrainingSettings,
     seed: int,
     protocol: str,
 ) -> list[dict]:
@@ -181,29 +187,20 @@ def baseline_scores(manifest: Manifest, prepared: PreparedData, epochs, n_querie
     return np.broadcast_to(np.asarray(summed, np.float64), (n_queries, summed.size)).copy()
 
 
-def column_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Spearman correlation of each column pair of a and b (M, H), ties averaged: (H,);
-    NaN for a constant column."""
-    ra, rb = stats.rankdata(a, axis=0), stats.rankdata(b, axis=0)
-    ra, rb = ra - ra.mean(0), rb - rb.mean(0)
-    denominator = np.sqrt((ra**2).sum(0) * (rb**2).sum(0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, (ra * rb).sum(0) / denominator, np.nan)
-
-
 def _ordered(records: list[dict]) -> list[dict]:
     return sorted(records, key=lambda r: r["subset"])
 
 
-def bootstrap_lds(
+def lds_intervals(
     scores: np.ndarray, methods, records: list[dict], n_boot: int, boot_seed: int
 ) -> dict:
     """Mean LDS over queries per method, with a 95% percentile bootstrap interval over
     subsets, and the paired difference of every two methods on the same resamples.
 
     scores: (methods, H, N) on the records' queries; records: `run_subsets` records. Each
-    of `n_boot` resamples draws M subsets with replacement (`default_rng(boot_seed)`) and
-    recomputes every query's Spearman and their mean (NaN queries left out). Returns
+    of `n_boot` resamples (`statistics.bootstrap`, seed `boot_seed`) draws M subsets with
+    replacement and recomputes every query's Spearman and their mean (NaN queries left
+    out). Returns
     {"methods": {method: {mean, ci95, per_query_sd, n_queries}}, "differences":
     {"a - b": {mean, ci95}}, "subsets": M, "queries": H, "bootstrap": n_boot}.
     """
@@ -211,29 +208,25 @@ def bootstrap_lds(
     masks = subset_masks(records, scores.shape[-1])
     actual = np.array([r["loss"] for r in records], dtype=np.float64)
     predicted = np.stack([predicted_losses(s, masks) for s in scores])  # (methods, M, H)
-    rng = np.random.default_rng(boot_seed)
     m = len(records)
-    replicates = np.empty((n_boot, len(methods)))
-    for b in range(n_boot):
-        idx = rng.integers(0, m, size=m)
-        for j in range(len(methods)):
-            replicates[b, j] = np.nanmean(column_spearman(predicted[j, idx], actual[idx]))
-    per_query = np.stack([column_spearman(p, actual) for p in predicted])  # (methods, H)
 
-    def interval(values):
-        return [float(np.nanpercentile(values, 2.5)), float(np.nanpercentile(values, 97.5))]
+    def mean_lds(idx):
+        return [np.nanmean(column_spearman(p[idx], actual[idx])) for p in predicted]
+
+    replicates = bootstrap(mean_lds, m, n_boot, boot_seed)  # (n_boot, methods)
+    per_query = np.stack([column_spearman(p, actual) for p in predicted])  # (methods, H)
 
     out = {"subsets": m, "queries": int(actual.shape[1]), "bootstrap": n_boot, "methods": {}}
     for j, method in enumerate(methods):
         out["methods"][method] = {
             "mean": float(np.nanmean(per_query[j])),
-            "ci95": interval(replicates[:, j]),
+            "ci95": percentile_interval(replicates[:, j]),
             "per_query_sd": float(np.nanstd(per_query[j], ddof=1)),
             "n_queries": int(np.isfinite(per_query[j]).sum()),
         }
     out["differences"] = {
         f"{a} - {b}": _difference(
-            per_query[i] - per_query[k], interval(replicates[:, i] - replicates[:, k])
+            per_query[i] - per_query[k], percentile_interval(replicates[:, i] - replicates[:, k])
         )
         for i, a in enumerate(methods)
         for k, b in enumerate(methods)
@@ -252,22 +245,20 @@ def _difference(per_query: np.ndarray, ci95: list[float]) -> dict:
     }
 
 
-def bootstrap_ceiling(
+def ceiling_interval(
     records: list[dict], second: list[dict], n_boot: int, boot_seed: int
 ) -> list[float]:
-    """The 95% percentile bootstrap interval over subsets of the mean `noise_ceiling`, on
-    the resamples of `bootstrap_lds` (same `boot_seed`, same subsets drawn)."""
+    """The 95% percentile bootstrap interval over subsets of the mean `noise_ceiling`
+    (`statistics.bootstrap`), on the resamples of `lds_intervals` (same `boot_seed`, same
+    subsets drawn)."""
     first, second = _ordered(records), _ordered(second)
     noise_ceiling(first, second)  # the same subsets and queries, or a ValueError
     a = np.array([r["loss"] for r in first], dtype=np.float64)
     b = np.array([r["loss"] for r in second], dtype=np.float64)
-    rng = np.random.default_rng(boot_seed)
-    m = len(first)
-    replicates = np.empty(n_boot)
-    for i in range(n_boot):
-        idx = rng.integers(0, m, size=m)
-        replicates[i] = np.nanmean(column_spearman(a[idx], b[idx]))
-    return [float(np.nanpercentile(replicates, 2.5)), float(np.nanpercentile(replicates, 97.5))]
+    mean_ceiling = bootstrap(
+        lambda idx: np.nanmean(column_spearman(a[idx], b[idx])), len(first), n_boot, boot_seed
+    )
+    return percentile_interval(mean_ceiling)
 
 
 TARGET_HALF_WIDTH = 0.05
@@ -333,21 +324,15 @@ def noise_ceiling(records: list[dict], second: list[dict]) -> dict:
     }
 
 
-def spearman_se(n_subsets: int) -> float:
-    """Approximate standard error of one query's Spearman correlation over `n_subsets`
-    subsets near zero correlation: 1 / sqrt(n_subsets - 3)."""
-    return 1 / math.sqrt(n_subsets - 3) if n_subsets > 3 else math.nan
-
-
 def run_retrainings(
     retrainings,
     prepared: PreparedData,
     test_index,
-    config: TrainingConfig,
-    cfg: LdsConfig,
+    config: TrainingSettings,
+    cfg: LdsSettings,
 ) -> list[dict]:
     """`run_subsets` of `retrainings`, (model seed, protocol, subset) triples as
-    `plan.lds_retrainings` gives them (e.g. one job's chunk), each consecutive run of one
+    `run_plans.lds_retrainings` gives them (e.g. one job's chunk), each consecutive run of one
     seed and protocol in one call, on the subsets of `cfg` (fraction, subset_seed)."""
     records = []
     for (seed, protocol), group in itertools.groupby(retrainings, key=lambda r: r[:2]):
@@ -366,7 +351,7 @@ def run_retrainings(
     return records
 
 
-def split_ceiling(records: list[dict], cfg: LdsConfig) -> tuple[list[dict], list[dict]]:
+def split_ceiling(records: list[dict], cfg: LdsSettings) -> tuple[list[dict], list[dict]]:
     """The records of the scored retrainings (model `cfg.seed` under `cfg.protocol`) and
     those of the noise ceiling (the others), each ordered by subset."""
     scored = [r for r in records if (r["seed"], r["protocol"]) == (cfg.seed, cfg.protocol)]
@@ -394,19 +379,19 @@ def per_query(
 
 
 def summary(
-    scores: np.ndarray, methods, records: list[dict], cfg: LdsConfig, palo_alto
+    scores: np.ndarray, methods, records: list[dict], cfg: LdsSettings, palo_alto
 ) -> tuple[dict, pd.DataFrame]:
     """The LDS for summary.json and its per-query table (`per_query`), from all the
     retrainings' `records` of section `cfg` and the scores (methods, H, N) on their queries.
 
     The doc: `seed`, `protocol`, `fraction`, `n_subsets`, `n_queries`, `n_palo_alto`,
-    `bootstrap`, `methods` and `differences` (`bootstrap_lds`: per method mean, ci95,
+    `bootstrap`, `methods` and `differences` (`lds_intervals`: per method mean, ci95,
     per_query_sd, n_queries; per pair "a - b" mean, ci95 and detectable_difference),
-    `noise_ceiling` (mean over queries, its `ci95` (`bootstrap_ceiling`), `seed`,
+    `noise_ceiling` (mean over queries, its `ci95` (`ceiling_interval`), `seed`,
     `protocol` and `subsets`), `spearman_se` (one query's standard error at these
     subsets) and `power` (`power`, at the records' mean wall seconds per retraining)."""
     scored, ceiling = split_ceiling(records, cfg)
-    lds = bootstrap_lds(scores, methods, scored, cfg.bootstrap, cfg.bootstrap_seed)
+    lds = lds_intervals(scores, methods, scored, cfg.bootstrap, cfg.bootstrap_seed)
     ceiling_doc = noise_ceiling(scored, ceiling)
     table = per_query(scores, methods, scored, ceiling, palo_alto)
     doc = {
@@ -421,7 +406,7 @@ def summary(
         "differences": lds["differences"],
         "noise_ceiling": {
             "mean": ceiling_doc["mean"],
-            "ci95": bootstrap_ceiling(scored, ceiling, cfg.bootstrap, cfg.bootstrap_seed),
+            "ci95": ceiling_interval(scored, ceiling, cfg.bootstrap, cfg.bootstrap_seed),
             "seed": int(ceiling[0]["seed"]),
             "protocol": ceiling[0]["protocol"],
             "subsets": ceiling_doc["subsets"],

@@ -1,60 +1,30 @@
 """Removal test: retrain a seed without a set of training houses and measure the change in
 the Palo Alto test losses.
 
-Two protocols retrain "without S" (`retrain_without`):
-
-- fixed_order: the reference run replayed (same initial weights, same permutation of all
-  N houses per epoch, same batch boundaries) with the houses of S weighted 0 in each
-  batch's loss (`tracin_study.training.fit`); removing nothing is the reference run.
-- new_order: a run of the same seed on the kept houses only, so the batch order is drawn
-  afresh over N - |S| houses and every batch differs from the reference run.
-
-The removal curves (`plan_removals`, `run_removals`) remove, for each size k: the
-aggregate proponents of a score (top k by influence summed over the test houses) and its
-aggregate opponents (bottom k, the most negative summed influence), each test
-house's own top-k proponents and opponents, the k map neighbours, and random draws of k.
-Losses are squared errors in ($100,000)^2.
+Each set is retrained away under one of two protocols, fixed_order or new_order
+(`training.retrain_without`). The removal curves (`plan_removals`, `run_removals`)
+remove, for each size k: the aggregate proponents of a score (top k by influence summed
+over the test houses) and its aggregate opponents (bottom k, the most negative summed
+influence), each test house's own top-k proponents and opponents, the k map neighbours,
+and random draws of k. Losses are squared errors in ($100,000)^2.
 """
 
-import dataclasses
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import torch
 
-from tracin_study.config import PROTOCOLS, REMOVAL_SETS, RemovalConfig, TrainingConfig
+from tracin_study.config import RemovalSettings, TrainingSettings
 from tracin_study.data import PreparedData
 from tracin_study.influence import ALL_TEST_POINTS
 from tracin_study.palo_alto import map_neighbours
-from tracin_study.training import fit, predict
+from tracin_study.run_plans import RANDOM, RemovalRetraining, removal_retrainings
+from tracin_study.training import house_losses, retrain_without
 
 log = logging.getLogger(__name__)
-
-RANDOM = "random"
-"""The set name of the random draws every other set is judged against."""
-
-
-def retrain_without(
-    prepared: PreparedData, config: TrainingConfig, seed: int, removed, protocol: str
-) -> torch.nn.Module:
-    """The final model of recipe `config` and `seed` retrained without the training houses
-    `removed` (train_index) under `protocol` ("fixed_order" or "new_order", see the module
-    docstring). Nothing is written to disk."""
-    removed = np.asarray(removed, dtype=np.int64)
-    if protocol == "fixed_order":
-        return fit(prepared.X_train, prepared.y_train, config, seed, removed=removed)[0]
-    if protocol == "new_order":
-        kept = np.setdiff1d(np.arange(len(prepared.train)), removed)
-        return fit(prepared.X_train[kept], prepared.y_train[kept], config, seed)[0]
-    raise ValueError(f"unknown retraining protocol {protocol!r}; choose one of {PROTOCOLS}")
-
-
-def house_losses(model: torch.nn.Module, prepared: PreparedData, test_index) -> np.ndarray:
-    """Squared error of `model` on the test houses at `test_index` (M,): (M,)."""
-    X, y = prepared.test_points(test_index)
-    return (predict(model, X) - y) ** 2
 
 
 # The removal curves ---------------------------------------------------------------------
@@ -101,9 +71,10 @@ def plan_removals(
     prepared: PreparedData,
     houses: pd.DataFrame,
     seed: int,
-    cfg: RemovalConfig,
+    cfg: RemovalSettings,
 ) -> pd.DataFrame:
-    """The removal sets of model `seed`, one row each, in a fixed order.
+    """The removal sets of model `seed` under `cfg.protocol` (the removal curves), one row
+    each, in the order of `run_plans.removal_retrainings`.
 
     scores: score name (e.g. "raw", "adam") -> TracInCP (M, N) of the N training houses on
     the test houses `test_index` (M,) (positive: the house lowers that test loss).
@@ -115,61 +86,17 @@ def plan_removals(
     sign) and `removed` (train_index list). Sets outside `cfg.sets` are left out; each k
     has `cfg.random_draws` random draws.
     """
-    unknown = sorted(set(cfg.sets) - set(REMOVAL_SETS))
-    if unknown:
-        raise ValueError(f"removal.sets has unknown sets {unknown}; choose among {REMOVAL_SETS}")
-    test_index = np.asarray(test_index)
-    n_train = len(prepared.train)
-    rows = []
-
-    def add(set_name, score, k, removed, target=ALL_TEST_POINTS, draw=-1):
-        parts = [set_name, score, f"test{target}" if target != ALL_TEST_POINTS else ""]
-        parts += [f"k{k}", f"draw{draw}" if draw >= 0 else ""]
-        rows.append(
-            {
-                "name": "/".join(p for p in parts if p),
-                "seed": seed,
-                "set": set_name,
-                "score": score,
-                "k": k,
-                "draw": draw,
-                "target_house": int(target),
-                "n_removed": len(removed),
-                "removed": [int(i) for i in removed],
-            }
-        )
-
-    for k in cfg.k:
-        if not 1 <= k < n_train:
-            raise ValueError(f"removal.k has {k}; each size must lie in [1, {n_train - 1}]")
-        for score, matrix in scores.items():
-            matrix = np.asarray(matrix, dtype=np.float64)
-            if matrix.shape != (len(test_index), n_train):
-                raise ValueError(
-                    f"scores[{score!r}] has shape {matrix.shape}, expected "
-                    f"({len(test_index)}, {n_train}) for the test houses and training split"
-                )
-            for kind, sign in (("aggregate_proponents", 1), ("aggregate_opponents", -1)):
-                if kind in cfg.sets:
-                    add(kind, score, k, top_houses(matrix.sum(0), k, sign))
-            for kind, sign in (("house_proponents", 1), ("house_opponents", -1)):
-                if kind in cfg.sets:
-                    for target, row in zip(test_index, matrix, strict=True):
-                        add(kind, score, k, top_houses(row, k, sign), target)
-        if "map_neighbours" in cfg.sets:
-            add("map_neighbours", "", k, np.sort(map_neighbours(prepared.train, houses, k)))
-        for draw in range(cfg.random_draws):
-            add(RANDOM, "", k, random_houses(n_train, k, cfg.random_seed, seed, draw), draw=draw)
-    return pd.DataFrame(rows)
+    plan = seed_plan(scores, test_index, prepared, houses, seed, cfg)
+    return plan[plan["protocol"] == cfg.protocol].drop(columns="protocol").reset_index(drop=True)
 
 
 def plan_noise_draws(
-    prepared: PreparedData, houses: pd.DataFrame, seed: int, cfg: RemovalConfig
+    prepared: PreparedData, houses: pd.DataFrame, seed: int, cfg: RemovalSettings
 ) -> pd.DataFrame:
     """The random draws alone at size `cfg.noise_k` (rows as `plan_removals`): what a
     protocol other than `cfg.protocol` retrains to measure its noise. The draws are those
     of the removal curves at that size."""
-    only_draws = dataclasses.replace(cfg, k=(cfg.noise_k,), sets=())
+    only_draws = replace(cfg, k=(cfg.noise_k,), sets=())
     return plan_removals({}, [], prepared, houses, seed, only_draws)
 
 
@@ -179,24 +106,71 @@ def seed_plan(
     prepared: PreparedData,
     houses: pd.DataFrame,
     seed: int,
-    cfg: RemovalConfig,
+    cfg: RemovalSettings,
 ) -> pd.DataFrame:
-    """Every retraining of model `seed`, in a fixed order: the `plan_removals` rows under
-    `cfg.protocol`, then the `plan_noise_draws` rows under each other protocol of
-    `cfg.noise_protocols`; columns as `plan_removals` plus `protocol`. Its length is
-    `plan.removal_retrainings` of the section, so that jobs can take chunks of it."""
-    frames = [plan_removals(scores, test_index, prepared, houses, seed, cfg)]
-    frames[0]["protocol"] = cfg.protocol
-    for protocol in cfg.noise_protocols:
-        if protocol != cfg.protocol:
-            frames.append(plan_noise_draws(prepared, houses, seed, cfg).assign(protocol=protocol))
-    return pd.concat(frames, ignore_index=True)
+    """Every retraining of model `seed` as `run_plans.removal_retrainings` orders them (the
+    removal curves under `cfg.protocol`, then the noise draws under each other protocol of
+    `cfg.noise_protocols`), with the houses each removes: columns as `plan_removals` plus
+    `protocol`. Jobs take chunks of it (`run_plans.removal_jobs`)."""
+    test_index = np.asarray(test_index)
+    n_train = len(prepared.train)
+    for k in (*cfg.k, cfg.noise_k):
+        if not 1 <= k < n_train:
+            raise ValueError(f"removal.k has {k}; each size must lie in [1, {n_train - 1}]")
+    matrices = {score: np.asarray(matrix, dtype=np.float64) for score, matrix in scores.items()}
+    for score, matrix in matrices.items():
+        if matrix.shape != (len(test_index), n_train):
+            raise ValueError(
+                f"scores[{score!r}] has shape {matrix.shape}, expected "
+                f"({len(test_index)}, {n_train}) for the test houses and training split"
+            )
+    plan = removal_retrainings(cfg, len(test_index), tuple(matrices))
+    rows = [_plan_row(r, matrices, test_index, prepared, houses, seed, cfg) for r in plan]
+    columns = ["name", "seed", "set", "score", "k", "draw", "target_house", "n_removed"]
+    return pd.DataFrame(rows, columns=[*columns, "removed", "protocol"])
+
+
+def _plan_row(
+    retraining: RemovalRetraining,
+    matrices: dict[str, np.ndarray],
+    test_index: np.ndarray,
+    prepared: PreparedData,
+    houses: pd.DataFrame,
+    seed: int,
+    cfg: RemovalSettings,
+) -> dict:
+    """The row of `seed_plan` of one retraining: its name and the houses it removes."""
+    r, n_train = retraining, len(prepared.train)
+    sign = -1 if r.set.endswith("opponents") else 1
+    target = ALL_TEST_POINTS if r.house is None else int(test_index[r.house])
+    if r.set == RANDOM:
+        removed = random_houses(n_train, r.k, cfg.random_seed, seed, r.draw)
+    elif r.set == "map_neighbours":
+        removed = np.sort(map_neighbours(prepared.train, houses, r.k))
+    elif r.house is None:
+        removed = top_houses(matrices[r.score].sum(0), r.k, sign)
+    else:
+        removed = top_houses(matrices[r.score][r.house], r.k, sign)
+    parts = [r.set, r.score, f"test{target}" if target != ALL_TEST_POINTS else ""]
+    parts += [f"k{r.k}", f"draw{r.draw}" if r.draw >= 0 else ""]
+    return {
+        "name": "/".join(p for p in parts if p),
+        "seed": seed,
+        "set": r.set,
+        "score": r.score,
+        "k": r.k,
+        "draw": r.draw,
+        "target_house": int(target),
+        "n_removed": len(removed),
+        "removed": [int(i) for i in removed],
+        "protocol": r.protocol,
+    }
 
 
 def run_chunk(
     plan: pd.DataFrame,
     prepared: PreparedData,
-    config: TrainingConfig,
+    config: TrainingSettings,
     reference: torch.nn.Module,
     test_index,
 ) -> list[dict]:
@@ -212,7 +186,7 @@ def run_chunk(
 def run_removals(
     plan: pd.DataFrame,
     prepared: PreparedData,
-    config: TrainingConfig,
+    config: TrainingSettings,
     reference: torch.nn.Module,
     test_index,
     protocol: str,
@@ -271,17 +245,3 @@ def removal_changes(records: list[dict]) -> pd.DataFrame:
         frames.append(frame.assign(**{k: r[k] for k in keys}))
     table = pd.concat(frames, ignore_index=True)
     return table[[*keys, *frames[0].columns[:5]]]
-
-
-def summed_changes(records: list[dict]) -> pd.DataFrame:
-    """One row per record: the keys of `removal_changes`, `summed_loss_reference`,
-    `summed_loss_removed`, `summed_change` and `relative_summed_change` (over the summed
-    reference loss)."""
-    changes = removal_changes(records)
-    keys = ["seed", "protocol", "name", "set", "score", "k", "draw", "target_house"]
-    table = changes.groupby(keys, sort=False, dropna=False)[
-        ["loss_reference", "loss_removed", "change"]
-    ].sum()
-    table.columns = ["summed_loss_reference", "summed_loss_removed", "summed_change"]
-    table["relative_summed_change"] = table["summed_change"] / table["summed_loss_reference"]
-    return table.reset_index()

@@ -16,8 +16,14 @@ import pandas as pd
 
 from tracin_study.experiments.removal import RANDOM, removal_changes
 from tracin_study.influence import ALL_TEST_POINTS
-from tracin_study.plan import AGGREGATE
-from tracin_study.statistics import detectable_effect, half_width, mean_sd_ci, seeds_needed
+from tracin_study.run_plans import AGGREGATE
+from tracin_study.statistics import (
+    detectable_effect,
+    half_width,
+    mean_sd_ci,
+    pooled_sd,
+    seeds_needed,
+)
 from tracin_study.verdicts import EffectRule
 
 MARGIN = 0.05
@@ -42,15 +48,6 @@ rule-based baseline) raises the loss, removing opponents lowers it."""
 def rule(direction: int) -> EffectRule:
     """The removal verdicts' rule: null 0, `direction`, margin +-`MARGIN`."""
     return EffectRule(null=0.0, direction=direction, margin=(-MARGIN, MARGIN))
-
-
-def pooled_sd(values, groups) -> float:
-    """Within-group sample sd pooled over groups: sqrt(sum of squared deviations from each
-    group's mean / sum of (group size - 1)); NaN without two values in some group."""
-    frame = pd.DataFrame({"v": np.asarray(values, np.float64), "g": np.asarray(groups)})
-    deviations = frame["v"] - frame.groupby("g")["v"].transform("mean")
-    dof = int((frame.groupby("g").size() - 1).sum())
-    return math.sqrt(float((deviations**2).sum()) / dof) if dof > 0 else math.nan
 
 
 WITHIN_SEED = "within seed"

@@ -3,16 +3,16 @@ factor of the study's own recipe, and the choice of the recipe and epoch closest
 paper's explained variances, on which the claims are rerun.
 
 One factor at a time answers which single difference explains the gap; the full factorial
-(the interactions) is left to the cluster route. A recipe is a mapping of `OVERRIDES` keys to
-values; every setting it does not name is the study's. Explained variances (EV) are those of
-the loss curves (`training.curve_every`).
+(the interactions) is left to the cluster route. A recipe is a mapping of
+`recipes.OVERRIDES` keys to values; every setting it does not name is the study's.
+Explained variances (EV) are those of the loss curves (`training.curve_every`).
 """
 
 import numpy as np
 import pandas as pd
 
 from tracin_study import paper
-from tracin_study.plan import DEFAULT, OVERRIDES, recipe_section  # noqa: F401 (re-exported)
+from tracin_study.recipes import DEFAULT
 
 EV_COLUMNS = ["train_explained_variance", "test_explained_variance"]
 N_CHECKPOINTS = paper.EPOCHS // paper.CHECKPOINT_EVERY  # the paper's: every 20th of 200 epochs

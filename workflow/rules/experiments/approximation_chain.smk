@@ -1,4 +1,4 @@
-CHAIN = config["experiments"]["approximation_chain"]
+CHAIN = SETTINGS.approximation_chain
 
 
 rule approximation_chain_record:
@@ -11,9 +11,7 @@ rule approximation_chain_record:
         manifest=results("approximation_chain/checkpoints/manifest.json"),
         checkpoints=[
             results(f"approximation_chain/checkpoints/step_{step:07d}.pt")
-            for step in saved_steps(
-                CHAIN["n_train"], CHAIN["epochs"], CHAIN["checkpoint_every_steps"]
-            )
+            for step in CHAIN.saved_steps()
         ],
         steps=results("approximation_chain/steps.npz"),
     log:
@@ -27,8 +25,8 @@ rule approximation_chain_record:
         mem_mb=1000,
         runtime=10,
     params:
-        chain=settings("experiments", "approximation_chain"),
-        hidden=config["model"]["hidden"],
+        chain=CHAIN.params(),
+        training=TRAINING.params(),
     script:
         "../../scripts/approximation_chain_record.py"
 
@@ -53,8 +51,8 @@ rule approximation_chain_record_adam:
         mem_mb=1000,
         runtime=10,
     params:
-        chain=settings("experiments", "approximation_chain"),
-        hidden=config["model"]["hidden"],
+        chain=CHAIN.params(),
+        training=TRAINING.params(),
     script:
         "../../scripts/approximation_chain_record_adam.py"
 
@@ -79,14 +77,13 @@ rule approximation_chain_compare:
         benchmark_file("approximation_chain_compare")
     conda:
         ENVIRONMENT
-    threads: config["influence"]["threads"]
+    threads: SETTINGS.influence.threads
     resources:
         mem_mb=1200,
         runtime=10,
     params:
-        checkpoint_counts=CHAIN["checkpoint_counts"],
-        top_k=config["influence"]["top_k"],
-        batch_size=config["influence"]["batch_size"],
+        chain=CHAIN.params(),
+        influence=SETTINGS.influence.params(),
     script:
         "../../scripts/approximation_chain_compare.py"
 
@@ -94,6 +91,8 @@ rule approximation_chain_compare:
 STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_record))
 STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_record_adam))
 STUDY_TARGETS.extend(outputs_of(rules.approximation_chain_compare))
-REPORT_INPUTS.update(
-    approximation_chain=rules.approximation_chain_compare.output.summary
+report_section(
+    sections.APPROXIMATION_CHAIN,
+    "tracin_study.summary.approximation_chain_section",
+    {"approximation_chain": rules.approximation_chain_compare.output.summary},
 )

@@ -14,15 +14,13 @@ rule checkpoint_ablation:
         benchmark_file("checkpoint_ablation", "seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["influence"]["threads"]
+    threads: SETTINGS.influence.threads
     resources:
         mem_mb=1200,
         runtime=10,
     params:
-        epochs=config["influence"]["epochs"],
-        top_k=config["influence"]["top_k"],
-        batch_size=config["influence"]["batch_size"],
-        dtype=config["experiments"]["dtype"],
+        influence=SETTINGS.influence.params(),
+        experiments=SETTINGS.experiments.params(),
     script:
         "../../scripts/checkpoint_ablation.py"
 
@@ -46,6 +44,8 @@ rule checkpoint_ablation_summary:
 
 STUDY_TARGETS.extend(outputs_of(rules.checkpoint_ablation))
 STUDY_TARGETS.extend(outputs_of(rules.checkpoint_ablation_summary))
-REPORT_INPUTS.update(
-    checkpoint_ablation=rules.checkpoint_ablation_summary.output.summary
+report_section(
+    sections.CHECKPOINT_ABLATION,
+    "tracin_study.summary.checkpoint_ablation_section",
+    {"checkpoint_ablation": rules.checkpoint_ablation_summary.output.summary},
 )

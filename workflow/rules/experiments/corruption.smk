@@ -1,5 +1,5 @@
 # The corruption experiment on the seeds of `experiments.corruption.seeds`.
-CORRUPTION_SEEDS = config["experiments"]["corruption"]["seeds"]
+CORRUPTION_SEEDS = list(SETTINGS.corruption.seeds)
 
 
 rule corruption_train:
@@ -19,14 +19,13 @@ rule corruption_train:
         benchmark_file("corruption_train", "seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["training"]["threads"]
+    threads: TRAINING.threads
     resources:
         mem_mb=1100,
         runtime=30,
     params:
-        model=settings("model"),
-        training=settings("training"),
-        corruption=settings("experiments", "corruption"),
+        training=TRAINING.params(),
+        corruption=SETTINGS.corruption.params(),
     script:
         "../../scripts/corruption_train.py"
 
@@ -52,15 +51,14 @@ rule corruption_scores:
         benchmark_file("corruption_scores", "seed_{seed}")
     conda:
         ENVIRONMENT
-    threads: config["influence"]["threads"]
+    threads: SETTINGS.influence.threads
     resources:
         mem_mb=1100,
         runtime=10,
     params:
-        epochs=config["influence"]["epochs"],
-        batch_size=config["influence"]["batch_size"],
-        corruption=settings("experiments", "corruption"),
-        dtype=config["experiments"]["dtype"],
+        influence=SETTINGS.influence.params(),
+        corruption=SETTINGS.corruption.params(),
+        experiments=SETTINGS.experiments.params(),
     script:
         "../../scripts/corruption_scores.py"
 
@@ -84,7 +82,7 @@ rule corruption_summary:
     conda:
         ENVIRONMENT
     params:
-        corruption=settings("experiments", "corruption"),
+        corruption=SETTINGS.corruption.params(),
     script:
         "../../scripts/corruption_summary.py"
 
@@ -92,13 +90,18 @@ rule corruption_summary:
 STUDY_TARGETS.extend(outputs_of(rules.corruption_train, seed=CORRUPTION_SEEDS))
 STUDY_TARGETS.extend(outputs_of(rules.corruption_scores, seed=CORRUPTION_SEEDS))
 STUDY_TARGETS.extend(outputs_of(rules.corruption_summary))
-REPORT_INPUTS.update(
-    corruption=rules.corruption_summary.output.summary,
-    corruption_json=rules.corruption_summary.output.summary_json,
-    corruption_curves=expand(
-        rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS
-    ),
-    corruption_recall=expand(
-        rules.corruption_scores.output.recall_by_change, seed=CORRUPTION_SEEDS
-    ),
+report_section(
+    sections.CORRUPTION_DETECTION,
+    "tracin_study.summary.corruption_detection_section",
+    {
+        "corruption_json": rules.corruption_summary.output.summary_json,
+        "corruption_recall": expand(
+            rules.corruption_scores.output.recall_by_change, seed=CORRUPTION_SEEDS
+        ),
+    },
+    figure_inputs={
+        "corruption_curves": expand(
+            rules.corruption_scores.output.curves, seed=CORRUPTION_SEEDS
+        )
+    },
 )

@@ -1,17 +1,11 @@
-# The LDS, per recipe of `experiments.lds.recipes`: its retrainings (`plan.lds_retrainings`:
+# The LDS, per recipe of `experiments.lds.recipes`: its retrainings (`run_plans.lds_retrainings`:
 # the scored subsets, then the noise ceiling's) in chunks of `chunk`, one job per
 # (recipe, chunk), the scores on the query houses, and a summary.
-from tracin_study.plan import lds_jobs
+from tracin_study.run_plans import lds_jobs
 
 # recipe -> its jobs' wildcard values (chunk)
-LDS_JOBS = {
-    recipe: lds_jobs(config, recipe)
-    for recipe in config["experiments"]["lds"]["recipes"]
-}
-LDS_SEEDS = {
-    recipe: section["seed"]
-    for recipe, section in config["experiments"]["lds"]["recipes"].items()
-}
+LDS_JOBS = {recipe: lds_jobs(lds) for recipe, lds in SETTINGS.lds.items()}
+LDS_SEEDS = {recipe: lds.seed for recipe, lds in SETTINGS.lds.items()}
 
 
 rule lds_train:
@@ -32,12 +26,12 @@ rule lds_train:
         chunk=r"\d+",
     conda:
         ENVIRONMENT
-    threads: config["training"]["threads"]
+    threads: TRAINING.threads
     resources:
         mem_mb=1100,
         runtime=60,
     params:
-        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
+        lds=lambda w: SETTINGS.lds[w.recipe].params(),
     script:
         "../../scripts/lds_train.py"
 
@@ -61,14 +55,13 @@ rule lds_scores:
         benchmark_file("lds_scores", "{recipe}")
     conda:
         ENVIRONMENT
-    threads: config["influence"]["threads"]
+    threads: SETTINGS.influence.threads
     # 100 query houses: 4.6 GB peak and 10.6 min on the full default run (2 cores shared)
     resources:
         mem_mb=9500,
         runtime=90,
     params:
-        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
-        batch_size=config["influence"]["batch_size"],
+        lds=lambda w: SETTINGS.lds[w.recipe].params(),
     script:
         "../../scripts/lds_scores.py"
 
@@ -93,7 +86,7 @@ rule lds_summary:
     conda:
         ENVIRONMENT
     params:
-        lds=lambda w: settings("experiments", "lds", "recipes", w.recipe),
+        lds=lambda w: SETTINGS.lds[w.recipe].params(),
     script:
         "../../scripts/lds_summary.py"
 
@@ -102,9 +95,9 @@ for recipe, jobs in LDS_JOBS.items():
     STUDY_TARGETS.extend(outputs_of(rules.lds_train, recipe=recipe, **jobs))
     STUDY_TARGETS.extend(outputs_of(rules.lds_scores, recipe=recipe))
     STUDY_TARGETS.extend(outputs_of(rules.lds_summary, recipe=recipe))
-    REPORT_INPUTS.update(
-        {
-            f"lds_{name}_{recipe}": expand(path, recipe=recipe)[0]
-            for name, path in rules.lds_summary.output.items()
-        }
+if CLOSEST in LDS_JOBS:  # the report's LDS section is the closest recipe's
+    report_section(
+        sections.LDS,
+        "tracin_study.summary.documents_section",
+        {"lds_summary_closest": of_recipe(rules.lds_summary.output.summary, CLOSEST)},
     )

@@ -1,11 +1,11 @@
 # The removal test, per recipe of `experiments.removal.recipes`: each seed's retrainings
-# (`plan.removal_retrainings`) in chunks of `chunk`, one job per (recipe, seed, chunk).
-from tracin_study.plan import removal_jobs
+# (`run_plans.removal_retrainings`) in chunks of `chunk`, one job per (recipe, seed, chunk).
+from tracin_study.run_plans import removal_jobs
 
 # recipe -> its jobs' wildcard values (seed, chunk)
 REMOVAL_JOBS = {
-    recipe: removal_jobs(config, recipe)
-    for recipe in config["experiments"]["removal"]["recipes"]
+    recipe: removal_jobs(removal, SETTINGS.palo_alto.n_houses)
+    for recipe, removal in SETTINGS.removal.items()
 }
 
 
@@ -29,12 +29,12 @@ rule removal_train:
         chunk=r"\d+",
     conda:
         ENVIRONMENT
-    threads: config["training"]["threads"]
+    threads: TRAINING.threads
     resources:
         mem_mb=1100,
         runtime=60,
     params:
-        removal=lambda w: settings("experiments", "removal", "recipes", w.recipe),
+        removal=lambda w: SETTINGS.removal[w.recipe].params(),
     script:
         "../../scripts/removal_train.py"
 
@@ -62,7 +62,7 @@ rule removal_summary:
     conda:
         ENVIRONMENT
     params:
-        removal=lambda w: settings("experiments", "removal", "recipes", w.recipe),
+        removal=lambda w: SETTINGS.removal[w.recipe].params(),
     script:
         "../../scripts/removal_summary.py"
 
@@ -70,9 +70,14 @@ rule removal_summary:
 for recipe, jobs in REMOVAL_JOBS.items():
     STUDY_TARGETS.extend(outputs_of(rules.removal_train, recipe=recipe, **jobs))
     STUDY_TARGETS.extend(outputs_of(rules.removal_summary, recipe=recipe))
-    REPORT_INPUTS.update(
+if REMOVAL_JOBS:
+    report_section(
+        sections.REMOVAL,
+        "tracin_study.summary.documents_section",
         {
-            f"removal_{name}_{recipe}": expand(path, recipe=recipe)[0]
-            for name, path in rules.removal_summary.output.items()
-        }
+            f"removal_summary_{recipe}": of_recipe(
+                rules.removal_summary.output.summary, recipe
+            )
+            for recipe in REMOVAL_JOBS
+        },
     )

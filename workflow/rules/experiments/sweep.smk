@@ -25,15 +25,23 @@ rule sweep_summary:
         ENVIRONMENT
     params:
         recipes=SWEEP_RECIPES,
-        sweep=settings("experiments", "sweep"),
+        sweep=SWEEP.params(),
     script:
         "../../scripts/sweep_summary.py"
 
 
 STUDY_TARGETS.extend(outputs_of(rules.sweep_summary))
-REPORT_INPUTS.update(
-    sweep_table=rules.sweep_summary.output.table,
-    sweep_selection=rules.sweep_summary.output.selection,
+report_section(
+    sections.RECIPE_SWEEP,
+    "tracin_study.summary.recipe_sweep_section",
+    {
+        "sweep_table": rules.sweep_summary.output.table,
+        "sweep_selection": rules.sweep_summary.output.selection,
+        "closest_recipe_claims": expand(
+            rules.claims.output.claims, recipe=CLOSEST, score="raw"
+        )[0],
+    },
+    figure_inputs={"sweep_table": rules.sweep_summary.output.table},
 )
 
 
