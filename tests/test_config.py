@@ -70,9 +70,7 @@ def test_the_study_settings_are_every_section_of_the_config(default):
     study = StudySettings.from_config(default)
     assert study.training == TrainingSettings.from_config(default)
     assert study.training.hidden == (512, 256, 128) and study.training.threads == 1
-    assert study.removal == {
-        r: RemovalSettings.from_config(default, r) for r in ("default", "closest")
-    }
+    assert study.removal == {"closest": RemovalSettings.from_config(default, "closest")}
     assert list(study.lds) == ["closest"] and isinstance(study.lds["closest"], LdsSettings)
     assert (
         study.approximation_chain.adam.beta2
@@ -123,6 +121,15 @@ def test_too_few_lds_subsets_for_a_spearman_correlation_are_refused(default, sub
     validate_config(default, SCHEMA)
 
 
+def _removal_section(config: dict, recipe: str) -> dict:
+    """The removal section of `recipe`, a copy of the closest recipe's where the config has
+    none (the default run tests the closest recipe only; config/cluster.yaml both)."""
+    recipes = config["experiments"]["removal"]["recipes"]
+    if recipe not in recipes:
+        recipes[recipe] = copy.deepcopy(recipes["closest"]) | {"seeds": [0]}
+    return recipes[recipe]
+
+
 @pytest.mark.parametrize(
     ("recipe", "source"),
     [("default", "seeds"), ("closest", "experiments.sweep.rerun_seeds")],
@@ -132,6 +139,7 @@ def test_removal_seeds_outside_the_recipe_s_seeds_are_refused(default, recipe, s
     default["experiments"]["sweep"]["rerun_seeds"] = [0, 1]
     default["experiments"]["sweep"]["seeds"] = [0]
     default["experiments"]["corruption"]["seeds"] = [0]
+    _removal_section(default, recipe)
     for section in default["experiments"]["removal"]["recipes"].values():
         section["seeds"] = [0, 1]
     default["experiments"]["removal"]["recipes"][recipe]["seeds"] = [1, 7]
@@ -230,12 +238,11 @@ def test_saved_steps_are_the_steps_the_approximation_chain_saves(tmp_path, epoch
 
 
 def test_the_default_grid_has_the_budgeted_retrainings(default):
-    # removal: default recipe's noise alone, 2 draws of seed 0 in chunks of 1; closest
+    # removal: the closest recipe only (the default recipe's is on config/cluster.yaml),
     # 8 seeds x 3 k x (2 scores x 2 aggregate sets + map + 4 draws) in chunks of 9
     study = StudySettings.from_config(default)
-    removal_of = study.removal
-    assert run_plans.removal_jobs(removal_of["default"], 11) == {"seed": [0], "chunk": [0, 1]}
-    closest = removal_of["closest"]
+    assert list(study.removal) == ["closest"]
+    closest = study.removal["closest"]
     assert run_plans.removal_jobs(closest, 11) == {"seed": list(range(8)), "chunk": [0, 1, 2]}
     assert len(run_plans.removal_retrainings(closest, n_houses=11)) == 27
     assert set(closest.seeds) <= set(study.sweep.rerun_seeds)
@@ -304,7 +311,7 @@ def test_removal_sizes_that_leave_no_training_row_are_refused(
     default["data"]["test_fraction"] = fraction
     n_train, _ = _sizes(default)
     assert n_train == len(split_tables(table, fraction, 2020)[0])  # the split's own size
-    section = default["experiments"]["removal"]["recipes"][recipe]
+    section = _removal_section(default, recipe)
     section[name] = [n_train - 1] if name == "k" else n_train - 1
     validate_config(default, SCHEMA)
     section[name] = [10, n_train, 100000] if name == "k" else n_train

@@ -1,6 +1,7 @@
 import subprocess
 
-from tracin_study.provenance import config_hash, git_commit
+from tracin_study.config import config_hash
+from tracin_study.provenance import git_commit
 
 
 def _git(repo, *args):

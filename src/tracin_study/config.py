@@ -6,6 +6,7 @@ the settings it reads as plain canonical dicts (`_Section.params`, which Snakema
 from run to run) or as a recipe's section file (`_Section.read`), each turned back into its
 dataclass with one call (`_Section.from_params`)."""
 
+import hashlib
 import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -432,6 +433,12 @@ def canonical(value):
     if isinstance(value, list | tuple):
         return type(value)(canonical(v) for v in value)
     return value
+
+
+def config_hash(config: dict) -> str:
+    """Short sha256 of the whole config (for provenance records), stable under key order."""
+    blob = json.dumps(config, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def read_config_file(path: Path) -> dict:

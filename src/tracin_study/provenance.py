@@ -1,7 +1,6 @@
 """Logging set-up, the provenance recorded next to every result, and checks and settings of
 the environment the workflow runs in (package source, CPU kernels)."""
 
-import hashlib
 import json
 import logging
 import os
@@ -89,14 +88,9 @@ def git_commit(directory: Path | None = None) -> str | None:
     return f"{commit}-dirty" if changed else commit
 
 
-def config_hash(config: dict) -> str:
-    """Short sha256 of the config, stable under key order."""
-    blob = json.dumps(config, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def provenance(config: dict | None = None, source_dir: Path | None = None) -> dict:
-    """Versions, machine, time and (when known) git commit and config hash, as a dict."""
+def provenance(config_hash: str | None = None, source_dir: Path | None = None) -> dict:
+    """Versions, machine, time and (when known) git commit and `config_hash`
+    (`config.config_hash`), as a dict."""
     import numpy
     import pandas
     import sklearn
@@ -117,8 +111,8 @@ def provenance(config: dict | None = None, source_dir: Path | None = None) -> di
         },
         "hostname": platform.node(),
     }
-    if config is not None:
-        record["config_hash"] = config_hash(config)
+    if config_hash is not None:
+        record["config_hash"] = config_hash
     return record
 
 

@@ -2,7 +2,7 @@
 # per named input or output, and run in a shadow folder that holds only the declared inputs:
 # a file read but not declared fails the job instead of going unnoticed.
 
-from tracin_study.provenance import config_hash
+from tracin_study.config import config_hash
 from tracin_study.sections import merged_inputs, outline
 
 FIGURES = ["{name}.png"]  # what Snakemake's HTML report collects from a figures folder

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study import plots
-from tracin_study.config import CorruptionSettings
+from tracin_study.config import CorruptionSettings, config_hash
 from tracin_study.experiments.corruption import summarise_detection
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
@@ -19,7 +19,7 @@ log.info("read detection tables and curves of %d seeds", detection["seed"].nuniq
 corruption = CorruptionSettings.from_params(sm.params.corruption)
 summary, doc = summarise_detection(detection, corruption)
 summary.to_csv(sm.output.summary, index=False)
-doc |= provenance(sm.config, Path(sm.scriptdir))
+doc |= provenance(config_hash(sm.config), Path(sm.scriptdir))
 Path(sm.output.summary_json).write_text(json.dumps(doc, indent=2) + "\n")
 plots.save(plots.detection_curves(curves), sm.output.figure)
 log.info("wrote %s, %s, %s", sm.output.summary, sm.output.summary_json, sm.output.figure)

@@ -4,7 +4,7 @@ recipe, and save the checkpoints and the targets used."""
 import json
 from pathlib import Path
 
-from tracin_study.config import CorruptionSettings, TrainingSettings
+from tracin_study.config import CorruptionSettings, TrainingSettings, config_hash
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.corruption import train_corrupted
 from tracin_study.provenance import provenance
@@ -26,7 +26,7 @@ targets.to_parquet(sm.output.targets, index=False)
 metrics |= {
     "threads": sm.threads,
     "corruption": sm.params.corruption,
-    **provenance(sm.config, Path(sm.scriptdir)),
+    **provenance(config_hash(sm.config), Path(sm.scriptdir)),
 }
 Path(sm.output.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
 log.info(

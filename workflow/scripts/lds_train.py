@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracin_study.config import LdsSettings, TrainingSettings
+from tracin_study.config import LdsSettings, TrainingSettings, config_hash
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.lds import query_houses, run_retrainings
 from tracin_study.provenance import provenance
@@ -28,7 +28,7 @@ doc = {
     "chunk": chunk,
     "records": records,
     "threads": sm.threads,
-    **provenance(sm.config, Path(sm.scriptdir)),
+    **provenance(config_hash(sm.config), Path(sm.scriptdir)),
 }
 Path(sm.output.records).write_text(json.dumps(doc) + "\n")
 log.info(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tracin_study.checkpoints import load_checkpoint, read_manifest
-from tracin_study.config import RemovalSettings, TrainingSettings
+from tracin_study.config import RemovalSettings, TrainingSettings, config_hash
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.experiments.removal import run_chunk, score_matrices, seed_plan
 from tracin_study.provenance import provenance
@@ -33,7 +33,7 @@ doc = {
     "chunk": chunk,
     "records": records,
     "threads": sm.threads,
-    **provenance(sm.config, Path(sm.scriptdir)),
+    **provenance(config_hash(sm.config), Path(sm.scriptdir)),
 }
 Path(sm.output.records).write_text(json.dumps(doc) + "\n")
 log.info(

@@ -4,7 +4,7 @@ metrics and loss curve."""
 import json
 from pathlib import Path
 
-from tracin_study.config import TrainingSettings
+from tracin_study.config import TrainingSettings, config_hash
 from tracin_study.data import PreparedFiles, load_prepared
 from tracin_study.provenance import provenance
 from tracin_study.runner import start
@@ -24,7 +24,7 @@ metrics = {
     **fit,
     "threads": sm.threads,
     **{key: training.params()[key] for key in ("training", "model")},
-    **provenance(sm.config, Path(sm.scriptdir)),
+    **provenance(config_hash(sm.config), Path(sm.scriptdir)),
 }
 Path(sm.output.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
 curve.to_csv(sm.output.curve, index=False)
