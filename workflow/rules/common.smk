@@ -12,7 +12,7 @@
 # of a few seconds and under 0.5 GB are declared local (`localrule`): they run inside
 # Snakemake, which is quicker than a cluster job's queueing and start.
 
-from tracin_study import sections
+import tracin_study.sections as sections
 from tracin_study.config import RECIPE_SECTIONS, StudySettings
 from tracin_study.housing_table import shipped_snapshot
 from tracin_study.recipes import CLOSEST, DEFAULT, section_settings

@@ -70,6 +70,7 @@ rule removal_summary:
 for recipe, jobs in REMOVAL_JOBS.items():
     STUDY_TARGETS.extend(outputs_of(rules.removal_train, recipe=recipe, **jobs))
     STUDY_TARGETS.extend(outputs_of(rules.removal_summary, recipe=recipe))
+# The recipes sorted, not in the config's key order: a reordered config plans no rerun.
 if REMOVAL_JOBS:
     report_section(
         sections.REMOVAL,
@@ -78,6 +79,6 @@ if REMOVAL_JOBS:
             f"removal_summary_{recipe}": of_recipe(
                 rules.removal_summary.output.summary, recipe
             )
-            for recipe in REMOVAL_JOBS
+            for recipe in sorted(REMOVAL_JOBS)
         },
     )
