@@ -36,7 +36,7 @@ QUALITY = {  # summary key -> (split, metric) of a training run's metrics.json
 
 
 def provenance(git_commit, config_hash: str, seeds, source: dict, elapsed_s: float) -> dict:
-    """Who computed the summary: git commit, config hash (`provenance.config_hash` of the
+    """Who computed the summary: git commit, config hash (`config.config_hash` of the
     whole config), UTC date, machine, seeds, the data source (`source.json`'s `source`) and
     seconds since the data stage (`elapsed_s`)."""
     return {
